@@ -1,0 +1,1 @@
+//! GitLab REST v4 client (issue 3 builds it).

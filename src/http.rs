@@ -1,0 +1,341 @@
+//! The HTTP layer both API clients share: timeouts, retries with backoff and
+//! jitter, and a per-host gate that honours `RateLimit-*` and `Retry-After`.
+//!
+//! It answers with the server's response whatever its status (the clients turn
+//! statuses into their own typed errors) and fails only when no answer came.
+//! It never logs a header, so tokens stay out of the logs.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::HeaderMap;
+use reqwest::{RequestBuilder, Response, StatusCode};
+use tokio::time::Instant;
+
+/// Tuning of the shared HTTP layer.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Whole-request timeout, body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt.
+    pub max_retries: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+    /// Longest wait honoured from a `Retry-After` or `RateLimit-Reset`.
+    pub max_rate_wait: Duration,
+    /// When `RateLimit-Remaining` drops to this, requests wait for the reset.
+    pub rate_reserve: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 5,
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(20),
+            max_rate_wait: Duration::from_secs(120),
+            rate_reserve: 2,
+        }
+    }
+}
+
+/// Whether a request may be sent twice without harm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// GET, PUT of full state, DELETE: retried on any transient failure.
+    Safe,
+    /// POST that creates something: retried only when the server surely did
+    /// not act on it (429, connection refused). Anything else is left to the
+    /// engine's intent and marker logic, which finds out what happened.
+    Unsafe,
+}
+
+/// No answer could be had from the server.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{what}: cannot connect: {reason}")]
+    Connect { what: String, reason: String },
+    #[error("{what}: no answer within {secs} s")]
+    Timeout { what: String, secs: u64 },
+    #[error("{what}: connection failed: {reason}")]
+    Transport { what: String, reason: String },
+    #[error("could not build the HTTP client: {0}")]
+    Build(String),
+}
+
+impl HttpError {
+    fn from_reqwest(what: &str, err: &reqwest::Error, timeout: Duration) -> Self {
+        let what = what.to_string();
+        // reqwest's message names the URL; ours never carry a secret.
+        let reason = error_chain(err);
+        if err.is_timeout() {
+            HttpError::Timeout {
+                what,
+                secs: timeout.as_secs(),
+            }
+        } else if err.is_connect() {
+            HttpError::Connect { what, reason }
+        } else {
+            HttpError::Transport { what, reason }
+        }
+    }
+
+    /// True when the request surely never reached the server's application.
+    fn is_connect(&self) -> bool {
+        matches!(self, HttpError::Connect { .. })
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// What the server told us about its rate budget.
+#[derive(Debug, Default)]
+struct RateState {
+    remaining: Option<u64>,
+    reset_at: Option<Instant>,
+    /// Set by a 429: nobody sends before this.
+    blocked_until: Option<Instant>,
+}
+
+/// A reqwest client with the retry policy and rate gate of one host.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    settings: HttpSettings,
+    rate: Arc<Mutex<RateState>>,
+}
+
+/// One attempt's outcome, as seen by the retry loop.
+enum Attempt {
+    Answer(Response),
+    Retryable(Response),
+}
+
+impl HttpClient {
+    pub fn new(settings: HttpSettings) -> Result<Self, HttpError> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .user_agent(concat!("labsync/", env!("CARGO_PKG_VERSION")))
+            .https_only(false)
+            .build()
+            .map_err(|e| HttpError::Build(error_chain(&e)))?;
+        Ok(HttpClient {
+            client,
+            settings,
+            rate: Arc::default(),
+        })
+    }
+
+    /// The underlying client, to build requests with.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
+    }
+
+    /// Sends the request that `build` makes, as many times as the policy
+    /// allows. `what` names the operation in errors ("GET issues of group/p").
+    ///
+    /// Returns the last answer whatever its status: a 4xx at once, a 5xx or
+    /// 429 once retries are spent.
+    pub async fn send<F>(
+        &self,
+        what: &str,
+        idempotency: Idempotency,
+        build: F,
+    ) -> Result<Response, HttpError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.settings.min_delay)
+            .with_max_delay(self.settings.max_delay)
+            .with_max_times(self.settings.max_retries)
+            .with_jitter();
+        let result = (|| async {
+            self.wait_for_budget().await;
+            let response = build(&self.client)
+                .send()
+                .await
+                .map_err(|e| RetryError::Http(HttpError::from_reqwest(what, &e, self.settings.timeout)))?;
+            self.observe(response.headers(), response.status());
+            match classify(response.status(), idempotency) {
+                true => Err(RetryError::Status(Attempt::Retryable(response))),
+                false => Ok(Attempt::Answer(response)),
+            }
+        })
+        .retry(backoff)
+        .when(|e: &RetryError| match e {
+            RetryError::Status(_) => true,
+            RetryError::Http(h) => idempotency == Idempotency::Safe || h.is_connect(),
+        })
+        .adjust(|e: &RetryError, planned| match e {
+            // A throttled answer says when to come back; the rate gate waits
+            // for that, so the backoff itself need not add more.
+            RetryError::Status(Attempt::Retryable(r)) if r.status() == StatusCode::TOO_MANY_REQUESTS => {
+                planned.map(|_| Duration::from_millis(10))
+            }
+            _ => planned,
+        })
+        .notify(|e: &RetryError, delay| {
+            tracing::debug!(what, retry_in_ms = delay.as_millis() as u64, cause = %e.describe(), "retrying");
+        })
+        .await;
+        match result {
+            Ok(Attempt::Answer(r)) | Ok(Attempt::Retryable(r)) => Ok(r),
+            Err(RetryError::Status(Attempt::Answer(r)))
+            | Err(RetryError::Status(Attempt::Retryable(r))) => Ok(r),
+            Err(RetryError::Http(e)) => Err(e),
+        }
+    }
+
+    /// Sleeps while the host's budget is spent or a 429 told us to wait.
+    async fn wait_for_budget(&self) {
+        loop {
+            let wait = {
+                let mut state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+                let now = Instant::now();
+                let mut until = state.blocked_until.filter(|t| *t > now);
+                if until.is_none() {
+                    state.blocked_until = None;
+                    match (state.remaining, state.reset_at) {
+                        (Some(left), Some(reset))
+                            if left <= self.settings.rate_reserve && reset > now =>
+                        {
+                            until = Some(reset);
+                        }
+                        (Some(left), _) => {
+                            // Count our own request so concurrent callers share the budget.
+                            state.remaining = Some(left.saturating_sub(1));
+                        }
+                        _ => {}
+                    }
+                    if let Some(reset) = state.reset_at.filter(|r| *r <= now) {
+                        let _ = reset;
+                        state.remaining = None;
+                        state.reset_at = None;
+                    }
+                }
+                until.map(|t| t.min(now + self.settings.max_rate_wait) - now)
+            };
+            match wait {
+                Some(d) if !d.is_zero() => {
+                    tracing::debug!(
+                        wait_ms = d.as_millis() as u64,
+                        "rate limit: waiting for the budget to reset"
+                    );
+                    tokio::time::sleep(d).await;
+                    let mut state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+                    state.blocked_until = None;
+                    if state.reset_at.is_some_and(|r| r <= Instant::now()) {
+                        state.remaining = None;
+                        state.reset_at = None;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Reads `RateLimit-Remaining`, `RateLimit-Reset` and `Retry-After`.
+    fn observe(&self, headers: &HeaderMap, status: StatusCode) {
+        let now = Instant::now();
+        let mut state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(left) = header_u64(headers, "ratelimit-remaining") {
+            state.remaining = Some(left);
+        }
+        if let Some(epoch) = header_u64(headers, "ratelimit-reset") {
+            let wall_now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            // One second of slack: the reset epoch has whole-second precision.
+            let secs = epoch.saturating_sub(wall_now) + 1;
+            state.reset_at = Some(now + Duration::from_secs(secs).min(self.settings.max_rate_wait));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = header_u64(headers, "retry-after")
+                .map(Duration::from_secs)
+                .or_else(|| state.reset_at.map(|r| r.saturating_duration_since(now)))
+                .unwrap_or(self.settings.min_delay);
+            state.blocked_until = Some(now + wait.min(self.settings.max_rate_wait));
+        }
+    }
+}
+
+enum RetryError {
+    Status(Attempt),
+    Http(HttpError),
+}
+
+impl RetryError {
+    fn describe(&self) -> String {
+        match self {
+            RetryError::Status(Attempt::Answer(r) | Attempt::Retryable(r)) => {
+                format!("HTTP {}", r.status().as_u16())
+            }
+            RetryError::Http(e) => e.to_string(),
+        }
+    }
+}
+
+/// True when the status is worth another try for this kind of request.
+fn classify(status: StatusCode, idempotency: Idempotency) -> bool {
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => true,
+        StatusCode::INTERNAL_SERVER_ERROR
+        | StatusCode::BAD_GATEWAY
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => idempotency == Idempotency::Safe,
+        _ => false,
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Reads a body as text for an error message, cut to a readable length.
+pub async fn body_snippet(response: Response) -> String {
+    let text = response.text().await.unwrap_or_default();
+    let text = text.trim();
+    let mut cut: String = text.chars().take(300).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_transient_statuses_are_retried() {
+        assert!(classify(StatusCode::TOO_MANY_REQUESTS, Idempotency::Unsafe));
+        assert!(classify(StatusCode::BAD_GATEWAY, Idempotency::Safe));
+        assert!(!classify(StatusCode::BAD_GATEWAY, Idempotency::Unsafe));
+        assert!(!classify(StatusCode::NOT_FOUND, Idempotency::Safe));
+        assert!(!classify(StatusCode::UNAUTHORIZED, Idempotency::Safe));
+        assert!(!classify(StatusCode::CONFLICT, Idempotency::Safe));
+    }
+}

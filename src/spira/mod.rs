@@ -1,0 +1,1 @@
+//! Spira REST v7 client (issue 4 builds it).
