@@ -1,4 +1,286 @@
-fn main() {
-    eprintln!("labsync: the command line is being built");
-    std::process::exit(2);
+//! The `labsync` command: parses arguments and hands them to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use labsync::commands::{self, Exit, Globals, MapCommand, MapTable, SimArgs};
+use labsync::logging::{self, LogFormat};
+
+/// labsync keeps Spira incidents and GitLab issues in two-way sync.
+#[derive(Parser, Debug)]
+#[command(name = "labsync", version, about, long_about = None, arg_required_else_help = true)]
+struct Cli {
+    /// Configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "LABSYNC_CONFIG",
+        default_value = "/etc/labsync/plugins.toml"
+    )]
+    config: PathBuf,
+    /// SQLite database [default: $STATE_DIRECTORY/labsync.db under systemd,
+    /// else `database` from the config, else /var/lib/labsync/labsync.db].
+    #[arg(long, global = true, env = "LABSYNC_DB")]
+    db: Option<PathBuf>,
+    /// Log level or filter (error, warn, info, debug, trace; or a RUST_LOG-style filter).
+    #[arg(long, global = true, env = "LABSYNC_LOG_LEVEL")]
+    log_level: Option<String>,
+    /// Log format: human (default) or json.
+    #[arg(long, global = true, env = "LABSYNC_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Run one sync cycle of every active plugin and exit (same as `labsync sync`).
+    #[arg(long)]
+    sync_now: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the daemon: every enabled plugin on its schedule.
+    Run,
+    /// One sync cycle of each active plugin, then exit (0 done, 1 some items failed, 2 config or connection error).
+    Sync {
+        /// Only this plugin.
+        #[arg(long)]
+        plugin: Option<String>,
+    },
+    /// Check the configuration, and with a connection, both servers, tokens and mappings.
+    Check {
+        /// Validate the configuration file only; contact no server.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Per plugin and project: last run, watermarks, links and pending errors.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print what the next cycle would write, and write nothing.
+    Plan {
+        #[arg(long)]
+        plugin: Option<String>,
+    },
+    /// List, add, remove, export and import the mapping tables.
+    Map {
+        #[command(subcommand)]
+        command: MapCli,
+    },
+    /// Start simulators of Spira and GitLab on loopback, sync them, and show what moved.
+    Demo,
+    /// Run the Spira and GitLab simulators alone, to try a configuration safely.
+    Sim(SimArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum MapCli {
+    /// Every mapping table.
+    List(ListArgs),
+    /// Spira status ↔ GitLab state (opened | closed).
+    Status(TableCli),
+    /// Spira priority ↔ GitLab label (e.g. priority::high).
+    Priority(TableCli),
+    /// Spira user (login or id) ↔ GitLab username.
+    User(TableCli),
+    /// Spira release (version, name or id) ↔ GitLab milestone (title or id).
+    Release(TableCli),
+    /// Spira project ↔ GitLab project.
+    Project {
+        #[command(subcommand)]
+        action: ProjectAction,
+    },
+    /// Write the mapping tables as TOML (to stdout or --output).
+    Export {
+        #[arg(long)]
+        plugin: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Read mapping tables from a TOML file written by `export` (all or nothing).
+    Import { file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    #[arg(long)]
+    plugin: Option<String>,
+    /// Spira project id.
+    #[arg(long)]
+    project: Option<i64>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct TableCli {
+    #[command(subcommand)]
+    action: TableAction,
+}
+
+#[derive(Subcommand, Debug)]
+enum TableAction {
+    List(ListArgs),
+    Add {
+        /// Plugin name (may be left out when there is only one).
+        #[arg(long)]
+        plugin: Option<String>,
+        /// Spira project id (may be left out when the plugin has only one).
+        #[arg(long)]
+        project: Option<i64>,
+        /// Spira value: a name, or an id as digits.
+        #[arg(long)]
+        spira: String,
+        /// GitLab value.
+        #[arg(long)]
+        gitlab: String,
+        /// The value used when the change comes from GitLab (status and priority).
+        #[arg(long)]
+        primary: bool,
+    },
+    Remove {
+        #[arg(long)]
+        plugin: Option<String>,
+        #[arg(long)]
+        project: Option<i64>,
+        #[arg(long)]
+        spira: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProjectAction {
+    List(ListArgs),
+    Add {
+        #[arg(long)]
+        plugin: Option<String>,
+        #[arg(long)]
+        spira_project: i64,
+        /// Numeric id or full path (group/project).
+        #[arg(long)]
+        gitlab_project: String,
+        /// Add it switched off.
+        #[arg(long)]
+        inactive: bool,
+    },
+    Remove {
+        #[arg(long)]
+        plugin: Option<String>,
+        #[arg(long)]
+        spira_project: i64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _guard = logging::init(cli.log_level.as_deref(), cli.log_format);
+    let globals = Globals {
+        config: cli.config,
+        db: cli.db,
+    };
+    let command = match (cli.sync_now, cli.command) {
+        (true, None) | (true, Some(Command::Sync { plugin: None })) => {
+            Command::Sync { plugin: None }
+        }
+        (true, Some(_)) => {
+            eprintln!(
+                "labsync: error: --sync-now runs a cycle by itself; give it no other command"
+            );
+            return ExitCode::from(Exit::Usage as u8);
+        }
+        (false, Some(c)) => c,
+        (false, None) => {
+            eprintln!("labsync: error: no command given (see labsync --help)");
+            return ExitCode::from(Exit::Usage as u8);
+        }
+    };
+    let exit = match command {
+        Command::Check { offline } => commands::check(&globals, offline),
+        Command::Map { command } => commands::map(&globals, to_map(command)),
+        Command::Run => commands::not_built("run", "the daemon"),
+        Command::Sync { .. } => commands::not_built("sync", "the sync engine"),
+        Command::Status { .. } => commands::not_built("status", "status reporting"),
+        Command::Plan { .. } => commands::not_built("plan", "the sync engine"),
+        Command::Demo => commands::not_built("demo", "the demo"),
+        Command::Sim(args) => commands::sim(args),
+    };
+    ExitCode::from(exit as u8)
+}
+
+fn to_map(command: MapCli) -> MapCommand {
+    let table = |kind, cli: TableCli| match cli.action {
+        TableAction::List(l) => MapCommand::List {
+            table: Some(kind),
+            plugin: l.plugin,
+            project: l.project,
+            json: l.json,
+        },
+        TableAction::Add {
+            plugin,
+            project,
+            spira,
+            gitlab,
+            primary,
+        } => MapCommand::Add {
+            table: kind,
+            plugin,
+            project,
+            spira,
+            gitlab,
+            primary,
+        },
+        TableAction::Remove {
+            plugin,
+            project,
+            spira,
+        } => MapCommand::Remove {
+            table: kind,
+            plugin,
+            project,
+            spira,
+        },
+    };
+    match command {
+        MapCli::List(l) => MapCommand::List {
+            table: None,
+            plugin: l.plugin,
+            project: l.project,
+            json: l.json,
+        },
+        MapCli::Status(c) => table(MapTable::Status, c),
+        MapCli::Priority(c) => table(MapTable::Priority, c),
+        MapCli::User(c) => table(MapTable::User, c),
+        MapCli::Release(c) => table(MapTable::Release, c),
+        MapCli::Project { action } => match action {
+            ProjectAction::List(l) => MapCommand::List {
+                table: Some(MapTable::Project),
+                plugin: l.plugin,
+                project: l.project,
+                json: l.json,
+            },
+            ProjectAction::Add {
+                plugin,
+                spira_project,
+                gitlab_project,
+                inactive,
+            } => MapCommand::AddProject {
+                plugin,
+                spira_project,
+                gitlab_project,
+                active: !inactive,
+            },
+            ProjectAction::Remove {
+                plugin,
+                spira_project,
+            } => MapCommand::RemoveProject {
+                plugin,
+                spira_project,
+            },
+        },
+        MapCli::Export { plugin, output } => MapCommand::Export { plugin, output },
+        MapCli::Import { file } => MapCommand::Import { file },
+    }
 }

@@ -1,0 +1,178 @@
+//! What each `labsync` subcommand does. main.rs parses; these run and print.
+//! Each returns an [`Exit`] code; messages go to stderr as single lines.
+
+mod map;
+mod sim;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+pub use map::{MapCommand, MapTable, map};
+pub use sim::{SimArgs, sim};
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// Exit codes, as documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Ok = 0,
+    /// Some items failed; they wait in the error queue.
+    ItemsFailed = 1,
+    /// Configuration, database or connection error: nothing could be done.
+    Config = 2,
+    /// The command is not part of this build yet.
+    NotBuilt = 3,
+    Usage = 64,
+}
+
+/// Options every command shares.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    pub config: PathBuf,
+    pub db: Option<PathBuf>,
+}
+
+impl Globals {
+    /// `--db`/LABSYNC_DB, then `database` in the config, then systemd's
+    /// $STATE_DIRECTORY, then /var/lib/labsync.
+    pub fn db_path(&self, config: Option<&Config>) -> PathBuf {
+        if let Some(db) = &self.db {
+            return db.clone();
+        }
+        if let Some(db) = config.and_then(|c| c.database.clone()) {
+            return db;
+        }
+        state_directory_db(std::env::var("STATE_DIRECTORY").ok().as_deref())
+    }
+}
+
+/// systemd may list several state directories separated by ':'; ours is the first.
+fn state_directory_db(state_dir: Option<&str>) -> PathBuf {
+    match state_dir
+        .and_then(|s| s.split(':').next())
+        .filter(|s| !s.is_empty())
+    {
+        Some(dir) => Path::new(dir).join("labsync.db"),
+        None => PathBuf::from("/var/lib/labsync/labsync.db"),
+    }
+}
+
+pub(crate) fn fail(message: impl std::fmt::Display) {
+    for line in message.to_string().lines() {
+        eprintln!("labsync: error: {line}");
+    }
+}
+
+/// Loads the config, printing its problems (one per line) on failure.
+pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
+    Config::load(&globals.config).map_err(|e| {
+        fail(&e);
+        Exit::Config
+    })
+}
+
+/// Opens the database and brings its config rows in line with the file.
+pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Exit> {
+    let path = globals.db_path(Some(config));
+    let mut store = Store::open(&path).map_err(|e| {
+        fail(&e);
+        if path.starts_with("/var/lib/labsync") {
+            eprintln!("labsync: hint: give another database with --db PATH (or LABSYNC_DB)");
+        }
+        Exit::Config
+    })?;
+    store.apply_config(config).map_err(|e| {
+        fail(&e);
+        Exit::Config
+    })?;
+    Ok(store)
+}
+
+/// `labsync check`.
+pub fn check(globals: &Globals, offline: bool) -> Exit {
+    let config = match load_config(globals) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut code = Exit::Ok;
+    match config.check_secrets() {
+        Ok(warnings) => {
+            for w in warnings {
+                println!("warning: {w}");
+            }
+        }
+        Err(e) => {
+            fail(&e);
+            code = Exit::Config;
+        }
+    }
+    for p in &config.plugins {
+        println!(
+            "ok: plugin '{}' ({}): {}, {} project mapping(s), schedule {}, time offset {}, conflict policy {}, direction {}",
+            p.name,
+            if p.enabled { "enabled" } else { "disabled" },
+            p.caption,
+            p.projects.len(),
+            p.schedule,
+            humantime::format_duration(p.time_offset),
+            p.conflict.as_str(),
+            p.direction.as_str()
+        );
+    }
+    if config.plugins.is_empty() {
+        println!(
+            "warning: {} defines no plugin: labsync has nothing to sync",
+            config.source.display()
+        );
+    }
+    if !offline {
+        eprintln!(
+            "labsync: `check` without --offline (contacting Spira and GitLab) is not built yet; the configuration itself was checked"
+        );
+        return if code == Exit::Ok {
+            Exit::NotBuilt
+        } else {
+            code
+        };
+    }
+    if code == Exit::Ok {
+        println!("ok: {} is valid", config.source.display());
+    }
+    code
+}
+
+/// For commands whose engine a later piece of work delivers.
+pub fn not_built(command: &str, what: &str) -> Exit {
+    fail(format!(
+        "`labsync {command}` is not built yet: {what} is still under construction. Available now: check --offline, map, sim"
+    ));
+    Exit::NotBuilt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_path_precedence() {
+        assert_eq!(
+            state_directory_db(Some("/var/lib/labsync:/other")),
+            PathBuf::from("/var/lib/labsync/labsync.db")
+        );
+        assert_eq!(
+            state_directory_db(Some("/run/state")),
+            PathBuf::from("/run/state/labsync.db")
+        );
+        assert_eq!(
+            state_directory_db(None),
+            PathBuf::from("/var/lib/labsync/labsync.db")
+        );
+        let g = Globals {
+            config: "x".into(),
+            db: Some("/tmp/a.db".into()),
+        };
+        assert_eq!(g.db_path(None), PathBuf::from("/tmp/a.db"));
+    }
+}

@@ -1,0 +1,107 @@
+//! The shape of plugins.toml as written by an admin, before validation.
+//!
+//! Every struct denies unknown keys so that a typo ("tocken_env") is an error
+//! naming the key, not a silently ignored setting.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// SQLite database; `--db` and LABSYNC_DB win over it.
+    pub database: Option<String>,
+    pub log_level: Option<String>,
+    pub log_format: Option<String>,
+    /// Timeout of one HTTP request, e.g. "30s".
+    pub http_timeout: Option<String>,
+    #[serde(default)]
+    pub plugins: Vec<PluginFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginFile {
+    pub name: String,
+    pub caption: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+    pub schedule: Option<String>,
+    pub time_offset: Option<String>,
+    pub conflict: Option<String>,
+    pub auto_map_users: Option<bool>,
+    pub direction: Option<String>,
+    /// Only items changed on or after this date are synced on a first cycle.
+    pub sync_since: Option<String>,
+    pub spira: SpiraFile,
+    pub gitlab: GitLabFile,
+    #[serde(default)]
+    pub projects: Vec<ProjectFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpiraFile {
+    pub base_url: String,
+    pub login: String,
+    pub api_key: Option<String>,
+    pub api_key_file: Option<String>,
+    pub api_key_env: Option<String>,
+    /// Plain http to a non-loopback host must be asked for explicitly.
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitLabFile {
+    pub base_url: Option<String>,
+    pub token: Option<String>,
+    pub token_file: Option<String>,
+    pub token_env: Option<String>,
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    pub spira_project: i64,
+    pub gitlab_project: Key,
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub statuses: Vec<MappingFile>,
+    #[serde(default)]
+    pub priorities: Vec<MappingFile>,
+    #[serde(default)]
+    pub users: Vec<MappingFile>,
+    #[serde(default)]
+    pub releases: Vec<MappingFile>,
+}
+
+/// One row of a mapping table: a Spira value and its GitLab counterpart.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingFile {
+    pub spira: Key,
+    pub gitlab: Key,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+/// A reference written either as a number (an id) or as a name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Key {
+    Id(i64),
+    Name(String),
+}
+
+impl Key {
+    /// The form kept in the database: digits for an id, the name otherwise.
+    pub fn to_stored(&self) -> String {
+        match self {
+            Key::Id(n) => n.to_string(),
+            Key::Name(s) => s.trim().to_string(),
+        }
+    }
+}

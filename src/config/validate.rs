@@ -1,0 +1,606 @@
+//! Checks the meaning of plugins.toml once its shape is right: durations,
+//! schedules, URLs, secrets given exactly once, and mapping tables that the
+//! engine can use without guessing. All problems are collected, not just the first.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::file::{ConfigFile, MappingFile, PluginFile, ProjectFile};
+use super::locate::Locator;
+use super::{
+    Config, ConfigError, ConflictPolicy, Direction, GitLabConnection, Mapping, Plugin, Problem,
+    ProjectMapping, Schedule, SecretSource, SpiraConnection, dotted,
+};
+use crate::secret::Secret;
+
+/// GitLab's state change does not move `updated_at` for 60 s after an edit
+/// (ThrottledTouch), so a smaller overlap can miss changes.
+pub const MIN_TIME_OFFSET: Duration = Duration::from_secs(60);
+pub const DEFAULT_TIME_OFFSET: Duration = Duration::from_secs(120);
+pub const DEFAULT_SCHEDULE: Duration = Duration::from_secs(300);
+const MIN_INTERVAL: Duration = Duration::from_secs(10);
+pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
+
+struct Collector<'a> {
+    file: &'a str,
+    locator: &'a Locator,
+    problems: Vec<Problem>,
+}
+
+impl Collector<'_> {
+    /// Records a problem at `path` (figment-style segments) for `plugin`.
+    fn push(&mut self, plugin: Option<&str>, path: &[String], message: impl Into<String>) {
+        let key = match plugin {
+            // Inside a plugin, the key is shown relative to it.
+            Some(_) if path.len() >= 2 => dotted(&path[2..]),
+            _ => dotted(path),
+        };
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            line: self.locator.line(path),
+            plugin: plugin.map(String::from),
+            key,
+            message: message.into(),
+        });
+    }
+}
+
+fn seg(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn validate(
+    file: &str,
+    locator: &Locator,
+    path: &Path,
+    raw: ConfigFile,
+) -> Result<Config, ConfigError> {
+    let mut c = Collector {
+        file,
+        locator,
+        problems: Vec::new(),
+    };
+    let http_timeout = match &raw.http_timeout {
+        Some(t) => parse_duration(t).unwrap_or_else(|e| {
+            c.push(None, &seg(&["http_timeout"]), e);
+            Duration::from_secs(30)
+        }),
+        None => Duration::from_secs(30),
+    };
+    if let Some(f) = &raw.log_format
+        && f != "human"
+        && f != "json"
+    {
+        c.push(
+            None,
+            &seg(&["log_format"]),
+            format!("'{f}' is not a log format: use human or json"),
+        );
+    }
+    let mut names = HashSet::new();
+    let mut plugins = Vec::new();
+    for (i, p) in raw.plugins.into_iter().enumerate() {
+        let base = vec!["plugins".to_string(), i.to_string()];
+        if !names.insert(p.name.clone()) {
+            c.push(
+                Some(&p.name),
+                &with(&base, &["name"]),
+                "a plugin of this name is defined twice",
+            );
+        }
+        if let Some(plugin) = plugin(&mut c, &base, p) {
+            plugins.push(plugin);
+        }
+    }
+    if !c.problems.is_empty() {
+        return Err(ConfigError::Invalid(c.problems));
+    }
+    Ok(Config {
+        source: path.to_path_buf(),
+        database: raw.database.map(Into::into),
+        log_level: raw.log_level,
+        log_format: raw.log_format,
+        http_timeout,
+        plugins,
+    })
+}
+
+fn with(base: &[String], more: &[&str]) -> Vec<String> {
+    let mut v = base.to_vec();
+    v.extend(more.iter().map(|s| s.to_string()));
+    v
+}
+
+fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
+    let name = p.name.clone();
+    let n = Some(name.as_str());
+    let before = c.problems.len();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    {
+        c.push(
+            n,
+            &with(base, &["name"]),
+            format!("'{name}' is not a valid name: use letters, digits, - and _"),
+        );
+    }
+    let schedule = match p.schedule.as_deref() {
+        None => Schedule::Every(DEFAULT_SCHEDULE),
+        Some(s) => parse_schedule(s).unwrap_or_else(|e| {
+            c.push(n, &with(base, &["schedule"]), e);
+            Schedule::Every(DEFAULT_SCHEDULE)
+        }),
+    };
+    let time_offset = match p.time_offset.as_deref() {
+        None => DEFAULT_TIME_OFFSET,
+        Some(s) => match parse_duration(s) {
+            Ok(d) if d < MIN_TIME_OFFSET => {
+                c.push(n, &with(base, &["time_offset"]), format!(
+                    "'{s}' is too small: at least 60s, because GitLab does not move an issue's updated_at for changes within 60 s of the last one"
+                ));
+                d
+            }
+            Ok(d) => d,
+            Err(e) => {
+                c.push(n, &with(base, &["time_offset"]), e);
+                DEFAULT_TIME_OFFSET
+            }
+        },
+    };
+    let conflict = match p.conflict.as_deref() {
+        None | Some("newest") => ConflictPolicy::Newest,
+        Some("test-management") => ConflictPolicy::TestManagement,
+        Some("gitlab") => ConflictPolicy::GitLab,
+        Some(other) => {
+            c.push(
+                n,
+                &with(base, &["conflict"]),
+                format!(
+                    "'{other}' is not a conflict policy: use newest, test-management or gitlab"
+                ),
+            );
+            ConflictPolicy::Newest
+        }
+    };
+    let direction = match p.direction.as_deref() {
+        None | Some("both") => Direction::Both,
+        Some("to-gitlab") => Direction::ToGitLab,
+        Some("to-test-management") => Direction::ToTestManagement,
+        Some(other) => {
+            c.push(
+                n,
+                &with(base, &["direction"]),
+                format!("'{other}' is not a direction: use both, to-gitlab or to-test-management"),
+            );
+            Direction::Both
+        }
+    };
+    let sync_since = p.sync_since.as_deref().and_then(|s| match parse_date(s) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            c.push(n, &with(base, &["sync_since"]), e);
+            None
+        }
+    });
+    let spira_url = url_of(
+        c,
+        n,
+        &with(base, &["spira", "base_url"]),
+        &p.spira.base_url,
+        p.spira.allow_http,
+    );
+    if p.spira.login.trim().is_empty() {
+        c.push(
+            n,
+            &with(base, &["spira", "login"]),
+            "is empty: give the Spira user name labsync signs in as",
+        );
+    }
+    let api_key = secret_source(
+        c,
+        n,
+        &with(base, &["spira"]),
+        "api_key",
+        [
+            &p.spira.api_key,
+            &p.spira.api_key_file,
+            &p.spira.api_key_env,
+        ],
+    );
+    let gitlab_base = p
+        .gitlab
+        .base_url
+        .clone()
+        .unwrap_or_else(|| "https://gitlab.com".to_string());
+    let gitlab_url = url_of(
+        c,
+        n,
+        &with(base, &["gitlab", "base_url"]),
+        &gitlab_base,
+        p.gitlab.allow_http,
+    );
+    let token = secret_source(
+        c,
+        n,
+        &with(base, &["gitlab"]),
+        "token",
+        [&p.gitlab.token, &p.gitlab.token_file, &p.gitlab.token_env],
+    );
+    let projects = projects(c, n, base, &p.projects);
+    if c.problems.len() > before {
+        return None;
+    }
+    Some(Plugin {
+        caption: p.caption.unwrap_or_else(|| name.clone()),
+        description: p.description.unwrap_or_default(),
+        enabled: p.enabled.unwrap_or(true),
+        schedule,
+        time_offset,
+        conflict,
+        auto_map_users: p.auto_map_users.unwrap_or(true),
+        direction,
+        sync_since,
+        spira: SpiraConnection {
+            base_url: spira_url?,
+            login: p.spira.login,
+            api_key: api_key?,
+        },
+        gitlab: GitLabConnection {
+            base_url: gitlab_url?,
+            token: token?,
+        },
+        projects,
+        name,
+    })
+}
+
+fn url_of(
+    c: &mut Collector,
+    n: Option<&str>,
+    path: &[String],
+    text: &str,
+    allow_http: bool,
+) -> Option<url::Url> {
+    let url = match url::Url::parse(text.trim()) {
+        Ok(u) => u,
+        Err(e) => {
+            c.push(n, path, format!("'{text}' is not a URL: {e}"));
+            return None;
+        }
+    };
+    match url.scheme() {
+        "https" => Some(url),
+        "http" if allow_http || is_loopback(&url) => Some(url),
+        "http" => {
+            c.push(n, path, format!(
+                "'{text}' uses plain http, which would send credentials in clear: use https, or set allow_http = true in this block"
+            ));
+            None
+        }
+        other => {
+            c.push(n, path, format!("'{text}' has scheme '{other}': use https"));
+            None
+        }
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Exactly one of `name`, `name_file`, `name_env` must be set.
+fn secret_source(
+    c: &mut Collector,
+    n: Option<&str>,
+    block: &[String],
+    name: &str,
+    [inline, file, env]: [&Option<String>; 3],
+) -> Option<SecretSource> {
+    let given: Vec<&str> = [
+        (inline, name.to_string()),
+        (file, format!("{name}_file")),
+        (env, format!("{name}_env")),
+    ]
+    .iter()
+    .filter(|(v, _)| v.is_some())
+    .map(|(_, k)| match k.as_str() {
+        k if k == name => name,
+        k if k.ends_with("_file") => "file",
+        _ => "env",
+    })
+    .collect();
+    if given.len() > 1 {
+        c.push(
+            n,
+            &with(block, &[&format!("{name}_file")]),
+            format!("set only one of {name}, {name}_file and {name}_env"),
+        );
+        return None;
+    }
+    match (inline, file, env) {
+        (Some(v), _, _) if v.trim().is_empty() => {
+            c.push(n, &with(block, &[name]), "is empty");
+            None
+        }
+        (Some(v), _, _) => Some(SecretSource::Inline(Secret::new(v.trim()))),
+        (_, Some(f), _) => Some(SecretSource::File(f.clone())),
+        (_, _, Some(e)) => Some(SecretSource::Env(e.clone())),
+        _ => {
+            c.push(n, block, format!("missing secret: set {name}_file (a file or systemd credential name), {name}_env or {name}"));
+            None
+        }
+    }
+}
+
+fn projects(
+    c: &mut Collector,
+    n: Option<&str>,
+    base: &[String],
+    list: &[ProjectFile],
+) -> Vec<ProjectMapping> {
+    let mut seen_spira = HashSet::new();
+    let mut seen_gitlab = HashSet::new();
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let at = with(base, &["projects", &i.to_string()]);
+        let gitlab_project = p.gitlab_project.to_stored();
+        if p.spira_project <= 0 {
+            c.push(
+                n,
+                &with(&at, &["spira_project"]),
+                format!("{} is not a Spira project id", p.spira_project),
+            );
+        }
+        if gitlab_project.is_empty() {
+            c.push(
+                n,
+                &with(&at, &["gitlab_project"]),
+                "is empty: give the numeric id or the path (group/project)",
+            );
+        }
+        if !seen_spira.insert(p.spira_project) {
+            c.push(
+                n,
+                &with(&at, &["spira_project"]),
+                format!("Spira project {} is mapped twice", p.spira_project),
+            );
+        }
+        if !seen_gitlab.insert(gitlab_project.clone()) {
+            c.push(
+                n,
+                &with(&at, &["gitlab_project"]),
+                format!("GitLab project {gitlab_project} is mapped twice"),
+            );
+        }
+        let statuses = table(c, n, &at, "statuses", &p.statuses, Pairing::ManyToOne);
+        for (j, m) in statuses.iter().enumerate() {
+            if !GITLAB_STATES.contains(&m.gitlab.as_str()) {
+                c.push(
+                    n,
+                    &with(&at, &["statuses", &j.to_string(), "gitlab"]),
+                    format!("'{}' is not a GitLab state: use opened or closed", m.gitlab),
+                );
+            }
+        }
+        if !statuses.is_empty() {
+            for state in GITLAB_STATES {
+                let primaries = statuses
+                    .iter()
+                    .filter(|m| m.gitlab == state && m.primary)
+                    .count();
+                if primaries != 1 {
+                    c.push(n, &with(&at, &["statuses"]), format!(
+                        "GitLab state '{state}' has {primaries} primary statuses: mark exactly one with primary = true (it is the status set when GitLab changes the state)"
+                    ));
+                }
+            }
+        }
+        let priorities = table(c, n, &at, "priorities", &p.priorities, Pairing::ManyToOne);
+        let users = table(c, n, &at, "users", &p.users, Pairing::OneToOne);
+        let releases = table(c, n, &at, "releases", &p.releases, Pairing::OneToOne);
+        out.push(ProjectMapping {
+            spira_project: p.spira_project,
+            gitlab_project,
+            active: p.active.unwrap_or(true),
+            statuses,
+            priorities,
+            users,
+            releases,
+        });
+    }
+    out
+}
+
+#[derive(PartialEq)]
+enum Pairing {
+    /// Several Spira values may share one GitLab value; one of them is primary.
+    ManyToOne,
+    OneToOne,
+}
+
+fn table(
+    c: &mut Collector,
+    n: Option<&str>,
+    at: &[String],
+    name: &str,
+    rows: &[MappingFile],
+    pairing: Pairing,
+) -> Vec<Mapping> {
+    let mut by_spira = HashSet::new();
+    let mut by_gitlab: HashMap<String, Vec<bool>> = HashMap::new();
+    let mut out = Vec::new();
+    for (j, row) in rows.iter().enumerate() {
+        let here = with(at, &[name, &j.to_string()]);
+        let spira = row.spira.to_stored();
+        let gitlab = row.gitlab.to_stored();
+        if spira.is_empty() || gitlab.is_empty() {
+            c.push(n, &here, "both spira and gitlab must be non-empty");
+            continue;
+        }
+        if name == "priorities" && gitlab.contains(',') {
+            c.push(
+                n,
+                &with(&here, &["gitlab"]),
+                format!("label '{gitlab}' contains a comma, which GitLab's API cannot carry"),
+            );
+        }
+        if !by_spira.insert(spira.to_lowercase()) {
+            c.push(
+                n,
+                &with(&here, &["spira"]),
+                format!("'{spira}' is mapped twice in {name}"),
+            );
+        }
+        by_gitlab
+            .entry(gitlab.to_lowercase())
+            .or_default()
+            .push(row.primary);
+        if pairing == Pairing::OneToOne {
+            if by_gitlab[&gitlab.to_lowercase()].len() > 1 {
+                c.push(
+                    n,
+                    &with(&here, &["gitlab"]),
+                    format!("'{gitlab}' is mapped twice in {name}"),
+                );
+            }
+            if row.primary {
+                c.push(
+                    n,
+                    &with(&here, &["primary"]),
+                    format!("{name} are one-to-one: primary has no meaning here"),
+                );
+            }
+        }
+        out.push(Mapping {
+            spira,
+            gitlab,
+            primary: row.primary,
+        });
+    }
+    if pairing == Pairing::ManyToOne && name == "priorities" {
+        for (label, flags) in &by_gitlab {
+            let primaries = flags.iter().filter(|p| **p).count();
+            if flags.len() > 1 && primaries != 1 {
+                c.push(n, &with(at, &[name]), format!(
+                    "label '{label}' has {} priorities and {primaries} primary: mark exactly one with primary = true", flags.len()
+                ));
+            }
+        }
+        // A label with a single priority is its primary without saying so.
+        for m in &mut out {
+            if by_gitlab
+                .get(&m.gitlab.to_lowercase())
+                .is_some_and(|f| f.len() == 1)
+            {
+                m.primary = true;
+            }
+        }
+    }
+    out
+}
+
+/// "5m", "90s", "1h 30m".
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not a duration like 90s, 5m or 1h: {e}"))
+}
+
+/// An interval ("5m") or a cron expression with 5, 6 or 7 fields
+/// ("*/10 * * * *"; 6 and 7 fields start with seconds).
+pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
+    let t = text.trim();
+    if let Ok(d) = humantime::parse_duration(t) {
+        if d < MIN_INTERVAL {
+            return Err(format!(
+                "'{text}' is too frequent: at least 10s between cycles"
+            ));
+        }
+        return Ok(Schedule::Every(d));
+    }
+    let fields = t.split_whitespace().count();
+    let expr = if fields == 5 {
+        format!("0 {t}")
+    } else {
+        t.to_string()
+    };
+    match expr.parse::<cron::Schedule>() {
+        Ok(s) if (5..=7).contains(&fields) => Ok(Schedule::Cron(Box::new(s))),
+        Ok(_) | Err(_) if fields < 5 => Err(format!(
+            "'{text}' is neither an interval like 5m nor a cron expression (min hour day month weekday)"
+        )),
+        Ok(_) => Err(format!(
+            "'{text}' has {fields} fields: a cron expression has 5, 6 or 7"
+        )),
+        Err(e) => Err(format!("'{text}' is not a valid cron expression: {e}")),
+    }
+}
+
+/// "2026-01-31" (midnight UTC) or an RFC 3339 timestamp.
+pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| format!("'{text}' is not a date like 2026-01-31 or 2026-01-31T08:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules() {
+        assert_eq!(
+            parse_schedule("5m").unwrap(),
+            Schedule::Every(Duration::from_secs(300))
+        );
+        assert!(matches!(
+            parse_schedule("*/10 * * * *").unwrap(),
+            Schedule::Cron(_)
+        ));
+        assert!(matches!(
+            parse_schedule("0 */10 * * * *").unwrap(),
+            Schedule::Cron(_)
+        ));
+        assert!(
+            parse_schedule("5x")
+                .unwrap_err()
+                .contains("neither an interval")
+        );
+        assert!(
+            parse_schedule("61 * * * *")
+                .unwrap_err()
+                .contains("not a valid cron")
+        );
+        assert!(parse_schedule("1s").unwrap_err().contains("too frequent"));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_date("2026-01-31").unwrap().to_rfc3339(),
+            "2026-01-31T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_date("2026-01-31T10:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-01-31T08:00:00+00:00"
+        );
+        assert!(parse_date("31/01/2026").is_err());
+    }
+}

@@ -1,0 +1,628 @@
+//! The mapping tables: projects, statuses, priorities, users, releases.
+//!
+//! Rows come from plugins.toml (source = config, replaced on every load),
+//! from `labsync map` (cli) or from the engine (auto). The same checks guard
+//! every writer, and every change runs in one transaction: a refused change
+//! leaves the tables as they were.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError};
+use crate::config::Config;
+
+/// Which mapping table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Status,
+    Priority,
+    User,
+    Release,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Status, Kind::Priority, Kind::User, Kind::Release];
+
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Status => "status_mappings",
+            Kind::Priority => "priority_mappings",
+            Kind::User => "user_mappings",
+            Kind::Release => "release_mappings",
+        }
+    }
+
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Status => ("spira_status", "gitlab_state"),
+            Kind::Priority => ("spira_priority", "gitlab_label"),
+            Kind::User => ("spira_user", "gitlab_user"),
+            Kind::Release => ("spira_release", "gitlab_milestone"),
+        }
+    }
+
+    /// Status and priority tables map many Spira values to one GitLab value,
+    /// with one primary used in the GitLab → Spira direction.
+    pub fn has_primary(self) -> bool {
+        matches!(self, Kind::Status | Kind::Priority)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Status => "status",
+            Kind::Priority => "priority",
+            Kind::User => "user",
+            Kind::Release => "release",
+        }
+    }
+
+    fn gitlab_noun(self) -> &'static str {
+        match self {
+            Kind::Status => "GitLab state",
+            Kind::Priority => "label",
+            Kind::User => "GitLab user",
+            Kind::Release => "milestone",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Config,
+    Cli,
+    Auto,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Config => "config",
+            Source::Cli => "cli",
+            Source::Auto => "auto",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Source, String> {
+        match s {
+            "config" => Ok(Source::Config),
+            "cli" => Ok(Source::Cli),
+            "auto" => Ok(Source::Auto),
+            other => Err(format!("unknown source '{other}'")),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRow {
+    pub plugin: String,
+    pub spira_project: i64,
+    pub gitlab_project: String,
+    pub active: bool,
+    pub source: Source,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingRow {
+    pub plugin: String,
+    pub spira_project: i64,
+    pub spira: String,
+    pub gitlab: String,
+    #[serde(default)]
+    pub primary: bool,
+    pub source: Source,
+}
+
+impl Store {
+    /// Makes the tables say what plugins.toml says: config rows are replaced,
+    /// cli and auto rows kept. Plugins that left the file are marked, not
+    /// deleted, so their links survive.
+    pub fn apply_config(&mut self, config: &Config) -> Result<(), StoreError> {
+        let file = config.source.display().to_string();
+        let now = chrono::Utc::now().to_rfc3339();
+        let path = self.path.display().to_string();
+        let sql = |e: rusqlite::Error| StoreError::Sqlite {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        let tx = self.conn_mut().transaction().map_err(sql)?;
+        tx.execute("UPDATE plugins SET in_config = 0", [])
+            .map_err(sql)?;
+        for p in &config.plugins {
+            tx.execute(
+                "INSERT INTO plugins (name, caption, enabled, in_config, updated_at) VALUES (?1, ?2, ?3, 1, ?4)
+                 ON CONFLICT (name) DO UPDATE SET caption = ?2, enabled = ?3, in_config = 1, updated_at = ?4",
+                params![p.name, p.caption, p.enabled, now],
+            )
+            .map_err(sql)?;
+        }
+        for kind in Kind::ALL {
+            tx.execute(
+                &format!("DELETE FROM {} WHERE source = 'config'", kind.table()),
+                [],
+            )
+            .map_err(sql)?;
+        }
+        tx.execute("DELETE FROM project_mappings WHERE source = 'config'", [])
+            .map_err(sql)?;
+        for p in &config.plugins {
+            for m in &p.projects {
+                let row = ProjectRow {
+                    plugin: p.name.clone(),
+                    spira_project: m.spira_project,
+                    gitlab_project: m.gitlab_project.clone(),
+                    active: m.active,
+                    source: Source::Config,
+                };
+                put_project(&tx, &row, true).map_err(|e| refused_in(&file, &p.name, e))?;
+                let tables = [
+                    (Kind::Status, &m.statuses),
+                    (Kind::Priority, &m.priorities),
+                    (Kind::User, &m.users),
+                    (Kind::Release, &m.releases),
+                ];
+                for (kind, rows) in tables {
+                    for r in rows {
+                        let row = MappingRow {
+                            plugin: p.name.clone(),
+                            spira_project: m.spira_project,
+                            spira: r.spira.clone(),
+                            gitlab: r.gitlab.clone(),
+                            primary: r.primary,
+                            source: Source::Config,
+                        };
+                        put_mapping(&tx, kind, &row, true)
+                            .map_err(|e| refused_in(&file, &p.name, e))?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(())
+    }
+
+    pub fn plugin_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT name FROM plugins ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    pub fn projects(&self, plugin: Option<&str>) -> Result<Vec<ProjectRow>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT plugin, spira_project, gitlab_project, active, source FROM project_mappings
+                 WHERE ?1 IS NULL OR plugin = ?1 ORDER BY plugin, spira_project",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([plugin], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (plugin, spira_project, gitlab_project, active, source) =
+                row.map_err(|e| self.err(e))?;
+            out.push(ProjectRow {
+                plugin,
+                spira_project,
+                gitlab_project,
+                active,
+                source: self.source(&source, "project_mappings")?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn mappings(
+        &self,
+        kind: Kind,
+        plugin: Option<&str>,
+        project: Option<i64>,
+    ) -> Result<Vec<MappingRow>, StoreError> {
+        let (spira_col, gitlab_col) = kind.columns();
+        let primary = if kind.has_primary() {
+            "is_primary"
+        } else {
+            "0"
+        };
+        let sql = format!(
+            "SELECT plugin, spira_project, {spira_col}, {gitlab_col}, {primary}, source FROM {}
+             WHERE (?1 IS NULL OR plugin = ?1) AND (?2 IS NULL OR spira_project = ?2)
+             ORDER BY plugin, spira_project, {gitlab_col}, {spira_col}",
+            kind.table()
+        );
+        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![plugin, project], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (plugin, spira_project, spira, gitlab, primary, source) =
+                row.map_err(|e| self.err(e))?;
+            out.push(MappingRow {
+                plugin,
+                spira_project,
+                spira,
+                gitlab,
+                primary,
+                source: self.source(&source, kind.table())?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn source(&self, text: &str, table: &str) -> Result<Source, StoreError> {
+        Source::parse(text).map_err(|reason| StoreError::Corrupt {
+            path: self.path.display().to_string(),
+            what: table.to_string(),
+            reason,
+        })
+    }
+
+    /// Adds one row from `labsync map ... add`.
+    pub fn add_mapping(&mut self, kind: Kind, row: &MappingRow) -> Result<(), StoreError> {
+        self.in_tx(|tx| put_mapping(tx, kind, row, false))
+    }
+
+    pub fn add_project(&mut self, row: &ProjectRow) -> Result<(), StoreError> {
+        self.in_tx(|tx| put_project(tx, row, false))
+    }
+
+    /// Removes a cli or auto row; config rows must be removed from the file.
+    pub fn remove_mapping(
+        &mut self,
+        kind: Kind,
+        plugin: &str,
+        project: i64,
+        spira: &str,
+    ) -> Result<(), StoreError> {
+        self.in_tx(|tx| {
+            let (spira_col, _) = kind.columns();
+            let found = existing(tx, kind, plugin, project, spira_col, spira)?;
+            match found {
+                None => Err(refusal(format!(
+                    "no {} mapping for '{spira}' in plugin '{plugin}', Spira project {project}",
+                    kind.name()
+                ))),
+                Some(row) if row.source == Source::Config => Err(refusal(format!(
+                    "{} mapping '{spira}' comes from plugins.toml: remove it there and reload",
+                    kind.name()
+                ))),
+                Some(_) => {
+                    tx.execute(
+                        &format!("DELETE FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3 COLLATE NOCASE", kind.table()),
+                        params![plugin, project, spira],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    pub fn remove_project(&mut self, plugin: &str, project: i64) -> Result<(), StoreError> {
+        self.in_tx(|tx| {
+            let source: Option<String> = tx
+                .query_row(
+                    "SELECT source FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2",
+                    params![plugin, project],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match source.as_deref() {
+                None => Err(refusal(format!("plugin '{plugin}' has no mapping for Spira project {project}"))),
+                Some("config") => Err(refusal(format!(
+                    "project mapping {project} of plugin '{plugin}' comes from plugins.toml: remove it there and reload"
+                ))),
+                Some(_) => {
+                    tx.execute("DELETE FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2", params![plugin, project])?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    /// Runs `f` in a transaction; a refusal or error rolls everything back.
+    pub(crate) fn in_tx<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction) -> Result<T, TxError>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.display().to_string();
+        let tx = self
+            .conn_mut()
+            .transaction()
+            .map_err(|e| StoreError::Sqlite {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        match f(&tx) {
+            Ok(v) => {
+                tx.commit().map_err(|e| StoreError::Sqlite {
+                    path,
+                    reason: e.to_string(),
+                })?;
+                Ok(v)
+            }
+            Err(TxError::Refused(msg)) => Err(StoreError::Refused(msg)),
+            Err(TxError::Sqlite(e)) => Err(StoreError::Sqlite {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// An error inside a transaction: a refusal (user input) or SQLite.
+pub(crate) enum TxError {
+    Refused(String),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for TxError {
+    fn from(e: rusqlite::Error) -> Self {
+        TxError::Sqlite(e)
+    }
+}
+
+fn refusal(msg: String) -> TxError {
+    TxError::Refused(msg)
+}
+
+fn refused_in(file: &str, plugin: &str, e: TxError) -> StoreError {
+    match e {
+        TxError::Refused(msg) => StoreError::Refused(format!("{file}: plugin '{plugin}': {msg}")),
+        TxError::Sqlite(e) => StoreError::Sqlite {
+            path: file.to_string(),
+            reason: e.to_string(),
+        },
+    }
+}
+
+fn plugin_exists(tx: &Transaction, plugin: &str) -> Result<(), TxError> {
+    let found: Option<i64> = tx
+        .query_row("SELECT 1 FROM plugins WHERE name = ?1", [plugin], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if found.is_some() {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare("SELECT name FROM plugins ORDER BY name")?;
+    let known: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Err(refusal(format!(
+        "unknown plugin '{plugin}' (known: {})",
+        if known.is_empty() {
+            "none; define plugins in plugins.toml".to_string()
+        } else {
+            known.join(", ")
+        }
+    )))
+}
+
+/// A project mapping through the checks of `labsync map project add`.
+pub(crate) fn put_project_checked(tx: &Transaction, row: &ProjectRow) -> Result<(), TxError> {
+    put_project(tx, row, false)
+}
+
+/// Inserts a project mapping; `replace` lets a config row take over a row
+/// with the same Spira project.
+fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), TxError> {
+    plugin_exists(tx, &row.plugin)?;
+    if row.spira_project <= 0 {
+        return Err(refusal(format!(
+            "{} is not a Spira project id",
+            row.spira_project
+        )));
+    }
+    if row.gitlab_project.trim().is_empty() {
+        return Err(refusal(
+            "the GitLab project is empty: give its id or path (group/project)".into(),
+        ));
+    }
+    let same: Option<(String, String)> = tx
+        .query_row(
+            "SELECT gitlab_project, source FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2",
+            params![row.plugin, row.spira_project],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((gitlab, source)) = &same
+        && !replace
+    {
+        return Err(refusal(format!(
+            "Spira project {} is already mapped to GitLab project {gitlab} (source {source})",
+            row.spira_project
+        )));
+    }
+    let taken: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT spira_project, source FROM project_mappings WHERE plugin = ?1 AND gitlab_project = ?2 AND spira_project <> ?3",
+            params![row.plugin, row.gitlab_project, row.spira_project],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((other, source)) = taken {
+        return Err(refusal(format!(
+            "GitLab project {} is already mapped to Spira project {other} (source {source})",
+            row.gitlab_project
+        )));
+    }
+    tx.execute(
+        "INSERT INTO project_mappings (plugin, spira_project, gitlab_project, active, source) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (plugin, spira_project) DO UPDATE SET gitlab_project = ?3, active = ?4, source = ?5",
+        params![row.plugin, row.spira_project, row.gitlab_project, row.active, row.source.as_str()],
+    )?;
+    Ok(())
+}
+
+fn existing(
+    tx: &Transaction,
+    kind: Kind,
+    plugin: &str,
+    project: i64,
+    col: &str,
+    value: &str,
+) -> Result<Option<MappingRow>, TxError> {
+    let (spira_col, gitlab_col) = kind.columns();
+    let primary = if kind.has_primary() {
+        "is_primary"
+    } else {
+        "0"
+    };
+    let sql = format!(
+        "SELECT {spira_col}, {gitlab_col}, {primary}, source FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {col} = ?3 COLLATE NOCASE",
+        kind.table()
+    );
+    let found: Option<(String, String, bool, String)> = tx
+        .query_row(&sql, params![plugin, project, value], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    found
+        .map(|(spira, gitlab, primary, source)| {
+            let source =
+                Source::parse(&source).map_err(|e| refusal(format!("{}: {e}", kind.table())))?;
+            Ok(MappingRow {
+                plugin: plugin.to_string(),
+                spira_project: project,
+                spira,
+                gitlab,
+                primary,
+                source,
+            })
+        })
+        .transpose()
+}
+
+/// Inserts a mapping row after the checks every writer shares; `replace`
+/// lets a config row take over a cli/auto row with the same Spira key.
+pub(crate) fn put_mapping(
+    tx: &Transaction,
+    kind: Kind,
+    row: &MappingRow,
+    replace: bool,
+) -> Result<(), TxError> {
+    plugin_exists(tx, &row.plugin)?;
+    let has_project: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2",
+            params![row.plugin, row.spira_project],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if has_project.is_none() {
+        return Err(refusal(format!(
+            "plugin '{}' has no project mapping for Spira project {} (add one first: labsync map project add)",
+            row.plugin, row.spira_project
+        )));
+    }
+    let (spira, gitlab) = (row.spira.trim(), row.gitlab.trim());
+    if spira.is_empty() || gitlab.is_empty() {
+        return Err(refusal(format!(
+            "a {} mapping needs both a Spira and a GitLab value",
+            kind.name()
+        )));
+    }
+    if kind == Kind::Status && gitlab != "opened" && gitlab != "closed" {
+        return Err(refusal(format!(
+            "'{gitlab}' is not a GitLab state: use opened or closed"
+        )));
+    }
+    let what = format!("{} '{spira}'", kind.name());
+    let (spira_col, gitlab_col) = kind.columns();
+    if let Some(old) = existing(tx, kind, &row.plugin, row.spira_project, spira_col, spira)?
+        && !(replace && old.source != Source::Config)
+    {
+        return Err(refusal(format!(
+            "{what} is already mapped to {} '{}' (source {}){}",
+            kind.gitlab_noun(),
+            old.gitlab,
+            old.source.as_str(),
+            if old.source == Source::Config {
+                ": change it in plugins.toml"
+            } else {
+                ": remove it first"
+            }
+        )));
+    }
+    if !kind.has_primary()
+        && let Some(old) = existing(tx, kind, &row.plugin, row.spira_project, gitlab_col, gitlab)?
+        && !old.spira.eq_ignore_ascii_case(spira)
+    {
+        return Err(refusal(format!(
+            "{} '{gitlab}' is already mapped to Spira {} '{}' (source {}); {} mappings are one-to-one",
+            kind.gitlab_noun(),
+            kind.name(),
+            old.spira,
+            old.source.as_str(),
+            kind.name()
+        )));
+    }
+    if kind.has_primary() && row.primary {
+        let sql = format!(
+            "SELECT {spira_col}, source FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {gitlab_col} = ?3 COLLATE NOCASE
+             AND is_primary = 1 AND {spira_col} <> ?4 COLLATE NOCASE",
+            kind.table()
+        );
+        let other: Option<(String, String)> = tx
+            .query_row(
+                &sql,
+                params![row.plugin, row.spira_project, gitlab, spira],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((other, source)) = other {
+            return Err(refusal(format!(
+                "{} '{gitlab}' already has a primary {}: '{other}' (source {source}); only one may be primary",
+                kind.gitlab_noun(),
+                kind.name()
+            )));
+        }
+    }
+    let sql = if kind.has_primary() {
+        format!(
+            "INSERT INTO {t} (plugin, spira_project, {spira_col}, {gitlab_col}, is_primary, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT DO UPDATE SET {gitlab_col} = ?4, is_primary = ?5, source = ?6",
+            t = kind.table()
+        )
+    } else {
+        format!(
+            "INSERT INTO {t} (plugin, spira_project, {spira_col}, {gitlab_col}, source) VALUES (?1, ?2, ?3, ?4, ?6)
+             ON CONFLICT DO UPDATE SET {gitlab_col} = ?4, source = ?6",
+            t = kind.table()
+        )
+    };
+    tx.execute(
+        &sql,
+        params![
+            row.plugin,
+            row.spira_project,
+            spira,
+            gitlab,
+            row.primary,
+            row.source.as_str()
+        ],
+    )?;
+    Ok(())
+}
