@@ -215,10 +215,16 @@ fn run(store: &mut Store, command: MapCommand) -> Result<(), String> {
 
 /// The named plugin, or the only one there is.
 fn pick_plugin(store: &Store, plugin: Option<String>) -> Result<String, String> {
-    if let Some(p) = plugin {
-        return Ok(p);
-    }
     let names = store.plugin_names().map_err(|e| e.to_string())?;
+    if let Some(p) = plugin {
+        if names.contains(&p) {
+            return Ok(p);
+        }
+        return Err(format!(
+            "unknown plugin '{p}' (known: {})",
+            names.join(", ")
+        ));
+    }
     match names.as_slice() {
         [only] => Ok(only.clone()),
         [] => Err("no plugin is defined in the configuration".into()),

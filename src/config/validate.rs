@@ -541,7 +541,18 @@ pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
         Ok(_) => Err(format!(
             "'{text}' has {fields} fields: a cron expression has 5, 6 or 7"
         )),
-        Err(e) => Err(format!("'{text}' is not a valid cron expression: {e}")),
+        Err(e) => {
+            // The cron crate draws a caret under the culprit; keep its last line.
+            let reason = e.to_string();
+            let reason = reason
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            Err(format!("'{text}' is not a valid cron expression: {reason}"))
+        }
     }
 }
 

@@ -1,0 +1,103 @@
+//! Helpers shared by the command-line tests: run the real binary in a
+//! scratch directory and capture what a user would see.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Scratch {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Runs `labsync` with the scratch database and the given config.
+    pub fn labsync(&self, config: &Path, args: &[&str]) -> Run {
+        self.labsync_env(config, args, &[])
+    }
+
+    pub fn labsync_env(&self, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_labsync"));
+        cmd.arg("--config")
+            .arg(config)
+            .arg("--db")
+            .arg(self.path("labsync.db"));
+        cmd.args(args);
+        // A developer's own settings must not leak into the tests.
+        for (k, _) in std::env::vars() {
+            if k.starts_with("LABSYNC_") || k == "CREDENTIALS_DIRECTORY" || k == "STATE_DIRECTORY" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("TEST_TOKEN", "glpat-test-token-value")
+            .env("TEST_KEY", "{TEST-API-KEY}");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// A valid one-plugin configuration; tests edit it to break one thing.
+pub const VALID: &str = r#"
+http_timeout = "30s"
+
+[[plugins]]
+name = "webshop"
+schedule = "5m"
+time_offset = "2m"
+conflict = "newest"
+direction = "both"
+
+[plugins.spira]
+base_url = "https://spira.example.com"
+login = "labsync"
+api_key_env = "TEST_KEY"
+
+[plugins.gitlab]
+base_url = "https://gitlab.example.com"
+token_env = "TEST_TOKEN"
+
+[[plugins.projects]]
+spira_project = 1
+gitlab_project = "qa/webshop"
+statuses = [
+  { spira = "New", gitlab = "opened", primary = true },
+  { spira = "Open", gitlab = "opened" },
+  { spira = "Resolved", gitlab = "closed" },
+  { spira = "Closed", gitlab = "closed", primary = true },
+]
+priorities = [
+  { spira = "1 - Critical", gitlab = "priority::critical" },
+  { spira = "2 - High", gitlab = "priority::high" },
+]
+users = [ { spira = "alice", gitlab = "alice" } ]
+releases = [ { spira = "1.0", gitlab = "Release 1.0" } ]
+"#;
