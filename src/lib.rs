@@ -1,5 +1,33 @@
 //! labsync keeps a test-management system (Spira) and GitLab's issue tracker
-//! in two-way sync. See README.md for use and ../DESIGN for the design.
+//! in two-way sync. The README says how to use it; this says how it is built.
+//!
+//! # Code map
+//!
+//! | module | what lives there | may not depend on |
+//! |---|---|---|
+//! | [`config`] | plugins.toml + `LABSYNC_*` (figment), validation into [`config::Config`], secret sources | store, clients, sim |
+//! | [`store`] | SQLite: open, migrations (`migrations/*.sql`, embedded), one module per table group | clients, sim |
+//! | [`http`] | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate | config, store |
+//! | [`gitlab`], [`spira`] | API clients: typed requests and answers, typed errors | store, the engine |
+//! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
+//! | [`commands`] | what each subcommand does and prints | — |
+//! | [`logging`] | tracing setup: human or JSON on stderr | — |
+//! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |
+//!
+//! `src/main.rs` only parses arguments and calls [`commands`].
+//!
+//! # Invariants
+//!
+//! - The engine never talks HTTP; clients never touch SQLite.
+//! - A secret is a [`secret::Secret`] from the moment it is read; it reaches an
+//!   HTTP header through `expose()` and nowhere else — never a URL, log or error.
+//! - Every change to the database that belongs together is one transaction: a
+//!   refused or failed change leaves nothing half-written.
+//! - Mapping rows from plugins.toml have source `config` and are replaced on
+//!   every load; rows from `labsync map` (`cli`) and the engine (`auto`) are kept.
+//! - A database written by a newer labsync is refused, never modified.
+//! - Simulators follow the documented behaviour of the real services,
+//!   quirks included; a simulator easier than the real thing hides bugs.
 
 pub mod commands;
 pub mod config;

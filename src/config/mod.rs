@@ -282,7 +282,9 @@ fn figment_problems(file: &str, locator: &locate::Locator, err: figment::Error) 
             let mut path = e.path.clone();
             let message = match &e.kind {
                 figment::error::Kind::UnknownField(field, expected) => {
-                    path.push(field.clone());
+                    if path.last() != Some(field) {
+                        path.push(field.clone());
+                    }
                     format!(
                         "unknown key '{field}' (expected one of: {})",
                         expected.join(", ")
