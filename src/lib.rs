@@ -10,6 +10,8 @@
 //! | [`http`] | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate | config, store |
 //! | [`gitlab`], [`spira`] | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
+//! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
+//! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`logging`] | tracing setup: human or JSON on stderr | — |
 //! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |
@@ -34,7 +36,9 @@ pub mod config;
 pub mod gitlab;
 pub mod http;
 pub mod logging;
+pub mod model;
 pub mod secret;
 pub mod sim;
 pub mod spira;
 pub mod store;
+pub mod sync;
