@@ -10,6 +10,7 @@
 //! | [`http`] | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate | config, store |
 //! | [`gitlab`], [`spira`] | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
+//! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
 //! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
 //! | [`commands`] | what each subcommand does and prints | — |
@@ -36,6 +37,7 @@ pub mod config;
 pub mod gitlab;
 pub mod http;
 pub mod logging;
+pub mod mapping;
 pub mod model;
 pub mod secret;
 pub mod sim;

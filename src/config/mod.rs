@@ -17,6 +17,7 @@ use figment::providers::{Env, Format, Toml};
 
 pub use file::{ConfigFile, Key};
 pub use secrets::SecretSource;
+pub use validate::{GITLAB_STATES, MIN_TIME_OFFSET};
 
 use crate::secret::Secret;
 

@@ -1,0 +1,449 @@
+//! Resolving statuses, priorities, users and releases between the two sides.
+//!
+//! The mapping tables name Spira values by id or by name; [`ProjectMaps`]
+//! turns them into ids once per cycle, against the lookups read from Spira,
+//! and answers the engine's questions in both directions. The primary rule
+//! lives here: GitLab → Spira keeps the current value when it already maps
+//! to what GitLab says, and only otherwise picks the primary.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::store::mappings::MappingRow;
+
+/// A Spira lookup entry (status, priority, user or release).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub id: i64,
+    /// Every name the entry may be referred to by (status name; user login;
+    /// release version number and name).
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    #[error("{table} mapping '{key}': no Spira {table} has this name or id")]
+    UnknownSpira { table: &'static str, key: String },
+    #[error("status mapping: GitLab state '{0}' has no primary Spira status")]
+    NoPrimary(String),
+}
+
+/// The resolved mapping tables of one project mapping.
+#[derive(Debug, Default, Clone)]
+pub struct ProjectMaps {
+    /// Spira status id → GitLab state.
+    status_state: HashMap<i64, String>,
+    /// GitLab state → primary Spira status id.
+    state_primary: HashMap<String, i64>,
+    /// Spira priority id → label.
+    priority_label: HashMap<i64, String>,
+    /// Label (lowercase) → primary Spira priority id.
+    label_primary: HashMap<String, i64>,
+    user_to_gitlab: HashMap<i64, String>,
+    user_from_gitlab: HashMap<String, i64>,
+    release_to_gitlab: HashMap<i64, String>,
+    release_from_gitlab: HashMap<String, i64>,
+}
+
+/// The Spira lookups a project's mapping rows are resolved against.
+#[derive(Debug, Default, Clone)]
+pub struct SpiraLookups {
+    pub statuses: Vec<Named>,
+    pub priorities: Vec<Named>,
+    pub users: Vec<Named>,
+    pub releases: Vec<Named>,
+}
+
+fn resolve(table: &'static str, key: &str, entries: &[Named]) -> Result<i64, MappingError> {
+    if let Ok(id) = key.parse::<i64>()
+        && entries.iter().any(|e| e.id == id)
+    {
+        return Ok(id);
+    }
+    entries
+        .iter()
+        .find(|e| {
+            e.names
+                .iter()
+                .any(|n| n.trim().eq_ignore_ascii_case(key.trim()))
+        })
+        .map(|e| e.id)
+        .ok_or_else(|| MappingError::UnknownSpira {
+            table,
+            key: key.to_string(),
+        })
+}
+
+impl ProjectMaps {
+    /// Resolves the rows of one project. Every unknown Spira key is an error
+    /// (reported by `labsync check`), not a silently dropped row.
+    pub fn build(
+        statuses: &[MappingRow],
+        priorities: &[MappingRow],
+        users: &[MappingRow],
+        releases: &[MappingRow],
+        lookups: &SpiraLookups,
+    ) -> Result<ProjectMaps, Vec<MappingError>> {
+        let mut maps = ProjectMaps::default();
+        let mut errors = Vec::new();
+        for row in statuses {
+            match resolve("status", &row.spira, &lookups.statuses) {
+                Ok(id) => {
+                    maps.status_state.insert(id, row.gitlab.clone());
+                    if row.primary {
+                        maps.state_primary.insert(row.gitlab.clone(), id);
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        for row in priorities {
+            match resolve("priority", &row.spira, &lookups.priorities) {
+                Ok(id) => {
+                    maps.priority_label.insert(id, row.gitlab.clone());
+                    if row.primary {
+                        maps.label_primary.insert(row.gitlab.to_lowercase(), id);
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        for row in users {
+            match resolve("user", &row.spira, &lookups.users) {
+                Ok(id) => {
+                    maps.user_to_gitlab.insert(id, row.gitlab.clone());
+                    maps.user_from_gitlab.insert(row.gitlab.to_lowercase(), id);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        for row in releases {
+            match resolve("release", &row.spira, &lookups.releases) {
+                Ok(id) => {
+                    maps.release_to_gitlab.insert(id, row.gitlab.clone());
+                    maps.release_from_gitlab
+                        .insert(row.gitlab.to_lowercase(), id);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if !statuses.is_empty() {
+            for state in crate::config::GITLAB_STATES {
+                if !maps.state_primary.contains_key(state) {
+                    errors.push(MappingError::NoPrimary(state.to_string()));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(maps)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The GitLab state of a Spira status; `None` when the status is unmapped.
+    pub fn state_of(&self, status: i64) -> Option<&str> {
+        self.status_state.get(&status).map(String::as_str)
+    }
+
+    /// The Spira status for a GitLab state: the current one if it already
+    /// maps to that state, else the state's primary.
+    pub fn status_for(&self, state: &str, current: Option<i64>) -> Option<i64> {
+        match current {
+            Some(c) if self.state_of(c) == Some(state) => Some(c),
+            _ => self.state_primary.get(state).copied(),
+        }
+    }
+
+    pub fn label_of(&self, priority: i64) -> Option<&str> {
+        self.priority_label.get(&priority).map(String::as_str)
+    }
+
+    /// Every label the priority mapping manages, so the engine can remove
+    /// a stale one itself (scoped labels are exclusive only on paid tiers).
+    pub fn priority_labels(&self) -> HashSet<&str> {
+        self.priority_label.values().map(String::as_str).collect()
+    }
+
+    /// The Spira priority for an issue's labels: the current one if one of
+    /// the labels already means it, else the primary of the first managed
+    /// label found; `None` when the issue has no managed label.
+    pub fn priority_for(&self, labels: &[String], current: Option<i64>) -> Option<i64> {
+        let managed: Vec<String> = labels
+            .iter()
+            .map(|l| l.to_lowercase())
+            .filter(|l| self.label_primary.contains_key(l))
+            .collect();
+        if let Some(c) = current
+            && let Some(label) = self.label_of(c)
+            && managed.contains(&label.to_lowercase())
+        {
+            return Some(c);
+        }
+        let mut sorted = managed;
+        sorted.sort();
+        sorted
+            .first()
+            .and_then(|l| self.label_primary.get(l).copied())
+    }
+
+    pub fn gitlab_user_of(&self, spira_user: i64) -> Option<&str> {
+        self.user_to_gitlab.get(&spira_user).map(String::as_str)
+    }
+
+    pub fn spira_user_of(&self, gitlab_username: &str) -> Option<i64> {
+        self.user_from_gitlab
+            .get(&gitlab_username.to_lowercase())
+            .copied()
+    }
+
+    pub fn milestone_of(&self, release: i64) -> Option<&str> {
+        self.release_to_gitlab.get(&release).map(String::as_str)
+    }
+
+    pub fn release_of(&self, milestone: &str) -> Option<i64> {
+        self.release_from_gitlab
+            .get(&milestone.to_lowercase())
+            .copied()
+    }
+}
+
+/// A user as auto-mapping sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub id: i64,
+    pub login: String,
+    pub email: Option<String>,
+    pub full_name: String,
+}
+
+/// Pairs Spira users with GitLab users that have no explicit mapping: same
+/// email, then same login/username, then same full name. A key shared by two
+/// users on either side is ambiguous and ignored, as Spira itself does for names.
+pub fn auto_map(spira: &[Person], gitlab: &[Person]) -> Vec<(i64, String)> {
+    type KeyFn = fn(&Person) -> Option<String>;
+    let keys: [KeyFn; 3] = [
+        |p| {
+            p.email
+                .as_ref()
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| !e.is_empty())
+        },
+        |p| Some(p.login.trim().to_lowercase()).filter(|l| !l.is_empty()),
+        |p| {
+            Some(
+                p.full_name
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase(),
+            )
+            .filter(|n| !n.is_empty())
+        },
+    ];
+    let mut pairs = Vec::new();
+    let mut done_spira = HashSet::new();
+    let mut done_gitlab = HashSet::new();
+    for key in keys {
+        let unique = |people: &[Person]| {
+            let mut count: HashMap<String, Vec<&Person>> = HashMap::new();
+            for p in people {
+                if let Some(k) = key(p) {
+                    count.entry(k).or_default().push(p);
+                }
+            }
+            count
+                .into_iter()
+                .filter(|(_, v)| v.len() == 1)
+                .map(|(k, v)| (k, v[0].clone()))
+                .collect::<HashMap<_, _>>()
+        };
+        let (s, g) = (unique(spira), unique(gitlab));
+        let mut candidates: Vec<(i64, String, i64)> = s
+            .iter()
+            .filter_map(|(k, sp)| g.get(k).map(|gp| (sp.id, gp.login.clone(), gp.id)))
+            .collect();
+        candidates.sort();
+        let mut found = Vec::new();
+        for (sid, login, gid) in candidates {
+            // A user paired by an earlier, stronger key keeps that pairing.
+            if done_spira.contains(&sid) || done_gitlab.contains(&gid) {
+                continue;
+            }
+            done_spira.insert(sid);
+            done_gitlab.insert(gid);
+            found.push((sid, login));
+        }
+        pairs.extend(found);
+    }
+    pairs.sort();
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::mappings::Source;
+
+    fn row(spira: &str, gitlab: &str, primary: bool) -> MappingRow {
+        MappingRow {
+            plugin: "p".into(),
+            spira_project: 1,
+            spira: spira.into(),
+            gitlab: gitlab.into(),
+            primary,
+            source: Source::Config,
+        }
+    }
+
+    fn named(id: i64, name: &str) -> Named {
+        Named {
+            id,
+            names: vec![name.into()],
+        }
+    }
+
+    fn lookups() -> SpiraLookups {
+        SpiraLookups {
+            statuses: vec![
+                named(1, "New"),
+                named(2, "Open"),
+                named(4, "Resolved"),
+                named(5, "Closed"),
+            ],
+            priorities: vec![
+                named(1, "1 - Critical"),
+                named(2, "2 - High"),
+                named(3, "3 - Medium"),
+            ],
+            users: vec![named(7, "bob")],
+            releases: vec![Named {
+                id: 9,
+                names: vec!["1.0".into(), "Release One".into()],
+            }],
+        }
+    }
+
+    fn maps() -> ProjectMaps {
+        let statuses = [
+            row("New", "opened", true),
+            row("2", "opened", false),
+            row("Resolved", "closed", false),
+            row("closed", "closed", true),
+        ];
+        let priorities = [
+            row("1 - Critical", "priority::high", false),
+            row("2 - High", "priority::high", true),
+            row("3", "priority::low", true),
+        ];
+        ProjectMaps::build(
+            &statuses,
+            &priorities,
+            &[row("bob", "bob.dev", false)],
+            &[row("Release One", "Sprint 9", false)],
+            &lookups(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_state_change_already_satisfied_keeps_the_status() {
+        let m = maps();
+        // Closing an issue whose incident is Resolved keeps Resolved.
+        assert_eq!(m.status_for("closed", Some(4)), Some(4));
+        // Closing an open one sets the primary closed status.
+        assert_eq!(m.status_for("closed", Some(2)), Some(5));
+        assert_eq!(m.status_for("opened", Some(5)), Some(1));
+        assert_eq!(m.state_of(2), Some("opened"));
+        assert_eq!(m.state_of(3), None);
+    }
+
+    #[test]
+    fn priority_labels_use_the_primary_only_when_needed() {
+        let m = maps();
+        let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            m.priority_for(&labels(&["bug", "priority::high"]), Some(1)),
+            Some(1)
+        );
+        assert_eq!(
+            m.priority_for(&labels(&["Priority::High"]), Some(3)),
+            Some(2)
+        );
+        assert_eq!(m.priority_for(&labels(&["bug"]), Some(3)), None);
+        assert_eq!(m.label_of(1), Some("priority::high"));
+        assert!(m.priority_labels().contains("priority::low"));
+    }
+
+    #[test]
+    fn users_and_releases_resolve_by_name_both_ways() {
+        let m = maps();
+        assert_eq!(m.gitlab_user_of(7), Some("bob.dev"));
+        assert_eq!(m.spira_user_of("Bob.Dev"), Some(7));
+        assert_eq!(m.milestone_of(9), Some("Sprint 9"));
+        assert_eq!(m.release_of("sprint 9"), Some(9));
+    }
+
+    #[test]
+    fn unknown_spira_names_are_reported_not_dropped() {
+        let errors = ProjectMaps::build(
+            &[
+                row("New", "opened", true),
+                row("Closed", "closed", true),
+                row("Triage", "opened", false),
+            ],
+            &[],
+            &[row("nobody", "x", false)],
+            &[],
+            &lookups(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                MappingError::UnknownSpira {
+                    table: "status",
+                    key: "Triage".into()
+                },
+                MappingError::UnknownSpira {
+                    table: "user",
+                    key: "nobody".into()
+                },
+            ]
+        );
+    }
+
+    fn person(id: i64, login: &str, email: Option<&str>, name: &str) -> Person {
+        Person {
+            id,
+            login: login.into(),
+            email: email.map(String::from),
+            full_name: name.into(),
+        }
+    }
+
+    #[test]
+    fn auto_map_by_email_then_login_then_unique_name() {
+        let spira = [
+            person(1, "alice", Some("Alice@Example.com"), "Alice Tester"),
+            person(2, "bob", None, "Bob Developer"),
+            person(3, "cl", None, "Carol  Lead"),
+            person(4, "d1", None, "Dana Same"),
+            person(5, "d2", None, "Dana Same"),
+        ];
+        let gitlab = [
+            person(10, "a.tester", Some("alice@example.com"), "A. T."),
+            person(11, "bob", None, "Robert"),
+            person(12, "carol", None, "Carol Lead"),
+            person(13, "dana", None, "Dana Same"),
+        ];
+        assert_eq!(
+            auto_map(&spira, &gitlab),
+            vec![
+                (1, "a.tester".to_string()),
+                (2, "bob".to_string()),
+                (3, "carol".to_string())
+            ],
+            "a full name shared by two Spira users is ignored"
+        );
+    }
+}
