@@ -13,6 +13,7 @@
 //! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
 //! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
+//! | [`text`] | Spira HTML ↔ GitLab Markdown, canonical form, link-back footer and marker, GitLab's size limits | everything |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`logging`] | tracing setup: human or JSON on stderr | — |
 //! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |
@@ -44,3 +45,4 @@ pub mod sim;
 pub mod spira;
 pub mod store;
 pub mod sync;
+pub mod text;

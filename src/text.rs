@@ -1,0 +1,307 @@
+//! Descriptions and titles between Spira's HTML and GitLab's Markdown.
+//!
+//! The neutral record keeps Markdown in a *canonical* form: what comes back
+//! after a trip through Spira's HTML. Comparing canonical forms is what makes
+//! a round trip stable (no growth, no drift). The link-back footer that
+//! labsync adds to a GitLab description is split off before anything is
+//! compared, so it is never duplicated and never copied to Spira.
+
+use pulldown_cmark::{Event, Options, Parser, html};
+
+/// GitLab's limit on an issue title, in characters.
+pub const GITLAB_TITLE_MAX: usize = 255;
+/// GitLab's limit on a description, in characters (1 MiB).
+pub const GITLAB_DESCRIPTION_MAX: usize = 1_048_576;
+
+const FOOTER_RULE: &str = "\n\n---\n";
+const MARKER_PREFIX: &str = "<!-- labsync:";
+
+/// Markdown → HTML for Spira. Raw HTML in the Markdown is shown as text, so
+/// a `<script>` typed into GitLab never becomes markup in Spira.
+pub fn markdown_to_html(markdown: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out.trim_end().to_string()
+}
+
+/// HTML from Spira → Markdown. Scripts and styles are dropped.
+pub fn html_to_markdown(html: &str) -> String {
+    let converter = htmd::HtmlToMarkdown::builder()
+        .skip_tags(vec!["script", "style", "head"])
+        .build();
+    // htmd only fails on I/O of its in-memory buffers; keep the text rather than lose it.
+    let markdown = converter.convert(html).unwrap_or_else(|_| html.to_string());
+    tidy(&markdown)
+}
+
+/// The canonical form of Markdown: a trip through HTML and back, repeated
+/// until it no longer changes (at most a few times), so that
+/// `canonical(canonical(x)) == canonical(x)`.
+pub fn canonical_markdown(markdown: &str) -> String {
+    let mut current = tidy(markdown);
+    for _ in 0..4 {
+        let next = html_to_markdown(&markdown_to_html(&current));
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
+}
+
+/// Trailing spaces off every line, at most one blank line in a row, no
+/// leading or trailing blank lines, `\n` line ends.
+fn tidy(text: &str) -> String {
+    let text = text.replace("\r\n", "\n");
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim_matches('\n').to_string()
+}
+
+/// What labsync writes under a GitLab description it manages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Footer {
+    pub spira_project: i64,
+    pub incident_id: i64,
+    /// Link to the incident in Spira, shown to people.
+    pub incident_url: String,
+}
+
+impl Footer {
+    /// The machine-readable marker: how a crashed create is found again.
+    pub fn marker(&self) -> String {
+        format!(
+            "{MARKER_PREFIX}incident={}/{} -->",
+            self.spira_project, self.incident_id
+        )
+    }
+
+    fn render(&self) -> String {
+        format!(
+            "{FOOTER_RULE}_Synced with [Spira incident IN:{id}]({url}) by labsync._\n{marker}",
+            id = self.incident_id,
+            url = self.incident_url,
+            marker = self.marker()
+        )
+    }
+}
+
+/// Splits a GitLab description into the text people wrote and labsync's
+/// footer, if any (the marker identifies the incident).
+pub fn split_footer(description: &str) -> (String, Option<(i64, i64)>) {
+    let Some(marker_at) = description.rfind(MARKER_PREFIX) else {
+        return (description.to_string(), None);
+    };
+    let ids = description[marker_at + MARKER_PREFIX.len()..]
+        .strip_prefix("incident=")
+        .and_then(|rest| rest.split_once(" -->"))
+        .and_then(|(ids, _)| ids.split_once('/'))
+        .and_then(|(p, i)| Some((p.parse().ok()?, i.parse().ok()?)));
+    let body = match description[..marker_at].rfind(FOOTER_RULE) {
+        Some(rule_at) => &description[..rule_at],
+        None => &description[..marker_at],
+    };
+    (body.trim_end().to_string(), ids)
+}
+
+/// A GitLab description: the body, cut to GitLab's limit with a visible
+/// note if needed, and exactly one footer.
+pub fn gitlab_description(body: &str, footer: &Footer) -> String {
+    let (body, _) = split_footer(body);
+    let footer = footer.render();
+    let room = GITLAB_DESCRIPTION_MAX.saturating_sub(footer.chars().count() + 200);
+    let body = if body.chars().count() > room {
+        let cut: String = body.chars().take(room).collect();
+        format!(
+            "{cut}\n\n_[labsync: the description was cut here: it is longer than GitLab allows. The full text is in Spira.]_"
+        )
+    } else {
+        body
+    };
+    format!("{body}{footer}")
+}
+
+/// A title that fits GitLab: cut at 255 characters, ending in "…" if cut.
+pub fn gitlab_title(title: &str) -> String {
+    let title = title.trim();
+    if title.chars().count() <= GITLAB_TITLE_MAX {
+        return title.to_string();
+    }
+    let mut cut: String = title.chars().take(GITLAB_TITLE_MAX - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spira_html_becomes_markdown() {
+        let md = html_to_markdown(
+            "<p>Steps:</p><ol><li>Open <b>cart</b></li><li>Pay</li></ol><p><a href=\"https://x.test/a\">log</a></p>",
+        );
+        assert!(md.contains("**cart**"), "{md}");
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with("1.") && l.ends_with("Open **cart**")),
+            "{md}"
+        );
+        assert!(md.contains("[log](https://x.test/a)"), "{md}");
+    }
+
+    #[test]
+    fn markdown_becomes_html_without_passing_raw_html() {
+        let html = markdown_to_html(
+            "Hello **world**\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>",
+        );
+        assert!(html.contains("<strong>world</strong>"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn script_from_spira_is_dropped() {
+        assert_eq!(html_to_markdown("<p>ok</p><script>alert(1)</script>"), "ok");
+    }
+
+    #[test]
+    fn round_trips_are_stable() {
+        let samples = [
+            "Plain text",
+            "# Title\n\nSome *emphasis* and `code`.\n\n- a\n- b\n\n1. one\n2. two",
+            "Line with trailing spaces   \n\n\n\nand many blank lines",
+            "A [link](https://example.com) and an ![image](https://example.com/i.png)",
+            "```\nfn main() {}\n```",
+            "Émojis 🎉 and RTL: שלום עולם",
+            "> quoted\n> text",
+            "<b>raw html</b> in markdown",
+            "| a | b |\n|---|---|\n| 1 | 2 |",
+        ];
+        for s in samples {
+            let once = canonical_markdown(s);
+            assert_eq!(canonical_markdown(&once), once, "not stable: {s:?}");
+            // Spira → GitLab → Spira: the HTML we write, read back, gives the same Markdown.
+            assert_eq!(
+                html_to_markdown(&markdown_to_html(&once)),
+                once,
+                "drifts through HTML: {s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn footer_is_added_once_and_split_off() {
+        let footer = Footer {
+            spira_project: 1,
+            incident_id: 42,
+            incident_url: "https://spira.test/1/Incident/42.aspx".into(),
+        };
+        let once = gitlab_description("Body text", &footer);
+        let twice = gitlab_description(&once, &footer);
+        assert_eq!(once, twice, "the footer must never be duplicated");
+        assert_eq!(once.matches("labsync:incident=1/42").count(), 1);
+        assert_eq!(
+            split_footer(&once),
+            ("Body text".to_string(), Some((1, 42)))
+        );
+        assert_eq!(split_footer("no footer"), ("no footer".to_string(), None));
+    }
+
+    #[test]
+    fn a_description_longer_than_gitlab_allows_is_cut_with_a_note() {
+        let footer = Footer {
+            spira_project: 1,
+            incident_id: 7,
+            incident_url: "u".into(),
+        };
+        let huge = "x".repeat(GITLAB_DESCRIPTION_MAX + 10);
+        let d = gitlab_description(&huge, &footer);
+        assert!(d.chars().count() <= GITLAB_DESCRIPTION_MAX);
+        assert!(d.contains("the description was cut here"));
+        assert!(d.ends_with(&footer.marker()));
+    }
+
+    #[test]
+    fn long_titles_are_cut_at_255_characters() {
+        let t = gitlab_title(&"é".repeat(300));
+        assert_eq!(t.chars().count(), 255);
+        assert!(t.ends_with('…'));
+        assert_eq!(gitlab_title("  short  "), "short");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text built from the pieces people type in descriptions.
+    fn descriptions() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "word",
+            " ",
+            "\n",
+            "\n\n",
+            "*",
+            "**",
+            "_",
+            "`",
+            "# ",
+            "- ",
+            "1. ",
+            "> ",
+            "[",
+            "]",
+            "(",
+            ")",
+            "https://x.test/p?q=1&r=2",
+            "<b>",
+            "</b>",
+            "&",
+            "<",
+            ">",
+            "|",
+            "---",
+            "\\",
+            "é",
+            "🎉",
+            "שלום",
+            "\t",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever is typed, its canonical form survives a trip through
+        /// Spira's HTML unchanged: no drift, no growth.
+        #[test]
+        fn canonical_form_is_a_fixed_point(text in descriptions()) {
+            let c = canonical_markdown(&text);
+            prop_assert_eq!(html_to_markdown(&markdown_to_html(&c)), c.clone());
+            prop_assert_eq!(canonical_markdown(&c), c);
+        }
+    }
+}
