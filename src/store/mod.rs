@@ -5,7 +5,9 @@
 //! a database written by a newer labsync is refused rather than damaged.
 
 pub mod exchange;
+pub mod links;
 pub mod mappings;
+pub mod progress;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

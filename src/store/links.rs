@@ -1,0 +1,332 @@
+//! Links between incidents and issues, their bases, and comment links.
+//!
+//! An item's outcome — its link and base, the comments copied, the audit
+//! events, the intent it fulfilled, the error it cleared — is committed in
+//! one transaction by [`Store::commit_item`]: after a crash, either all of it
+//! is there or none of it is.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Store, StoreError};
+use crate::model::Ticket;
+
+/// Which side an item was first created on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Spira,
+    GitLab,
+    /// Found already existing on both sides (by marker) and linked.
+    Matched,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Spira => "spira",
+            Origin::GitLab => "gitlab",
+            Origin::Matched => "matched",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Origin> {
+        match s {
+            "spira" => Some(Origin::Spira),
+            "gitlab" => Some(Origin::GitLab),
+            "matched" => Some(Origin::Matched),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// 0 for a link not stored yet.
+    pub id: i64,
+    pub plugin: String,
+    pub spira_project: i64,
+    pub incident_id: i64,
+    pub gitlab_project_id: i64,
+    pub issue_id: i64,
+    pub issue_iid: i64,
+    pub issue_url: String,
+    pub created_by: Origin,
+    /// The merged record after the last successful sync of the pair.
+    pub base: Ticket,
+    pub last_note_id: i64,
+    pub last_comment_id: i64,
+    pub orphaned: Option<String>,
+}
+
+/// A comment copied across, so that it is never copied back or twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentLink {
+    pub spira_comment_id: i64,
+    pub gitlab_note_id: i64,
+    /// The side the comment was written on.
+    pub origin: Origin,
+}
+
+/// One audit line (see `labsync explain`, to come).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub action: String,
+    pub field: Option<String>,
+    pub direction: Option<&'static str>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub conflict: bool,
+    pub decision: Option<String>,
+}
+
+/// Everything one item's sync produced, committed together.
+#[derive(Clone, Debug)]
+pub struct ItemCommit {
+    pub run_id: Option<i64>,
+    pub link: Link,
+    pub comments: Vec<CommentLink>,
+    pub events: Vec<Event>,
+    /// The intent this item's create fulfilled.
+    pub intent_id: Option<i64>,
+}
+
+const LINK_COLUMNS: &str = "id, plugin, spira_project, incident_id, gitlab_project_id, issue_id, issue_iid, issue_url, \
+     created_by, base, base_hash, last_note_id, last_comment_id, orphaned";
+
+impl Store {
+    pub fn link_by_incident(
+        &self,
+        plugin: &str,
+        spira_project: i64,
+        incident_id: i64,
+    ) -> Result<Option<Link>, StoreError> {
+        self.one_link(
+            "plugin = ?1 AND spira_project = ?2 AND incident_id = ?3",
+            params![plugin, spira_project, incident_id],
+        )
+    }
+
+    pub fn link_by_issue(
+        &self,
+        plugin: &str,
+        gitlab_project_id: i64,
+        issue_id: i64,
+    ) -> Result<Option<Link>, StoreError> {
+        self.one_link(
+            "plugin = ?1 AND gitlab_project_id = ?2 AND issue_id = ?3",
+            params![plugin, gitlab_project_id, issue_id],
+        )
+    }
+
+    fn one_link(
+        &self,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<Link>, StoreError> {
+        let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE {filter}");
+        let raw = self
+            .conn()
+            .query_row(&sql, params, raw_link)
+            .optional()
+            .map_err(|e| self.err(e))?;
+        raw.map(|r| self.decode(r)).transpose()
+    }
+
+    pub fn links(&self, plugin: &str, spira_project: i64) -> Result<Vec<Link>, StoreError> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM links WHERE plugin = ?1 AND spira_project = ?2 ORDER BY incident_id"
+        );
+        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![plugin, spira_project], raw_link)
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(self.decode(r.map_err(|e| self.err(e))?)?);
+        }
+        Ok(out)
+    }
+
+    pub fn comment_links(&self, link_id: i64) -> Result<Vec<CommentLink>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT spira_comment_id, gitlab_note_id, origin FROM comment_links WHERE link_id = ?1 ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([link_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (spira_comment_id, gitlab_note_id, origin) = r.map_err(|e| self.err(e))?;
+            let origin = Origin::parse(&origin)
+                .ok_or_else(|| self.corrupt("comment_links", format!("origin '{origin}'")))?;
+            out.push(CommentLink {
+                spira_comment_id,
+                gitlab_note_id,
+                origin,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores one item's outcome in a single transaction; returns the link id.
+    pub fn commit_item(&mut self, item: &ItemCommit) -> Result<i64, StoreError> {
+        let now = Utc::now().to_rfc3339();
+        let base = serde_json::to_string(&item.link.base)
+            .map_err(|e| self.corrupt("links.base", e.to_string()))?;
+        let hash = item.link.base.stable_hash();
+        let l = &item.link;
+        self.in_tx(|tx| {
+            let id = if l.id == 0 {
+                tx.execute(
+                    "INSERT INTO links (plugin, spira_project, incident_id, gitlab_project_id, issue_id, issue_iid, issue_url,
+                        created_by, base, base_hash, last_note_id, last_comment_id, orphaned, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                    params![
+                        l.plugin, l.spira_project, l.incident_id, l.gitlab_project_id, l.issue_id, l.issue_iid, l.issue_url,
+                        l.created_by.as_str(), base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now
+                    ],
+                )?;
+                tx.last_insert_rowid()
+            } else {
+                tx.execute(
+                    "UPDATE links SET issue_iid = ?2, issue_url = ?3, base = ?4, base_hash = ?5, last_note_id = ?6,
+                        last_comment_id = ?7, orphaned = ?8, updated_at = ?9 WHERE id = ?1",
+                    params![l.id, l.issue_iid, l.issue_url, base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now],
+                )?;
+                l.id
+            };
+            for c in &item.comments {
+                tx.execute(
+                    "INSERT INTO comment_links (link_id, spira_comment_id, gitlab_note_id, origin, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    params![id, c.spira_comment_id, c.gitlab_note_id, c.origin.as_str(), now],
+                )?;
+            }
+            for e in &item.events {
+                tx.execute(
+                    "INSERT INTO events (run_id, plugin, spira_project, link_id, incident_id, issue_iid, action, field,
+                        direction, before_value, after_value, conflict, decision, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    params![
+                        item.run_id, l.plugin, l.spira_project, id, l.incident_id, l.issue_iid, e.action, e.field,
+                        e.direction, e.before, e.after, e.conflict, e.decision, now
+                    ],
+                )?;
+            }
+            if let Some(intent) = item.intent_id {
+                tx.execute("DELETE FROM intents WHERE id = ?1", [intent])?;
+            }
+            tx.execute(
+                "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2
+                 AND ((side = 'spira' AND item_id = ?3) OR (side = 'gitlab' AND item_id = ?4))",
+                params![l.plugin, l.spira_project, l.incident_id, l.issue_id],
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Marks a link whose incident or issue is gone; nothing is deleted on the other side.
+    pub fn mark_orphaned(&mut self, link_id: i64, reason: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE links SET orphaned = ?2, updated_at = ?3 WHERE id = ?1",
+                params![link_id, reason, Utc::now().to_rfc3339()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn decode(&self, r: RawLink) -> Result<Link, StoreError> {
+        let what = format!(
+            "link {} (incident {} ↔ issue #{})",
+            r.id, r.incident_id, r.issue_iid
+        );
+        let base: Ticket = serde_json::from_str(&r.base)
+            .map_err(|e| self.corrupt(&what, format!("base record: {e}")))?;
+        if base.stable_hash() != r.base_hash {
+            return Err(self.corrupt(
+                &what,
+                "base record does not match its hash (edited by hand?)".into(),
+            ));
+        }
+        let created_by = Origin::parse(&r.created_by)
+            .ok_or_else(|| self.corrupt(&what, format!("created_by '{}'", r.created_by)))?;
+        Ok(Link {
+            id: r.id,
+            plugin: r.plugin,
+            spira_project: r.spira_project,
+            incident_id: r.incident_id,
+            gitlab_project_id: r.gitlab_project_id,
+            issue_id: r.issue_id,
+            issue_iid: r.issue_iid,
+            issue_url: r.issue_url,
+            created_by,
+            base,
+            last_note_id: r.last_note_id,
+            last_comment_id: r.last_comment_id,
+            orphaned: r.orphaned,
+        })
+    }
+
+    pub(crate) fn corrupt(&self, what: &str, reason: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.display().to_string(),
+            what: what.to_string(),
+            reason,
+        }
+    }
+}
+
+struct RawLink {
+    id: i64,
+    plugin: String,
+    spira_project: i64,
+    incident_id: i64,
+    gitlab_project_id: i64,
+    issue_id: i64,
+    issue_iid: i64,
+    issue_url: String,
+    created_by: String,
+    base: String,
+    base_hash: String,
+    last_note_id: i64,
+    last_comment_id: i64,
+    orphaned: Option<String>,
+}
+
+fn raw_link(r: &Row) -> rusqlite::Result<RawLink> {
+    Ok(RawLink {
+        id: r.get(0)?,
+        plugin: r.get(1)?,
+        spira_project: r.get(2)?,
+        incident_id: r.get(3)?,
+        gitlab_project_id: r.get(4)?,
+        issue_id: r.get(5)?,
+        issue_iid: r.get(6)?,
+        issue_url: r.get(7)?,
+        created_by: r.get(8)?,
+        base: r.get(9)?,
+        base_hash: r.get(10)?,
+        last_note_id: r.get(11)?,
+        last_comment_id: r.get(12)?,
+        orphaned: r.get(13)?,
+    })
+}
+
+/// Timestamps are stored as RFC 3339 text; a bad one names its table.
+pub(crate) fn parse_time(
+    store: &Store,
+    what: &str,
+    text: &str,
+) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| store.corrupt(what, format!("timestamp '{text}': {e}")))
+}
