@@ -9,7 +9,6 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::SpiraError;
-use super::types::{Comment, Filter, Incident, Project, Release, User};
 use crate::http::{HttpClient, HttpError, HttpSettings, Idempotency};
 use crate::secret::Secret;
 
@@ -95,326 +94,9 @@ impl SpiraClient {
         &self.login
     }
 
-    // ---- projects and users ------------------------------------------------
-
-    pub async fn get_project(&self, project: u32) -> Result<Project, SpiraError> {
-        let what = format!("project PR:{project}");
-        self.get(&format!("projects/{project}"), &[], &what).await
-    }
-
-    /// The user the api key belongs to.
-    pub async fn current_user(&self) -> Result<User, SpiraError> {
-        self.get("users", &[], &format!("user '{}'", self.login))
-            .await
-    }
-
-    /// Active members of the project.
-    pub async fn project_users(&self, project: u32) -> Result<Vec<User>, SpiraError> {
-        let what = format!("users of project PR:{project}");
-        self.get(&format!("projects/{project}/users"), &[], &what)
-            .await
-    }
-
-    // ---- incidents -----------------------------------------------------------
-
-    pub async fn get_incident(&self, project: u32, id: u32) -> Result<Incident, SpiraError> {
-        let what = incident_what(project, id);
-        self.get(&format!("projects/{project}/incidents/{id}"), &[], &what)
-            .await
-    }
-
-    /// Creates an incident and returns it as Spira then holds it. Spira's
-    /// answer to a create is the submitted object plus its id, without the
-    /// server-computed fields, so the incident is read again.
-    pub async fn create_incident(
-        &self,
-        project: u32,
-        incident: &Incident,
-    ) -> Result<Incident, SpiraError> {
-        let what = format!("new incident '{}' in project PR:{project}", short(incident));
-        let created: Incident = self
-            .send(
-                Method::POST,
-                &format!("projects/{project}/incidents"),
-                &[],
-                Some(incident),
-                Idempotency::Unsafe,
-                &what,
-            )
-            .await?;
-        let id = created.incident_id.ok_or_else(|| SpiraError::Decode {
-            what: what.clone(),
-            reason: "the answer has no IncidentId".to_string(),
-        })?;
-        self.get_incident(project, id).await
-    }
-
-    /// Saves the whole incident (a PUT replaces every writable field). Its
-    /// `ConcurrencyDate` must be the one last read, or Spira answers 409 and
-    /// this returns [`SpiraError::Concurrency`].
-    pub async fn update_incident(
-        &self,
-        project: u32,
-        incident: &Incident,
-    ) -> Result<(), SpiraError> {
-        let id = incident.incident_id.ok_or_else(|| SpiraError::Validation {
-            what: format!("an incident update in project PR:{project}"),
-            message: "the incident has no IncidentId".to_string(),
-        })?;
-        let what = incident_what(project, id);
-        self.send_no_answer(
-            Method::PUT,
-            &format!("projects/{project}/incidents/{id}"),
-            Some(incident),
-            &what,
-        )
-        .await
-    }
-
-    /// Reads the incident, applies `change`, saves it, and returns it as read
-    /// after the save. When somebody saves it in between (409), it reads,
-    /// applies and saves once more; a second conflict is returned as
-    /// [`SpiraError::Concurrency`] for the engine to queue the item.
-    ///
-    /// Spira silently ignores a status change when the template does not let
-    /// the API change statuses: compare the returned status with the wanted one.
-    pub async fn update_incident_with<F>(
-        &self,
-        project: u32,
-        id: u32,
-        change: F,
-    ) -> Result<Incident, SpiraError>
-    where
-        F: Fn(&mut Incident),
-    {
-        let mut attempt = 0;
-        loop {
-            let mut incident = self.get_incident(project, id).await?;
-            change(&mut incident);
-            incident.incident_id = Some(id);
-            match self.update_incident(project, &incident).await {
-                Ok(()) => {
-                    let saved = self.get_incident(project, id).await?;
-                    if incident.incident_status_id.is_some()
-                        && saved.incident_status_id != incident.incident_status_id
-                    {
-                        tracing::warn!(
-                            incident = id,
-                            project,
-                            "Spira kept the incident's status: the template does not let the API change statuses"
-                        );
-                    }
-                    return Ok(saved);
-                }
-                Err(SpiraError::Concurrency { .. }) if attempt == 0 => {
-                    tracing::debug!(
-                        incident = id,
-                        project,
-                        "concurrency conflict; reading again"
-                    );
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Soft-deletes an incident.
-    pub async fn delete_incident(&self, project: u32, id: u32) -> Result<(), SpiraError> {
-        let what = incident_what(project, id);
-        self.send_no_answer::<()>(
-            Method::DELETE,
-            &format!("projects/{project}/incidents/{id}"),
-            None,
-            &what,
-        )
-        .await
-    }
-
-    /// One page of an incident search, `start_row` 1-based; results are
-    /// sorted ascending by `sort_by`.
-    pub async fn search_incidents(
-        &self,
-        project: u32,
-        filters: &[Filter],
-        start_row: u32,
-        rows: u32,
-        sort_by: &str,
-    ) -> Result<Vec<Incident>, SpiraError> {
-        let what = format!("incident search in project PR:{project} (rows {start_row}+{rows})");
-        let query = [
-            ("start_row", start_row.to_string()),
-            ("number_rows", rows.min(MAX_PAGE_SIZE).to_string()),
-            ("sort_by", sort_by.to_string()),
-        ];
-        self.send(
-            Method::POST,
-            &format!("projects/{project}/incidents/search"),
-            &query,
-            Some(&filters),
-            // A search changes nothing, so it may be repeated.
-            Idempotency::Safe,
-            &what,
-        )
-        .await
-    }
-
-    /// Incidents whose Text custom property `property_number` is exactly
-    /// `value`. Spira's string filter is a substring match, so "4" also finds
-    /// "42"; the results are checked here.
-    pub async fn find_incidents_by_custom_property(
-        &self,
-        project: u32,
-        property_number: u32,
-        value: &str,
-    ) -> Result<Vec<Incident>, SpiraError> {
-        let filters = [Filter {
-            property_name: format!("Custom_{property_number:02}"),
-            string_value: Some(value.to_string()),
-            ..Filter::default()
-        }];
-        let mut found = Vec::new();
-        let mut start_row = 1;
-        loop {
-            let page = self
-                .search_incidents(project, &filters, start_row, self.page_size, "IncidentId")
-                .await?;
-            let full = page.len() as u32 >= self.page_size;
-            start_row += page.len() as u32;
-            found.extend(
-                page.into_iter()
-                    .filter(|i| i.custom_text(property_number) == Some(value)),
-            );
-            if !full {
-                return Ok(found);
-            }
-        }
-    }
-
-    // ---- comments -------------------------------------------------------------
-
-    /// Every comment of the incident, oldest first.
-    pub async fn list_comments(
-        &self,
-        project: u32,
-        incident: u32,
-    ) -> Result<Vec<Comment>, SpiraError> {
-        let what = format!("comments of {}", incident_what(project, incident));
-        let comments: Vec<Comment> = self
-            .get(
-                &format!("projects/{project}/incidents/{incident}/comments"),
-                &[],
-                &what,
-            )
-            .await?;
-        Ok(comments.into_iter().filter(|c| !c.is_deleted).collect())
-    }
-
-    /// Comments with an id above `after_comment_id` (ids only grow), for an
-    /// engine that remembers the last comment it has seen per incident.
-    pub async fn comments_after(
-        &self,
-        project: u32,
-        incident: u32,
-        after_comment_id: u32,
-    ) -> Result<Vec<Comment>, SpiraError> {
-        let mut comments = self.list_comments(project, incident).await?;
-        comments.retain(|c| c.comment_id.is_some_and(|id| id > after_comment_id));
-        Ok(comments)
-    }
-
-    /// Adds one comment; `user_id` sets the author (default: the api user).
-    pub async fn add_comment(
-        &self,
-        project: u32,
-        incident: u32,
-        text: &str,
-        user_id: Option<u32>,
-    ) -> Result<Comment, SpiraError> {
-        let comment = Comment {
-            user_id,
-            text: text.to_string(),
-            ..Comment::default()
-        };
-        let what = format!("new comment on {}", incident_what(project, incident));
-        // Spira takes and returns an array.
-        let added: Vec<Comment> = self
-            .send(
-                Method::POST,
-                &format!("projects/{project}/incidents/{incident}/comments"),
-                &[],
-                Some(&[comment]),
-                Idempotency::Unsafe,
-                &what,
-            )
-            .await?;
-        added.into_iter().next().ok_or_else(|| SpiraError::Decode {
-            what,
-            reason: "the answer is an empty list".to_string(),
-        })
-    }
-
-    // ---- releases -------------------------------------------------------------
-
-    pub async fn releases(&self, project: u32) -> Result<Vec<Release>, SpiraError> {
-        let what = format!("releases of project PR:{project}");
-        self.get(
-            &format!("projects/{project}/releases"),
-            &[("active_only", "false".to_string())],
-            &what,
-        )
-        .await
-    }
-
-    pub async fn get_release(&self, project: u32, id: u32) -> Result<Release, SpiraError> {
-        let what = format!("release RL:{id} of project PR:{project}");
-        self.get(&format!("projects/{project}/releases/{id}"), &[], &what)
-            .await
-    }
-
-    /// Creates a release at the top level and returns it as read back.
-    pub async fn create_release(
-        &self,
-        project: u32,
-        release: &Release,
-    ) -> Result<Release, SpiraError> {
-        let what = format!("new release '{}' in project PR:{project}", release.name);
-        let created: Release = self
-            .send(
-                Method::POST,
-                &format!("projects/{project}/releases"),
-                &[],
-                Some(release),
-                Idempotency::Unsafe,
-                &what,
-            )
-            .await?;
-        let id = created.release_id.ok_or_else(|| SpiraError::Decode {
-            what: what.clone(),
-            reason: "the answer has no ReleaseId".to_string(),
-        })?;
-        self.get_release(project, id).await
-    }
-
-    /// Saves a release; Spira takes its id from the body, not the path.
-    pub async fn update_release(&self, project: u32, release: &Release) -> Result<(), SpiraError> {
-        let id = release.release_id.ok_or_else(|| SpiraError::Validation {
-            what: format!("a release update in project PR:{project}"),
-            message: "the release has no ReleaseId".to_string(),
-        })?;
-        let what = format!("release RL:{id} of project PR:{project}");
-        self.send_no_answer(
-            Method::PUT,
-            &format!("projects/{project}/releases"),
-            Some(release),
-            &what,
-        )
-        .await
-    }
-
     // ---- plumbing -------------------------------------------------------------
 
-    pub(crate) async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -424,7 +106,7 @@ impl SpiraClient {
             .await
     }
 
-    async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
+    pub(super) async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -440,7 +122,7 @@ impl SpiraClient {
     }
 
     /// For calls that answer 200 with no body (PUT, DELETE).
-    async fn send_no_answer<B: Serialize + ?Sized>(
+    pub(super) async fn send_no_answer<B: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &str,
@@ -514,19 +196,6 @@ impl SpiraClient {
             }
         }
     }
-}
-
-fn incident_what(project: u32, id: u32) -> String {
-    format!("incident IN:{id} of project PR:{project}")
-}
-
-fn short(incident: &Incident) -> String {
-    let name = incident.name.as_deref().unwrap_or("");
-    let mut cut: String = name.chars().take(60).collect();
-    if cut.len() < name.len() {
-        cut.push('…');
-    }
-    cut
 }
 
 fn without_url(e: &reqwest::Error) -> String {
@@ -605,6 +274,7 @@ fn decode<T: DeserializeOwned>(body: &[u8], what: &str, key: &Secret) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spira::Incident;
 
     #[test]
     fn error_bodies_lose_the_key_and_map_to_kinds() {

@@ -1,9 +1,10 @@
-//! Template lookups (statuses, types, priorities, severities, incident custom
+//! The project, its users, and the template lookups (statuses, types, priorities, severities, incident custom
 //! properties), read once per sync cycle into [`Lookups`].
 
 use super::client::SpiraClient;
 use super::error::SpiraError;
 use super::types::{CustomPropertyDefinition, IncidentStatus, IncidentType, Priority, Severity};
+use super::types::{Project, User};
 
 /// Everything the engine looks up by id or name during one cycle.
 #[derive(Clone, Debug, Default)]
@@ -53,6 +54,27 @@ impl Lookups {
             .iter()
             .find(|p| !p.is_deleted && p.name.eq_ignore_ascii_case(name.trim()))
             .map(|p| p.property_number)
+    }
+}
+
+/// Project-level reads: the project itself and its people.
+impl SpiraClient {
+    pub async fn get_project(&self, project: u32) -> Result<Project, SpiraError> {
+        let what = format!("project PR:{project}");
+        self.get(&format!("projects/{project}"), &[], &what).await
+    }
+
+    /// The user the api key belongs to.
+    pub async fn current_user(&self) -> Result<User, SpiraError> {
+        self.get("users", &[], &format!("user '{}'", self.login()))
+            .await
+    }
+
+    /// Active members of the project.
+    pub async fn project_users(&self, project: u32) -> Result<Vec<User>, SpiraError> {
+        let what = format!("users of project PR:{project}");
+        self.get(&format!("projects/{project}/users"), &[], &what)
+            .await
     }
 }
 

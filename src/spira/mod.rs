@@ -3,9 +3,12 @@
 //! ../shared/reference/spira-api.md for the contract it follows.
 
 mod client;
+mod comments;
 pub mod dates;
 mod error;
+mod incidents;
 mod lookups;
+mod releases;
 mod stream;
 pub mod types;
 

@@ -21,6 +21,7 @@ mod incidents;
 mod input;
 mod lookups;
 mod releases;
+mod render;
 mod search;
 mod seed;
 mod state;
