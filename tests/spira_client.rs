@@ -332,9 +332,9 @@ async fn unknown_project_and_incident_are_not_found() {
 #[tokio::test]
 async fn reads_are_retried_through_5xx_and_broken_answers() {
     let (sim, client) = demo().await;
-    let route = "GET /Services/v7_0/RestService.svc/projects/{project_id}/incidents/{incident_id}";
+    let route = SpiraSim::fault_key("GET", "/projects/{project_id}/incidents/{incident_id}");
     sim.faults().set_route(
-        route,
+        route.clone(),
         FaultRule {
             error_rate: 1.0,
             ..FaultRule::default()
@@ -378,7 +378,7 @@ async fn reads_are_retried_through_5xx_and_broken_answers() {
 async fn a_create_is_not_repeated_after_a_5xx() {
     let (sim, client) = empty().await;
     sim.faults().set_route(
-        "POST /Services/v7_0/RestService.svc/projects/{project_id}/incidents",
+        SpiraSim::fault_key("POST", "/projects/{project_id}/incidents"),
         FaultRule {
             error_rate: 1.0,
             ..FaultRule::default()
@@ -525,12 +525,24 @@ async fn delete_hides_the_incident() {
 }
 
 #[tokio::test]
-async fn a_non_spira_answer_is_a_decode_error_that_says_what_it_got() {
-    let app = axum::Router::new().fallback(|| async {
-        (
-            [("content-type", "text/html")],
-            "<html><body>Sign in</body></html>",
-        )
+async fn a_non_spira_answer_is_a_decode_error_and_the_key_stays_out_of_urls() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let log = log.clone();
+        async move {
+            let key = req
+                .headers()
+                .get("api-key")
+                .map(|v| v.to_str().unwrap().to_string());
+            log.lock()
+                .unwrap()
+                .push(format!("{} key-header={key:?}", req.uri()));
+            (
+                [("content-type", "text/html")],
+                "<html><body>Sign in</body></html>",
+            )
+        }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -545,4 +557,9 @@ async fn a_non_spira_answer_is_a_decode_error_that_says_what_it_got() {
     let err = client.get_project(1).await.unwrap_err();
     assert!(matches!(err, SpiraError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("HTML"), "{err}");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        ["/Services/v7_0/RestService.svc/projects/1 key-header=Some(\"{KEY-KEY-KEY}\")"]
+    );
 }

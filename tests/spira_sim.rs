@@ -429,7 +429,7 @@ async fn release_update_takes_the_id_from_the_body() {
 async fn injected_faults_fail_requests_and_are_counted() {
     let raw = Raw::start(Seed::Empty).await;
     raw.sim.faults().set_route(
-        "GET /Services/v7_0/RestService.svc/projects/{project_id}/users",
+        SpiraSim::fault_key("GET", "/projects/{project_id}/users"),
         FaultRule {
             error_rate: 1.0,
             ..FaultRule::default()

@@ -1,6 +1,18 @@
-//! Incident comments (reference §4). Spira lists them oldest first; whether a
-//! new comment moves the incident's LastUpdateDate is not documented, so the
-//! engine finds new comments by CommentId, not through the incident's date.
+//! Incident comments (reference §4). Spira lists them oldest first.
+//!
+//! Whether a new comment moves the incident's LastUpdateDate is not
+//! documented, so the engine must not rely on the incident's date to find
+//! new comments:
+//! - for every incident the change stream yields, call [`SpiraClient::comments_after`]
+//!   with the highest CommentId already linked for it (ids only grow; the
+//!   CreationDate cannot be trusted, as writers may back-date it);
+//! - for linked incidents the stream did not yield, sweep the open ones
+//!   (and those changed recently) with the same call, a bounded number per
+//!   cycle, so that a comment that left no trace on the incident is still
+//!   found within a few cycles;
+//! - a comment whose CreationDate is later than its incident's LastUpdateDate
+//!   proves that this server does not bump on comments; the engine may log
+//!   that once and keep the sweep on.
 
 use reqwest::Method;
 

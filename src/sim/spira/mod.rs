@@ -217,7 +217,8 @@ impl SpiraSim {
     }
 
     /// Requests whose "METHOD /route/template" contains the fragment, faulty
-    /// ones included, e.g. `"POST /projects/{project_id}/incidents"`.
+    /// ones included. The API prefix may be left out:
+    /// `"POST /projects/{project_id}/incidents"` counts creates.
     pub fn request_count(&self, route_fragment: &str) -> u64 {
         let counts = self
             .shared
@@ -226,9 +227,18 @@ impl SpiraSim {
             .unwrap_or_else(PoisonError::into_inner);
         counts
             .iter()
-            .filter(|(route, _)| route.contains(route_fragment))
+            .filter(|(route, _)| {
+                route.contains(route_fragment)
+                    || route.replacen(API_PREFIX, "", 1).contains(route_fragment)
+            })
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// The key of one route for [`Faults::set_route`], which sees the full
+    /// path: `fault_key("POST", "/projects/{project_id}/incidents")`.
+    pub fn fault_key(method: &str, template: &str) -> String {
+        format!("{method} {API_PREFIX}{template}")
     }
 
     pub fn reset_counts(&self) {
@@ -271,10 +281,11 @@ async fn count(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| req.uri().path().to_string());
+    // One key for both spellings of the prefix.
     let template = path
-        .strip_prefix(API_PREFIX)
-        .or_else(|| path.strip_prefix("/services/v7_0/RestService.svc"))
-        .unwrap_or(&path);
+        .strip_prefix("/services/v7_0/RestService.svc")
+        .map(|rest| format!("{API_PREFIX}{rest}"))
+        .unwrap_or(path);
     let key = format!("{} {}", req.method(), template);
     *shared
         .counts
