@@ -194,12 +194,46 @@ async fn last_update_filter_is_inclusive_at_its_start() {
     );
     let after = at + chrono::Duration::milliseconds(1);
     assert!(changed_ids(&client, after).await.is_empty());
-    // Times count (ConsiderTimes): an hour earlier on the same day still
-    // excludes the demo incidents changed days ago.
-    let ids = changed_ids(&client, at - chrono::Duration::hours(1)).await;
-    assert_eq!(ids, vec![2]);
     let all = changed_ids(&client, EPOCH()).await;
     assert_eq!(all.len(), 4);
+}
+
+#[tokio::test]
+async fn the_window_compares_times_not_just_dates() {
+    let (sim, client) = demo().await;
+    // Move to 10:00 UTC tomorrow, so both edits fall on one calendar day.
+    let now = sim.clock().now();
+    let ten = (now.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    sim.clock().advance(ten - now);
+    sim.edit_incident(1, |i| i.name.push_str(" (morning)"));
+    let morning = sim.incident(1).unwrap().last_update_date;
+    sim.clock().advance(chrono::Duration::hours(1));
+    sim.edit_incident(3, |i| i.name.push_str(" (later)"));
+    // Spira's default (ConsiderTimes false) would return both: the client
+    // asks for times to count.
+    let since = morning + chrono::Duration::minutes(30);
+    assert_eq!(since.date_naive(), morning.date_naive());
+    assert_eq!(changed_ids(&client, since).await, vec![3]);
+    // Oldest change first.
+    assert_eq!(changed_ids(&client, morning).await, vec![1, 3]);
+}
+
+#[tokio::test]
+async fn a_failing_change_stream_yields_the_error_and_ends() {
+    let (sim, _) = demo().await;
+    let client = SpiraClient::new(
+        &sim.url(),
+        "administrator".into(),
+        Secret::new("{00000000-0000-0000-0000-000000000000}"),
+        fast(),
+    )
+    .unwrap();
+    let items: Vec<_> = client.incidents_changed_since(1, EPOCH()).collect().await;
+    assert_eq!(items.len(), 1);
+    assert!(matches!(items[0], Err(SpiraError::Unauthorized { .. })));
 }
 
 #[tokio::test]
