@@ -597,3 +597,19 @@ async fn a_non_spira_answer_is_a_decode_error_and_the_key_stays_out_of_urls() {
         ["/Services/v7_0/RestService.svc/projects/1 key-header=Some(\"{KEY-KEY-KEY}\")"]
     );
 }
+
+#[tokio::test]
+async fn a_refused_write_is_a_validation_error_naming_item_and_field() {
+    let (sim, client) = empty().await;
+    let mut draft = new_incident("bad priority");
+    draft.priority_id = Some(99);
+    let err = client.create_incident(1, &draft).await.unwrap_err();
+    assert!(matches!(err, SpiraError::Validation { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("new incident 'bad priority' in project PR:1"),
+        "{text}"
+    );
+    assert!(text.contains("PriorityId"), "{text}");
+    assert!(sim.incidents(1).is_empty());
+}
