@@ -1,1 +1,0 @@
-//! Simulator of Spira REST v7 (issue 4 builds it).

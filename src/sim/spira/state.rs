@@ -1,0 +1,227 @@
+//! The simulator's data, and how it is rendered as Spira's JSON.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde_json::Value;
+
+/// A refusal, answered as Spira does: a status and a plain-text message.
+#[derive(Debug)]
+pub struct ApiError(pub StatusCode, pub String);
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError(StatusCode::BAD_REQUEST, message.into())
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError(StatusCode::NOT_FOUND, message.into())
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError(StatusCode::UNAUTHORIZED, message.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            self.1,
+        )
+            .into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimUser {
+    pub user_id: u32,
+    pub login: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// The user's RSS token, which is their api key.
+    pub api_key: String,
+    pub admin: bool,
+    pub active: bool,
+}
+
+impl SimUser {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimProject {
+    pub project_id: u32,
+    pub template_id: u32,
+    pub name: String,
+    pub members: Vec<u32>,
+    pub creation_date: DateTime<Utc>,
+}
+
+/// One lookup row (status, type, priority, severity).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lookup {
+    pub id: u32,
+    pub name: String,
+    /// Statuses: open; types: default.
+    pub flag: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimCustomProperty {
+    pub custom_property_id: u32,
+    pub property_number: u32,
+    pub name: String,
+    /// 1 = Text, 2 = Integer, ... (reference §7).
+    pub type_id: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimIncident {
+    pub incident_id: u32,
+    pub project_id: u32,
+    pub name: String,
+    pub description: String,
+    pub incident_status_id: u32,
+    pub incident_type_id: u32,
+    pub priority_id: Option<u32>,
+    pub severity_id: Option<u32>,
+    pub opener_id: u32,
+    pub owner_id: Option<u32>,
+    pub detected_release_id: Option<u32>,
+    pub resolved_release_id: Option<u32>,
+    pub verified_release_id: Option<u32>,
+    pub creation_date: DateTime<Utc>,
+    pub last_update_date: DateTime<Utc>,
+    pub concurrency_date: DateTime<Utc>,
+    pub start_date: Option<DateTime<Utc>>,
+    pub closed_date: Option<DateTime<Utc>>,
+    pub estimated_effort: Option<i64>,
+    pub actual_effort: Option<i64>,
+    pub remaining_effort: Option<i64>,
+    pub fixed_build_id: Option<u32>,
+    pub component_ids: Vec<u32>,
+    pub test_run_step_ids: Vec<u32>,
+    /// Custom property values by property number, as Spira's typed value.
+    pub custom: BTreeMap<u32, Value>,
+    pub is_deleted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimComment {
+    pub comment_id: u32,
+    pub incident_id: u32,
+    pub user_id: u32,
+    pub text: String,
+    pub creation_date: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimRelease {
+    pub release_id: u32,
+    pub project_id: u32,
+    pub parent_id: Option<u32>,
+    pub name: String,
+    pub description: Option<String>,
+    pub version_number: String,
+    pub active: bool,
+    pub release_status_id: u32,
+    pub release_type_id: u32,
+    pub creator_id: u32,
+    pub owner_id: Option<u32>,
+    pub start_date: DateTime<Utc>,
+    pub end_date: DateTime<Utc>,
+    pub creation_date: DateTime<Utc>,
+    pub last_update_date: DateTime<Utc>,
+    pub concurrency_date: DateTime<Utc>,
+}
+
+/// Everything the simulator holds.
+#[derive(Debug, Default)]
+pub struct Db {
+    pub users: Vec<SimUser>,
+    pub projects: Vec<SimProject>,
+    pub statuses: Vec<Lookup>,
+    pub types: Vec<Lookup>,
+    pub priorities: Vec<Lookup>,
+    pub severities: Vec<Lookup>,
+    pub custom_properties: Vec<SimCustomProperty>,
+    pub incidents: BTreeMap<u32, SimIncident>,
+    pub comments: Vec<SimComment>,
+    pub releases: BTreeMap<u32, SimRelease>,
+    pub next_incident: u32,
+    pub next_comment: u32,
+    pub next_release: u32,
+    /// The last write time handed out: each write gets a later one, so a
+    /// ConcurrencyDate always tells two saves apart.
+    pub last_stamp: Option<DateTime<Utc>>,
+    pub bulk_edit_can_change_status: bool,
+    pub comment_bumps_last_update: bool,
+}
+
+pub const RELEASE_STATUSES: [(u32, &str); 6] = [
+    (1, "Planned"),
+    (2, "In Progress"),
+    (3, "Completed"),
+    (4, "Closed"),
+    (5, "Deferred"),
+    (6, "Cancelled"),
+];
+pub const RELEASE_TYPES: [(u32, &str); 4] = [
+    (1, "Major Release"),
+    (2, "Minor Release"),
+    (3, "Iteration"),
+    (4, "Phase"),
+];
+
+/// Spira keeps milliseconds; so does the simulator, so that a date read back
+/// compares equal to the stored one.
+pub fn to_millis(date: DateTime<Utc>) -> DateTime<Utc> {
+    date.duration_trunc(Duration::milliseconds(1))
+        .unwrap_or(date)
+}
+
+impl Db {
+    /// A write time: now (to the millisecond), later than any before.
+    pub fn stamp(&mut self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let mut at = to_millis(now);
+        if let Some(last) = self.last_stamp
+            && at <= last
+        {
+            at = last + Duration::milliseconds(1);
+        }
+        self.last_stamp = Some(at);
+        at
+    }
+
+    pub fn user(&self, id: u32) -> Option<&SimUser> {
+        self.users.iter().find(|u| u.user_id == id)
+    }
+
+    pub fn project_for(&self, caller: u32, project: u32) -> ApiResult<&SimProject> {
+        let p = self
+            .projects
+            .iter()
+            .find(|p| p.project_id == project)
+            .ok_or_else(|| {
+                ApiError::not_found(format!("The project PR:{project} does not exist"))
+            })?;
+        let admin = self.user(caller).is_some_and(|u| u.admin);
+        if admin || p.members.contains(&caller) {
+            Ok(p)
+        } else {
+            Err(ApiError::unauthorized(
+                "You are not authorized to access the requested project",
+            ))
+        }
+    }
+}

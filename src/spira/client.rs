@@ -1,0 +1,326 @@
+//! The Spira REST v7 client: every call the sync engine makes.
+//!
+//! Credentials go in the `username` and `api-key` headers only, so the key is
+//! never part of a URL; error bodies are scrubbed of it before they are used.
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::error::SpiraError;
+use crate::http::{HttpClient, HttpError, HttpSettings, Idempotency};
+use crate::secret::Secret;
+
+/// Where the v7 API lives under a Spira server's address.
+pub const API_PATH: &str = "Services/v7_0/RestService.svc";
+
+/// Spira's limit of rows per call (reference §3.1).
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// How often a body that broke off mid-answer is fetched again (GET/PUT only).
+const BODY_RETRIES: usize = 2;
+
+#[derive(Clone)]
+pub struct SpiraClient {
+    http: HttpClient,
+    /// The API root, ending in `/`.
+    base: Url,
+    login: String,
+    api_key: Secret,
+    page_size: u32,
+}
+
+impl std::fmt::Debug for SpiraClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpiraClient")
+            .field("base", &self.base.as_str())
+            .field("login", &self.login)
+            .field("api_key", &self.api_key)
+            .finish()
+    }
+}
+
+impl SpiraClient {
+    /// `base_url` is the server's address (e.g. `https://myco.spiraservice.net`);
+    /// the API path is appended unless it is already there.
+    pub fn new(
+        base_url: &str,
+        login: String,
+        api_key: Secret,
+        settings: HttpSettings,
+    ) -> Result<Self, SpiraError> {
+        let mut root = base_url.trim().trim_end_matches('/').to_string();
+        if !root
+            .to_ascii_lowercase()
+            .ends_with(&API_PATH.to_ascii_lowercase())
+        {
+            root.push('/');
+            root.push_str(API_PATH);
+        }
+        root.push('/');
+        let base = Url::parse(&root)
+            .map_err(|e| SpiraError::Config(format!("Spira URL '{base_url}' is not valid: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(SpiraError::Config(format!(
+                "Spira URL '{base_url}' must start with http:// or https://"
+            )));
+        }
+        if login.trim().is_empty() || api_key.is_empty() {
+            return Err(SpiraError::Config(
+                "the Spira login and api key must both be set".to_string(),
+            ));
+        }
+        Ok(SpiraClient {
+            http: HttpClient::new(settings)?,
+            base,
+            login,
+            api_key,
+            page_size: MAX_PAGE_SIZE,
+        })
+    }
+
+    /// Rows asked for per search call (1..=500); tests use small pages.
+    pub fn with_page_size(mut self, rows: u32) -> Self {
+        self.page_size = rows.clamp(1, MAX_PAGE_SIZE);
+        self
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+
+    // ---- plumbing -------------------------------------------------------------
+
+    pub(super) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        what: &str,
+    ) -> Result<T, SpiraError> {
+        self.send::<(), T>(Method::GET, path, query, None, Idempotency::Safe, what)
+            .await
+    }
+
+    pub(super) async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        idempotency: Idempotency,
+        what: &str,
+    ) -> Result<T, SpiraError> {
+        let bytes = self
+            .exchange(method, path, query, body, idempotency, what)
+            .await?;
+        decode(&bytes, what, &self.api_key)
+    }
+
+    /// For calls that answer 200 with no body (PUT, DELETE).
+    pub(super) async fn send_no_answer<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        what: &str,
+    ) -> Result<(), SpiraError> {
+        self.exchange(method, path, &[], body, Idempotency::Safe, what)
+            .await
+            .map(|_| ())
+    }
+
+    /// Sends one request (with the HTTP layer's retries), reads the whole
+    /// body, and turns a non-2xx status into a typed error.
+    async fn exchange<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        idempotency: Idempotency,
+        what: &str,
+    ) -> Result<Vec<u8>, SpiraError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| SpiraError::Config(format!("cannot build the URL of {what}: {e}")))?;
+        let payload = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| SpiraError::Validation {
+                what: what.to_string(),
+                message: format!("cannot encode the request: {e}"),
+            })?),
+            None => None,
+        };
+        let mut attempt = 0;
+        loop {
+            let response = self
+                .http
+                .send(what, idempotency, |client| {
+                    let mut request = client
+                        .request(method.clone(), url.clone())
+                        .header("username", &self.login)
+                        .header("api-key", self.api_key.expose())
+                        .header(reqwest::header::ACCEPT, "application/json");
+                    if !query.is_empty() {
+                        request = request.query(query);
+                    }
+                    if let Some(p) = &payload {
+                        request = request
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(p.clone());
+                    }
+                    request
+                })
+                .await?;
+            let status = response.status();
+            match response.bytes().await {
+                Ok(bytes) if status.is_success() => return Ok(bytes.to_vec()),
+                Ok(bytes) => return Err(status_error(status, &bytes, what, &self.api_key)),
+                // The answer broke off: the HTTP layer saw a status and stopped
+                // retrying, so a repeatable request is sent again here.
+                Err(e) if idempotency == Idempotency::Safe && attempt < BODY_RETRIES => {
+                    tracing::debug!(what, cause = %e, "answer broke off; asking again");
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Err(SpiraError::Http(HttpError::Transport {
+                        what: what.to_string(),
+                        reason: format!("the answer broke off: {}", without_url(&e)),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "");
+    }
+    text
+}
+
+/// Maps a refusal to a typed error (reference §10).
+fn status_error(status: StatusCode, body: &[u8], what: &str, key: &Secret) -> SpiraError {
+    let message = key.scrub(&message_of(body));
+    let what = what.to_string();
+    match status.as_u16() {
+        401 | 403 => SpiraError::Unauthorized { what, message },
+        // Spira's docs say access errors may come back as 404 "Access Denied".
+        404 if message.to_ascii_lowercase().contains("access denied") => {
+            SpiraError::Unauthorized { what, message }
+        }
+        404 => SpiraError::NotFound { what },
+        409 => SpiraError::Concurrency { what },
+        code @ 400..=499 if code != 429 => SpiraError::Validation { what, message },
+        code => SpiraError::Server {
+            status: code,
+            what,
+            message,
+        },
+    }
+}
+
+/// The readable part of an error body: a JSON string, `{"Message": ...}`,
+/// or the text itself, cut short.
+fn message_of(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let message = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Object(map)) => map
+            .get("Message")
+            .or_else(|| map.get("message"))
+            .and_then(|m| m.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| text.to_string()),
+        _ if text.starts_with('<') => "an HTML page instead of a message".to_string(),
+        _ if text.is_empty() => "no message".to_string(),
+        _ => text.to_string(),
+    };
+    let one_line = message.replace(['\r', '\n'], " ");
+    let mut cut: String = one_line.chars().take(300).collect();
+    if cut.len() < one_line.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8], what: &str, key: &Secret) -> Result<T, SpiraError> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    let reason = if trimmed.is_empty() {
+        "the body is empty".to_string()
+    } else if trimmed.starts_with('<') {
+        "the body is an HTML or XML page, not JSON (is the URL right?)".to_string()
+    } else {
+        match serde_json::from_str(trimmed) {
+            Ok(value) => return Ok(value),
+            Err(e) => format!("malformed JSON: {}", key.scrub(&e.to_string())),
+        }
+    };
+    Err(SpiraError::Decode {
+        what: what.to_string(),
+        reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spira::Incident;
+
+    #[test]
+    fn error_bodies_lose_the_key_and_map_to_kinds() {
+        let key = Secret::new("{ABCDEF12-3456}");
+        let e = status_error(
+            StatusCode::UNAUTHORIZED,
+            b"\"bad key {ABCDEF12-3456}\"",
+            "x",
+            &key,
+        );
+        assert!(matches!(e, SpiraError::Unauthorized { .. }));
+        assert!(!e.to_string().contains("ABCDEF12"));
+        let e = status_error(StatusCode::NOT_FOUND, b"Access Denied", "x", &key);
+        assert!(matches!(e, SpiraError::Unauthorized { .. }));
+        let e = status_error(StatusCode::NOT_FOUND, b"Incident not found", "x", &key);
+        assert!(matches!(e, SpiraError::NotFound { .. }));
+        let e = decode::<Incident>(b"<html>login</html>", "x", &key).unwrap_err();
+        assert!(e.to_string().contains("HTML"));
+        let e = decode::<Incident>(b"", "x", &key).unwrap_err();
+        assert!(e.to_string().contains("empty"));
+    }
+
+    #[test]
+    fn base_url_gets_the_api_path_once() {
+        let key = Secret::new("{K}");
+        let c = SpiraClient::new(
+            "https://x.example/",
+            "a".into(),
+            key.clone(),
+            HttpSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.base.as_str(),
+            "https://x.example/Services/v7_0/RestService.svc/"
+        );
+        let c = SpiraClient::new(
+            "https://x.example/Services/v7_0/RestService.svc",
+            "a".into(),
+            key,
+            HttpSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.base.as_str(),
+            "https://x.example/Services/v7_0/RestService.svc/"
+        );
+    }
+}
