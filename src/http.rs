@@ -43,6 +43,14 @@ impl Default for HttpSettings {
     }
 }
 
+/// A complete answer, body read.
+#[derive(Debug)]
+pub struct FullResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
 /// Whether a request may be sent twice without harm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Idempotency {
@@ -205,6 +213,47 @@ impl HttpClient {
             Err(RetryError::Status(Attempt::Answer(r)))
             | Err(RetryError::Status(Attempt::Retryable(r))) => Ok(r),
             Err(RetryError::Http(e)) => Err(e),
+        }
+    }
+
+    /// Like [`HttpClient::send`], but also reads the whole body, and sends a
+    /// safe request again when the connection breaks mid-body (a cut answer
+    /// would otherwise surface as an unretried decode or transport error).
+    pub async fn send_full<F>(
+        &self,
+        what: &str,
+        idempotency: Idempotency,
+        build: F,
+    ) -> Result<FullResponse, HttpError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
+        let mut cut = 0usize;
+        loop {
+            let response = self.send(what, idempotency, &build).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            match response.bytes().await {
+                Ok(body) => {
+                    return Ok(FullResponse {
+                        status,
+                        headers,
+                        body: body.to_vec(),
+                    });
+                }
+                Err(e) => {
+                    let err = HttpError::from_reqwest(what, &e, self.settings.timeout);
+                    if idempotency == Idempotency::Unsafe || cut >= self.settings.max_retries {
+                        return Err(err);
+                    }
+                    cut += 1;
+                    let factor = 1u32 << cut.min(16);
+                    let delay = (self.settings.min_delay * factor).min(self.settings.max_delay);
+                    let jitter = rand::random_range(0.0..1.0) * delay.as_secs_f64();
+                    tracing::debug!(what, cause = %err, "answer cut mid-body: retrying");
+                    tokio::time::sleep(delay + Duration::from_secs_f64(jitter)).await;
+                }
+            }
         }
     }
 

@@ -1,1 +1,12 @@
-//! GitLab REST v4 client (issue 3 builds it).
+//! GitLab REST v4 client: what the sync engine needs of issues, notes,
+//! labels, milestones, users, members, tokens and hooks. All requests go
+//! through [`crate::http::HttpClient`] (timeouts, retries, rate gate); lists
+//! are streamed page by page.
+
+mod client;
+mod error;
+mod types;
+
+pub use client::GitLabClient;
+pub use error::GitLabError;
+pub use types::*;
