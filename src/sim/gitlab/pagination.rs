@@ -15,6 +15,17 @@ pub const COUNT_LIMIT: usize = 10_000;
 /// One page of `items`, with X-* and Link headers whose URLs repeat the
 /// request's parameters on `base` + `path`.
 pub fn page(items: Vec<Value>, params: &Params, base: &str, path: &str) -> Response {
+    page_of(items, |v| v, params, base, path)
+}
+
+/// Like [`page`], rendering only the items of the page asked for.
+pub fn page_of<T>(
+    items: Vec<T>,
+    render: impl FnMut(T) -> Value,
+    params: &Params,
+    base: &str,
+    path: &str,
+) -> Response {
     let per_page = params
         .str("per_page")
         .and_then(|s| s.trim().parse::<usize>().ok())
@@ -28,7 +39,12 @@ pub fn page(items: Vec<Value>, params: &Params, base: &str, path: &str) -> Respo
     let total = items.len();
     let total_pages = total.div_ceil(per_page).max(1);
     let start = (page - 1).saturating_mul(per_page);
-    let body: Vec<Value> = items.into_iter().skip(start).take(per_page).collect();
+    let body: Vec<Value> = items
+        .into_iter()
+        .skip(start)
+        .take(per_page)
+        .map(render)
+        .collect();
     let next = (page < total_pages).then_some(page + 1);
     let prev = (page > 1).then(|| (page - 1).min(total_pages));
     let counted = total <= COUNT_LIMIT;

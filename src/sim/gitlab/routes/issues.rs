@@ -54,11 +54,13 @@ pub async fn list(State(app): State<AppState>, Path(id): Path<String>, req: Req)
         base: app.base(),
     };
     let today = app.today();
-    let items: Vec<Value> = found
-        .into_iter()
-        .map(|i| render.issue(i, today, false))
-        .collect();
-    Ok(pagination::page(items, p, app.base(), &req.path))
+    Ok(pagination::page_of(
+        found,
+        |i| render.issue(i, today, false),
+        p,
+        app.base(),
+        &req.path,
+    ))
 }
 
 /// The list filters other than state.
