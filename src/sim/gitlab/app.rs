@@ -30,13 +30,19 @@ impl AppState {
         self.base.get().map_or("http://127.0.0.1", String::as_str)
     }
 
+    /// The clock's now, at the millisecond precision the API shows, so a
+    /// timestamp read back from an answer and sent as a bound matches exactly.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        truncate_ms(self.clock.now())
     }
 
     pub fn today(&self) -> NaiveDate {
         self.clock.now().date_naive()
     }
+}
+
+pub fn truncate_ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
 
 /// The authenticated caller, put in the request by the auth middleware.

@@ -102,7 +102,7 @@ impl GitLabSim {
         let clock = SimClock::new();
         let token = cfg.token.clone().unwrap_or_else(random_token);
         let mut store = Store::new(cfg.paid_tier, cfg.throttled_touch);
-        let project_id = seed::seed(&mut store, cfg.seed, &token, clock.now());
+        let project_id = seed::seed(&mut store, cfg.seed, &token, app::truncate_ms(clock.now()));
         let app = AppState {
             store: Arc::new(Mutex::new(store)),
             clock,
