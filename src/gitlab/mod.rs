@@ -3,10 +3,15 @@
 //! through [`crate::http::HttpClient`] (timeouts, retries, rate gate); lists
 //! are streamed page by page.
 
+mod answers;
 mod client;
 mod error;
+mod issues;
+mod project;
+mod requests;
 mod types;
 
 pub use client::GitLabClient;
 pub use error::GitLabError;
+pub use requests::*;
 pub use types::*;

@@ -1,5 +1,7 @@
 //! The API's routes, one module per resource.
 
+pub mod events;
+pub mod issue_write;
 pub mod issues;
 pub mod labels;
 pub mod notes;
@@ -36,19 +38,19 @@ pub fn api() -> Router<AppState> {
         )
         .route(
             &format!("{p}/issues"),
-            get(issues::list).post(issues::create),
+            get(issues::list).post(issue_write::create),
         )
         .route(
             &format!("{p}/issues/{{iid}}"),
-            get(issues::get).put(issues::edit),
+            get(issues::get).put(issue_write::edit),
         )
         .route(
             &format!("{p}/issues/{{iid}}/resource_state_events"),
-            get(issues::state_events),
+            get(events::state_events),
         )
         .route(
             &format!("{p}/issues/{{iid}}/resource_label_events"),
-            get(issues::label_events),
+            get(events::label_events),
         )
         .route(
             &format!("{p}/issues/{{iid}}/notes"),

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::issues::cross_reference;
+use super::issue_write::cross_reference;
 use crate::sim::gitlab::app::{AppState, Req, project_id, require};
 use crate::sim::gitlab::pagination;
 use crate::sim::gitlab::render::Render;
