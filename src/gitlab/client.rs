@@ -15,7 +15,7 @@ use crate::http::{FullResponse, HttpClient, HttpSettings, Idempotency};
 use crate::secret::Secret;
 
 /// GitLab's maximum page size: fewest requests for a full listing.
-const PER_PAGE: u32 = 100;
+pub(super) const PER_PAGE: u32 = 100;
 
 pub(super) type Query = Vec<(String, String)>;
 
