@@ -772,6 +772,16 @@ fn bad_base_urls_are_refused() {
     )
     .unwrap();
     assert_eq!(ok.api_url(), "https://gitlab.example.com/api/v4");
+    for token in ["", "glpat-line\nbreak"] {
+        let e = GitLabClient::new(
+            "https://gitlab.example.com",
+            Secret::new(token),
+            HttpSettings::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, GitLabError::BadToken { .. }), "{e}");
+        assert!(!e.to_string().contains("glpat"));
+    }
 }
 
 #[tokio::test]

@@ -70,9 +70,14 @@ impl GitLabClient {
         if !api.ends_with("/api/v4") {
             api.push_str("/api/v4");
         }
+        if token.expose().trim().is_empty() {
+            return Err(GitLabError::BadToken {
+                reason: "it is empty".into(),
+            });
+        }
         let mut auth =
-            HeaderValue::from_str(token.expose()).map_err(|_| GitLabError::Unauthorized {
-                what: "GitLab token".into(),
+            HeaderValue::from_str(token.expose()).map_err(|_| GitLabError::BadToken {
+                reason: "it holds characters an HTTP header cannot carry".into(),
             })?;
         // Keeps it out of reqwest's and hyper's debug output.
         auth.set_sensitive(true);

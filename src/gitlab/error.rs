@@ -7,6 +7,8 @@ use crate::http::HttpError;
 pub enum GitLabError {
     #[error("GitLab URL '{url}' is not usable: {reason}")]
     BadUrl { url: String, reason: String },
+    #[error("the GitLab token is not usable: {reason}")]
+    BadToken { reason: String },
     #[error("{what}: GitLab rejected the token (401 Unauthorized): it is unknown or revoked")]
     Unauthorized { what: String },
     #[error("{what}: the GitLab token has expired: create a new one")]

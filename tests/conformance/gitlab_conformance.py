@@ -66,6 +66,17 @@ check(created[0].iid in [i.iid for i in inclusive], "updated_after is inclusive"
 check(len(inclusive) == 25 and all(parse(i.updated_at) >= since for i in inclusive),
       "updated_after leaves the older seeded issues out")
 
+raw = gl.http_get(
+    f"/projects/{project.id}/issues",
+    query_data={"updated_after": since_text, "per_page": 10, "page": 3},
+    raw=True,
+)
+check(raw.headers["Content-Type"] == "application/json", "Content-Type is exactly application/json")
+check(raw.headers.get("X-Next-Page") == "", "X-Next-Page is present and empty on the last page")
+check("next" not in raw.links and "prev" in raw.links, "Link has prev but no next on the last page")
+check(raw.links["prev"]["url"].startswith(URL + "/api/v4/"), "Link URLs are on the simulator's host and port")
+check("updated_after=" in raw.links["first"]["url"], "Link URLs repeat the request's filters")
+
 everything = project.issues.list(get_all=True)
 check(len(everything) == len(before) + 25, "get_all follows every page (state defaults to all)")
 first_page = project.issues.list(page=1)
