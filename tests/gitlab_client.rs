@@ -535,8 +535,10 @@ async fn errors_say_what_went_wrong_and_never_show_the_token() {
         .await
         .unwrap_err();
     assert_eq!(e.to_string(), "project demo/nothing: not found (404)");
+    sim.reset_counts();
     let e = gl.get_issue(&project, 999).await.unwrap_err();
     assert_eq!(e.to_string(), "issue #999 of demo/webshop: not found (404)");
+    assert_eq!(sim.request_count("GET"), 1, "a 4xx is never retried");
     messages.push(e.to_string());
 
     let e = gl
@@ -821,5 +823,43 @@ async fn more_than_a_page_of_issues_with_one_timestamp_are_all_listed() {
         .unwrap();
     let ids: std::collections::HashSet<u64> = all.iter().map(|i| i.id).collect();
     assert_eq!((all.len(), ids.len()), (230, 230));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_request_has_a_timeout_and_slow_bodies_are_read_whole() {
+    let (sim, _, project) = start(GitLabSimConfig::default()).await;
+    let settings = HttpSettings {
+        timeout: Duration::from_millis(300),
+        max_retries: 1,
+        ..fast_settings()
+    };
+    let impatient = GitLabClient::new(&sim.url(), Secret::new(sim.token()), settings).unwrap();
+    sim.faults().set_route(
+        "GET /api/v4/projects/{id}/issues/{iid}",
+        FaultRule {
+            latency: Duration::from_secs(2),
+            ..FaultRule::default()
+        },
+    );
+    let e = impatient.get_issue(&project, 1).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            GitLabError::Http(labsync::http::HttpError::Timeout { .. })
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().starts_with("issue #1 of demo/webshop"), "{e}");
+
+    sim.faults().set_route(
+        "GET /api/v4/projects/{id}/issues/{iid}",
+        FaultRule {
+            slow_body: Some(Duration::from_millis(2)),
+            ..FaultRule::default()
+        },
+    );
+    let gl = client_with(&sim, sim.token());
+    assert_eq!(gl.get_issue(&project, 1).await.unwrap().iid, 1);
     sim.shutdown().await;
 }
