@@ -142,6 +142,7 @@ impl HttpClient {
             .connect_timeout(settings.connect_timeout)
             .user_agent(concat!("labsync/", env!("CARGO_PKG_VERSION")))
             .https_only(false)
+            .redirect(reqwest::redirect::Policy::custom(same_host_redirects))
             .build()
             .map_err(|e| HttpError::Build(error_chain(&e)))?;
         Ok(HttpClient {
@@ -344,6 +345,24 @@ impl RetryError {
             }
             RetryError::Http(e) => e.to_string(),
         }
+    }
+}
+
+/// Follows redirects on the same host only, never from https to http.
+/// reqwest drops `Authorization` on a cross-host redirect but not custom
+/// headers such as GitLab's `PRIVATE-TOKEN`, which would go to the other
+/// host; a stopped redirect comes back as the 3xx answer instead.
+fn same_host_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let Some(first) = attempt.previous().first() else {
+        return attempt.stop();
+    };
+    let next = attempt.url();
+    let same_host = next.host_str() == first.host_str();
+    let downgrade = first.scheme() == "https" && next.scheme() != "https";
+    if attempt.previous().len() > 5 || !same_host || downgrade {
+        attempt.stop()
+    } else {
+        attempt.follow()
     }
 }
 

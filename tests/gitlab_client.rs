@@ -863,3 +863,38 @@ async fn every_request_has_a_timeout_and_slow_bodies_are_read_whole() {
     assert_eq!(gl.get_issue(&project, 1).await.unwrap().iid, 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_token_does_not_follow_a_redirect_to_another_host() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = Arc::new(AtomicUsize::new(0));
+    let seen_by_b = seen.clone();
+    let b = axum::Router::new().fallback(move || {
+        let seen = seen_by_b.clone();
+        async move {
+            seen.fetch_add(1, Ordering::SeqCst);
+            "{}"
+        }
+    });
+    let listener_b = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port_b = listener_b.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener_b, b).await.unwrap() });
+    let a = axum::Router::new().fallback(move |uri: axum::http::Uri| async move {
+        let to = format!("http://localhost:{port_b}{uri}");
+        (axum::http::StatusCode::FOUND, [("location", to)], "")
+    });
+    let listener_a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url_a = format!("http://{}", listener_a.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener_a, a).await.unwrap() });
+
+    let gl =
+        GitLabClient::new(&url_a, Secret::new("glpat-must-stay-home"), fast_settings()).unwrap();
+    let e = gl.current_user().await.unwrap_err();
+    assert!(matches!(e, GitLabError::Server { status: 302, .. }), "{e}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        0,
+        "the other host was contacted"
+    );
+}
