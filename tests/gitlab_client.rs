@@ -898,3 +898,24 @@ async fn the_token_does_not_follow_a_redirect_to_another_host() {
         "the other host was contacted"
     );
 }
+
+#[tokio::test]
+async fn creates_wait_out_the_creation_limiter_without_duplicates() {
+    let (sim, gl, project) = start(GitLabSimConfig {
+        seed: Seed::Empty,
+        create_limit_per_minute: Some(2),
+        rate_window: Duration::from_secs(1),
+        ..GitLabSimConfig::default()
+    })
+    .await;
+    for n in 0..5 {
+        let new = NewIssue {
+            title: format!("limited {n}"),
+            ..NewIssue::default()
+        };
+        gl.create_issue(&project, &new).await.unwrap();
+    }
+    assert!(sim.status_count(429) > 0, "the limiter never answered 429");
+    assert_eq!(sim.issues().len(), 5, "a 429 is retried, and only a 429");
+    sim.shutdown().await;
+}

@@ -797,3 +797,53 @@ async fn faults_and_latency_are_injected_per_route() {
     assert_eq!(sim.request_count("GET /api/v4/projects/{id}/labels"), 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_creation_limiter_answers_429_in_json() {
+    let sim = GitLabSim::start(GitLabSimConfig {
+        create_limit_per_minute: Some(2),
+        ..GitLabSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let t = Some(sim.token());
+    for n in 0..2 {
+        let a = send(
+            &sim,
+            "POST",
+            &format!("{P}/issues"),
+            t,
+            Some(json!({"title": format!("c{n}")})),
+        )
+        .await;
+        assert_eq!(a.status, 201);
+    }
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/issues"),
+        t,
+        Some(json!({"title": "c3"})),
+    )
+    .await;
+    assert_eq!(a.status, 429);
+    assert_eq!(
+        a.json(),
+        json!({"message": {"error": "This endpoint has been requested too many times. Try again later."}})
+    );
+    assert_eq!(a.header("content-type"), Some("application/json"));
+    assert!(a.header("retry-after").unwrap().parse::<u64>().unwrap() <= 60);
+    // Notes share the budget; reads are not limited.
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/issues/1/notes"),
+        t,
+        Some(json!({"body": "hi"})),
+    )
+    .await;
+    assert_eq!(a.status, 429);
+    assert_eq!(get(&sim, &format!("{P}/issues")).await.status, 200);
+    assert_eq!(sim.issues().len(), 6);
+    sim.shutdown().await;
+}

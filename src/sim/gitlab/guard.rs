@@ -129,7 +129,16 @@ impl Throttle {
 #[derive(Clone)]
 pub struct GuardState {
     pub app: AppState,
+    /// Rack::Attack's authenticated-API throttle, per token.
     pub throttle: Throttle,
+    /// The application limiter on issue and note creation, per user.
+    pub creates: Throttle,
+}
+
+/// Routes the application limiter watches (`POST .../issues`, `.../notes`).
+fn is_create(method: &Method, route: Option<&str>) -> bool {
+    *method == Method::POST
+        && route.is_some_and(|r| r.ends_with("/issues") || r.ends_with("/notes"))
 }
 
 fn token_from(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
@@ -202,6 +211,22 @@ pub async fn authenticate(
     }
     if !scope_allows(&scopes, req.method(), req.uri().path()) {
         return ApiError::InsufficientScope.into_response();
+    }
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    if is_create(req.method(), route)
+        && let Some((headers, true)) = guard.creates.hit(user_id)
+    {
+        // The application limiter answers in JSON, unlike Rack::Attack.
+        let mut response = ApiError::TooManyRequests.into_response();
+        let retry: Vec<_> = headers
+            .into_iter()
+            .filter(|(name, _)| *name == "retry-after")
+            .collect();
+        add_headers(&mut response, &retry, true);
+        return response;
     }
     req.extensions_mut().insert(Caller { user_id, token_id });
     let mut response = next.run(req).await;

@@ -51,6 +51,10 @@ pub struct GitLabSimConfig {
     /// Length of the throttle window: a minute, like GitLab; tests shorten it
     /// (whole seconds, since `RateLimit-Reset` is an epoch in seconds).
     pub rate_window: Duration,
+    /// Issue and note creations per `rate_window` per user (GitLab.com: 200
+    /// issues and 60 notes a minute), answered with the application
+    /// limiter's JSON 429; no limit when `None`.
+    pub create_limit_per_minute: Option<u32>,
     pub latency: Duration,
     /// Share of requests that fail (5xx, dropped, 429), for blanket fault runs.
     pub fault_rate: f64,
@@ -68,6 +72,7 @@ impl Default for GitLabSimConfig {
             token: None,
             rate_limit_per_minute: None,
             rate_window: Duration::from_secs(60),
+            create_limit_per_minute: None,
             latency: Duration::ZERO,
             fault_rate: 0.0,
             paid_tier: false,
@@ -117,6 +122,7 @@ impl GitLabSim {
         let guard = GuardState {
             app: app.clone(),
             throttle: Throttle::new(cfg.rate_limit_per_minute, cfg.rate_window),
+            creates: Throttle::new(cfg.create_limit_per_minute, cfg.rate_window),
         };
         // route_layer: the last added runs first, so counting sees injected
         // faults and throttles too, and faults come before authentication.

@@ -52,6 +52,8 @@ pub enum ApiError {
     BadRequest(String),
     /// 409 `{"message":...}`.
     Conflict(&'static str),
+    /// 429 from an application limiter (issue or note creation).
+    TooManyRequests,
 }
 
 impl IntoResponse for ApiError {
@@ -94,6 +96,11 @@ impl IntoResponse for ApiError {
                 json!({"message": format!("400 Bad request - {reason}")}),
             ),
             ApiError::Conflict(text) => (StatusCode::CONFLICT, json!({"message": text})),
+            ApiError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"message": {"error":
+                    "This endpoint has been requested too many times. Try again later."}}),
+            ),
         };
         let mut response = json_response(status, &body);
         if status == StatusCode::UNAUTHORIZED && body.get("error").is_some() {
