@@ -43,6 +43,14 @@ impl Default for HttpSettings {
     }
 }
 
+/// A complete answer, body read.
+#[derive(Debug)]
+pub struct FullResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
 /// Whether a request may be sent twice without harm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Idempotency {
@@ -134,6 +142,7 @@ impl HttpClient {
             .connect_timeout(settings.connect_timeout)
             .user_agent(concat!("labsync/", env!("CARGO_PKG_VERSION")))
             .https_only(false)
+            .redirect(reqwest::redirect::Policy::custom(same_host_redirects))
             .build()
             .map_err(|e| HttpError::Build(error_chain(&e)))?;
         Ok(HttpClient {
@@ -205,6 +214,47 @@ impl HttpClient {
             Err(RetryError::Status(Attempt::Answer(r)))
             | Err(RetryError::Status(Attempt::Retryable(r))) => Ok(r),
             Err(RetryError::Http(e)) => Err(e),
+        }
+    }
+
+    /// Like [`HttpClient::send`], but also reads the whole body, and sends a
+    /// safe request again when the connection breaks mid-body (a cut answer
+    /// would otherwise surface as an unretried decode or transport error).
+    pub async fn send_full<F>(
+        &self,
+        what: &str,
+        idempotency: Idempotency,
+        build: F,
+    ) -> Result<FullResponse, HttpError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
+        let mut cut = 0usize;
+        loop {
+            let response = self.send(what, idempotency, &build).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            match response.bytes().await {
+                Ok(body) => {
+                    return Ok(FullResponse {
+                        status,
+                        headers,
+                        body: body.to_vec(),
+                    });
+                }
+                Err(e) => {
+                    let err = HttpError::from_reqwest(what, &e, self.settings.timeout);
+                    if idempotency == Idempotency::Unsafe || cut >= self.settings.max_retries {
+                        return Err(err);
+                    }
+                    cut += 1;
+                    let factor = 1u32 << cut.min(16);
+                    let delay = (self.settings.min_delay * factor).min(self.settings.max_delay);
+                    let jitter = rand::random_range(0.0..1.0) * delay.as_secs_f64();
+                    tracing::debug!(what, cause = %err, "answer cut mid-body: retrying");
+                    tokio::time::sleep(delay + Duration::from_secs_f64(jitter)).await;
+                }
+            }
         }
     }
 
@@ -295,6 +345,24 @@ impl RetryError {
             }
             RetryError::Http(e) => e.to_string(),
         }
+    }
+}
+
+/// Follows redirects on the same host only, never from https to http.
+/// reqwest drops `Authorization` on a cross-host redirect but not custom
+/// headers such as GitLab's `PRIVATE-TOKEN`, which would go to the other
+/// host; a stopped redirect comes back as the 3xx answer instead.
+fn same_host_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let Some(first) = attempt.previous().first() else {
+        return attempt.stop();
+    };
+    let next = attempt.url();
+    let same_host = next.host_str() == first.host_str();
+    let downgrade = first.scheme() == "https" && next.scheme() != "https";
+    if attempt.previous().len() > 5 || !same_host || downgrade {
+        attempt.stop()
+    } else {
+        attempt.follow()
     }
 }
 

@@ -1,1 +1,17 @@
-//! GitLab REST v4 client (issue 3 builds it).
+//! GitLab REST v4 client: what the sync engine needs of issues, notes,
+//! labels, milestones, users, members, tokens and hooks. All requests go
+//! through [`crate::http::HttpClient`] (timeouts, retries, rate gate); lists
+//! are streamed page by page.
+
+mod answers;
+mod client;
+mod error;
+mod issues;
+mod project;
+mod requests;
+mod types;
+
+pub use client::GitLabClient;
+pub use error::GitLabError;
+pub use requests::*;
+pub use types::*;

@@ -1,0 +1,241 @@
+//! Issues and their notes: what the sync engine reads and writes most.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt, TryStreamExt, stream};
+use reqwest::{Method, StatusCode};
+
+use super::answers::{decode, next_page};
+use super::client::{GitLabClient, PER_PAGE, iso, q, short};
+use super::error::GitLabError;
+use super::requests::*;
+use super::types::*;
+use crate::http::Idempotency;
+
+/// Where an incremental issue listing stands.
+struct Cursor {
+    since: Option<DateTime<Utc>>,
+    /// Page number under the same `since`.
+    page: u64,
+    done: bool,
+    /// Ids already yielded in this run.
+    seen: HashSet<u64>,
+}
+
+impl Cursor {
+    fn advance(&mut self, items: &[Issue], more: bool) {
+        match items.last() {
+            Some(last) if more => {
+                if self.since.is_none_or(|s| last.updated_at > s) {
+                    self.since = Some(last.updated_at);
+                    self.page = 1;
+                } else {
+                    // A full page of one timestamp: the cursor cannot move.
+                    self.page += 1;
+                }
+            }
+            _ => self.done = true,
+        }
+    }
+}
+
+impl GitLabClient {
+    /// Issues updated at or after `since` (all of them when `None`), oldest
+    /// update first, every state, fetched a page at a time as the consumer
+    /// pulls.
+    ///
+    /// Offset pages are unsafe here: an issue updated while the listing runs
+    /// jumps to the end and shifts every later issue one place left, so one
+    /// would be skipped, and the watermark would then pass it for good. So
+    /// each next page restarts from the last `updated_at` seen (the bound is
+    /// inclusive) and issues already yielded are dropped by id; only when a
+    /// whole page shares one timestamp does it step to the next page number.
+    pub fn list_issues_updated_since(
+        &self,
+        project: &ProjectRef,
+        since: Option<DateTime<Utc>>,
+    ) -> impl Stream<Item = Result<Issue, GitLabError>> + '_ {
+        let path = format!("/projects/{}/issues", project.segment());
+        let name = format!("issues of {project}");
+        let start = Cursor {
+            since,
+            page: 1,
+            done: false,
+            seen: HashSet::new(),
+        };
+        stream::unfold(start, move |mut cursor| {
+            let (path, name) = (path.clone(), name.clone());
+            async move {
+                if cursor.done {
+                    return None;
+                }
+                let mut query = q(&[
+                    ("order_by", "updated_at"),
+                    ("sort", "asc"),
+                    ("state", "all"),
+                    ("page", &cursor.page.to_string()),
+                    ("per_page", &PER_PAGE.to_string()),
+                ]);
+                if let Some(t) = cursor.since {
+                    query.push(("updated_after".into(), iso(t)));
+                }
+                let what = match cursor.since {
+                    Some(t) => format!("{name} updated since {}", iso(t)),
+                    None => name,
+                };
+                let answer = self
+                    .call(&what, Method::GET, &path, &query, None, Idempotency::Safe)
+                    .await;
+                let page = answer.and_then(|r| {
+                    let more = next_page(&r.headers, cursor.page).is_some();
+                    decode::<Vec<Issue>>(&what, &r).map(|items| (items, more))
+                });
+                let items = match page {
+                    Ok((items, more)) => {
+                        cursor.advance(&items, more);
+                        items
+                            .into_iter()
+                            .filter(|i| cursor.seen.insert(i.id))
+                            .map(Ok)
+                            .collect::<Vec<_>>()
+                    }
+                    Err(e) => {
+                        cursor.done = true;
+                        vec![Err(e)]
+                    }
+                };
+                Some((items, cursor))
+            }
+        })
+        .flat_map(stream::iter)
+    }
+
+    pub async fn get_issue(&self, project: &ProjectRef, iid: u64) -> Result<Issue, GitLabError> {
+        let what = format!("issue #{iid} of {project}");
+        self.get(
+            &what,
+            &format!("/projects/{}/issues/{iid}", project.segment()),
+            &Vec::new(),
+        )
+        .await
+    }
+
+    pub async fn create_issue(
+        &self,
+        project: &ProjectRef,
+        issue: &NewIssue,
+    ) -> Result<Issue, GitLabError> {
+        let what = format!("new issue '{}' in {project}", short(&issue.title));
+        self.post(
+            &what,
+            &format!("/projects/{}/issues", project.segment()),
+            issue,
+        )
+        .await
+    }
+
+    pub async fn edit_issue(
+        &self,
+        project: &ProjectRef,
+        iid: u64,
+        edit: &IssueEdit,
+    ) -> Result<Issue, GitLabError> {
+        let what = format!("issue #{iid} of {project}");
+        if edit.is_empty() {
+            // GitLab would answer 400; nothing to change is not an error.
+            return self.get_issue(project, iid).await;
+        }
+        self.put(
+            &what,
+            &format!("/projects/{}/issues/{iid}", project.segment()),
+            edit,
+        )
+        .await
+    }
+
+    /// Issues whose description contains `text` (GitLab's search is fuzzy:
+    /// the caller checks each candidate exactly).
+    pub async fn find_issues_by_search(
+        &self,
+        project: &ProjectRef,
+        text: &str,
+    ) -> Result<Vec<Issue>, GitLabError> {
+        let query = q(&[
+            ("search", text),
+            ("in", "description"),
+            ("state", "all"),
+            ("order_by", "created_at"),
+            ("sort", "asc"),
+        ]);
+        self.paged::<Issue>(
+            format!("issues of {project} matching a search"),
+            format!("/projects/{}/issues", project.segment()),
+            query,
+        )
+        .try_collect()
+        .await
+    }
+
+    // ---- notes ----
+
+    /// Notes of an issue, oldest first, system notes included (see
+    /// [`Note::is_user_note`]).
+    pub fn list_notes(
+        &self,
+        project: &ProjectRef,
+        iid: u64,
+    ) -> impl Stream<Item = Result<Note, GitLabError>> + '_ {
+        self.paged(
+            format!("notes of issue #{iid} of {project}"),
+            format!("/projects/{}/issues/{iid}/notes", project.segment()),
+            q(&[("sort", "asc"), ("order_by", "created_at")]),
+        )
+    }
+
+    pub async fn create_note(
+        &self,
+        project: &ProjectRef,
+        iid: u64,
+        body: &str,
+    ) -> Result<Note, GitLabError> {
+        let what = format!("new comment on issue #{iid} of {project}");
+        let path = format!("/projects/{}/issues/{iid}/notes", project.segment());
+        let bytes = Self::encode_body(&what, &serde_json::json!({ "body": body }))?;
+        let response = self
+            .call(
+                &what,
+                Method::POST,
+                &path,
+                &Vec::new(),
+                Some(bytes),
+                Idempotency::Unsafe,
+            )
+            .await?;
+        if response.status == StatusCode::ACCEPTED {
+            // A body of quick actions only: GitLab ran them and made no note.
+            return Err(GitLabError::Validation {
+                what,
+                message: "the comment held only quick actions; GitLab ran them and created no note"
+                    .into(),
+            });
+        }
+        decode(&what, &response)
+    }
+
+    pub async fn edit_note(
+        &self,
+        project: &ProjectRef,
+        iid: u64,
+        note_id: u64,
+        body: &str,
+    ) -> Result<Note, GitLabError> {
+        let what = format!("comment {note_id} on issue #{iid} of {project}");
+        let path = format!(
+            "/projects/{}/issues/{iid}/notes/{note_id}",
+            project.segment()
+        );
+        self.put(&what, &path, &serde_json::json!({ "body": body }))
+            .await
+    }
+}

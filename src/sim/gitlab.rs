@@ -1,1 +1,0 @@
-//! Simulator of GitLab REST v4 (issue 3 builds it).

@@ -1,0 +1,207 @@
+//! `/projects/:id/issues`: list and get.
+
+use std::cmp::Ordering;
+
+use axum::extract::{Path, State};
+
+use crate::sim::gitlab::app::{AppState, Req, project_id};
+use crate::sim::gitlab::pagination;
+use crate::sim::gitlab::params::Params;
+use crate::sim::gitlab::render::Render;
+use crate::sim::gitlab::reply::{ApiError, ApiResult, ok};
+use crate::sim::gitlab::state::{Issue, Store};
+
+pub async fn list(State(app): State<AppState>, Path(id): Path<String>, req: Req) -> ApiResult {
+    let store = app.lock();
+    let project = project_id(&store, &id, &req.caller)?;
+    let p = &req.params;
+    let state = p.one_of("state", &["opened", "closed", "all"])?;
+    let order_by = p
+        .one_of("order_by", &["created_at", "updated_at", "title", "id"])?
+        .unwrap_or_else(|| "created_at".into());
+    let desc = p.one_of("sort", &["asc", "desc"])?.as_deref() != Some("asc");
+    if p.has("milestone") && p.has("milestone_id") {
+        return Err(ApiError::Param(
+            "milestone, milestone_id are mutually exclusive".into(),
+        ));
+    }
+    let filter = Filter::from_params(p, &store, project)?;
+    let mut found: Vec<&Issue> = store
+        .issues
+        .iter()
+        .filter(|i| i.project_id == project)
+        .filter(|i| match state.as_deref() {
+            Some("opened") => i.opened,
+            Some("closed") => !i.opened,
+            _ => true, // GitLab's default is `all`.
+        })
+        .filter(|i| filter.matches(i, &store))
+        .collect();
+    found.sort_by(|a, b| {
+        let by = match order_by.as_str() {
+            "updated_at" => a.updated_at.cmp(&b.updated_at),
+            "title" => a.title.cmp(&b.title),
+            "id" => Ordering::Equal,
+            _ => a.created_at.cmp(&b.created_at),
+        }
+        .then(a.id.cmp(&b.id));
+        if desc { by.reverse() } else { by }
+    });
+    let render = Render {
+        store: &store,
+        base: app.base(),
+    };
+    let today = app.today();
+    Ok(pagination::page_of(
+        found,
+        |i| render.issue(i, today, false),
+        p,
+        app.base(),
+        &req.path,
+    ))
+}
+
+/// The list filters other than state.
+struct Filter {
+    labels: Option<Vec<String>>,
+    milestone: Option<String>,
+    iids: Option<Vec<u64>>,
+    search: Option<(String, bool, bool)>,
+    updated_after: Option<chrono::DateTime<chrono::Utc>>,
+    updated_before: Option<chrono::DateTime<chrono::Utc>>,
+    created_after: Option<chrono::DateTime<chrono::Utc>>,
+    created_before: Option<chrono::DateTime<chrono::Utc>>,
+    assignee: Option<String>,
+    author_id: Option<u64>,
+}
+
+impl Filter {
+    fn from_params(p: &Params, store: &Store, _project: u64) -> Result<Self, ApiError> {
+        let search = p.str("search").filter(|s| !s.is_empty()).map(|s| {
+            let within = p.str("in").unwrap_or_else(|| "title,description".into());
+            (
+                s.to_lowercase(),
+                within.contains("title"),
+                within.contains("description"),
+            )
+        });
+        let assignee = match (p.str("assignee_id"), p.list("assignee_username")) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::Param(
+                    "assignee_id, assignee_username are mutually exclusive".into(),
+                ));
+            }
+            (Some(id), None) => Some(id),
+            (None, Some(names)) => Some(
+                names
+                    .first()
+                    .and_then(|n| store.user_by_name(n))
+                    .map_or_else(|| "0".to_string(), |u| u.id.to_string()),
+            ),
+            (None, None) => None,
+        };
+        Ok(Filter {
+            labels: p.list("labels").filter(|l| !l.is_empty()),
+            milestone: p.str("milestone").or_else(|| p.str("milestone_id")),
+            iids: p.int_list("iids")?,
+            search,
+            updated_after: p.time("updated_after")?,
+            updated_before: p.time("updated_before")?,
+            created_after: p.time("created_after")?,
+            created_before: p.time("created_before")?,
+            assignee,
+            author_id: p.int("author_id")?,
+        })
+    }
+
+    fn matches(&self, i: &Issue, store: &Store) -> bool {
+        // Date bounds are inclusive (UpdatedAtFilterable uses >= and <=).
+        if self.updated_after.is_some_and(|t| i.updated_at < t)
+            || self.updated_before.is_some_and(|t| i.updated_at > t)
+            || self.created_after.is_some_and(|t| i.created_at < t)
+            || self.created_before.is_some_and(|t| i.created_at > t)
+        {
+            return false;
+        }
+        if let Some(labels) = &self.labels {
+            let ok = labels.iter().all(|l| match l.to_lowercase().as_str() {
+                "none" => i.labels.is_empty(),
+                "any" => !i.labels.is_empty(),
+                _ => i.labels.contains(l),
+            });
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(m) = &self.milestone {
+            let ok = match m.to_lowercase().as_str() {
+                "none" => i.milestone_id.is_none(),
+                "any" => i.milestone_id.is_some(),
+                _ => i
+                    .milestone_id
+                    .and_then(|id| store.milestone(i.project_id, id))
+                    .is_some_and(|ms| &ms.title == m),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if self
+            .iids
+            .as_ref()
+            .is_some_and(|iids| !iids.contains(&i.iid))
+        {
+            return false;
+        }
+        if let Some((text, title, description)) = &self.search {
+            let in_title = *title && i.title.to_lowercase().contains(text);
+            let in_desc = *description
+                && i.description
+                    .as_deref()
+                    .is_some_and(|d| d.to_lowercase().contains(text));
+            if !in_title && !in_desc {
+                return false;
+            }
+        }
+        if let Some(a) = &self.assignee {
+            let ok = match a.to_lowercase().as_str() {
+                "none" => i.assignee_ids.is_empty(),
+                "any" => !i.assignee_ids.is_empty(),
+                id => id
+                    .parse::<u64>()
+                    .is_ok_and(|id| i.assignee_ids.contains(&id)),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        self.author_id.is_none_or(|a| i.author_id == a)
+    }
+}
+
+fn parse_iid(iid: &str) -> Result<u64, ApiError> {
+    iid.parse()
+        .map_err(|_| ApiError::Param("issue_iid is invalid".into()))
+}
+
+/// The issue's index, or GitLab's lowercase RecordNotFound answer.
+pub(super) fn issue_at(store: &Store, project: u64, iid: &str) -> Result<usize, ApiError> {
+    store
+        .issue_index(project, parse_iid(iid)?)
+        .ok_or(ApiError::RecordNotFound)
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Path((id, iid)): Path<(String, String)>,
+    req: Req,
+) -> ApiResult {
+    let store = app.lock();
+    let project = project_id(&store, &id, &req.caller)?;
+    let index = issue_at(&store, project, &iid)?;
+    let render = Render {
+        store: &store,
+        base: app.base(),
+    };
+    Ok(ok(render.issue(&store.issues[index], app.today(), true)))
+}

@@ -1,0 +1,192 @@
+//! `/projects/:id/issues/:iid/notes`: list, get, create, edit.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::issue_write::cross_reference;
+use crate::sim::gitlab::app::{AppState, Req, project_id, require};
+use crate::sim::gitlab::pagination;
+use crate::sim::gitlab::render::Render;
+use crate::sim::gitlab::reply::{ApiError, ApiResult, created, json_response, ok};
+use crate::sim::gitlab::state::{GUEST, NOTE_MAX_CHARS, Store};
+
+fn issue_at(store: &Store, project: u64, iid: &str) -> Result<usize, ApiError> {
+    let iid: u64 = iid
+        .parse()
+        .map_err(|_| ApiError::Param("noteable_id is invalid".into()))?;
+    store
+        .issue_index(project, iid)
+        .ok_or(ApiError::NotFound("Issue"))
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    Path((id, iid)): Path<(String, String)>,
+    req: Req,
+) -> ApiResult {
+    let p = &req.params;
+    let order_by = p
+        .one_of("order_by", &["created_at", "updated_at"])?
+        .unwrap_or_else(|| "created_at".into());
+    // Unlike issues, notes default to newest first.
+    let desc = p.one_of("sort", &["asc", "desc"])?.as_deref() != Some("asc");
+    let filter = p
+        .one_of(
+            "activity_filter",
+            &["all_notes", "only_comments", "only_activity"],
+        )?
+        .unwrap_or_else(|| "all_notes".into());
+    let store = app.lock();
+    let project = project_id(&store, &id, &req.caller)?;
+    let index = issue_at(&store, project, &iid)?;
+    let issue_id = store.issues[index].id;
+    let mut notes: Vec<_> = store
+        .notes
+        .iter()
+        .filter(|n| n.issue_id == issue_id)
+        .filter(|n| match filter.as_str() {
+            "only_comments" => !n.system,
+            "only_activity" => n.system,
+            _ => true,
+        })
+        .collect();
+    notes.sort_by(|a, b| {
+        let by = if order_by == "updated_at" {
+            a.updated_at.cmp(&b.updated_at)
+        } else {
+            a.created_at.cmp(&b.created_at)
+        }
+        .then(a.id.cmp(&b.id));
+        if desc { by.reverse() } else { by }
+    });
+    let render = Render {
+        store: &store,
+        base: app.base(),
+    };
+    let items: Vec<Value> = notes.into_iter().map(|n| render.note(n)).collect();
+    Ok(pagination::page(items, p, app.base(), &req.path))
+}
+
+fn note_at(store: &Store, issue_index: usize, note_id: &str) -> Result<usize, ApiError> {
+    let issue_id = store.issues[issue_index].id;
+    let note_id: u64 = note_id
+        .parse()
+        .map_err(|_| ApiError::Param("note_id is invalid".into()))?;
+    store
+        .notes
+        .iter()
+        .position(|n| n.id == note_id && n.issue_id == issue_id)
+        .ok_or(ApiError::NotFound("Note"))
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Path((id, iid, note_id)): Path<(String, String, String)>,
+    req: Req,
+) -> ApiResult {
+    let store = app.lock();
+    let project = project_id(&store, &id, &req.caller)?;
+    let index = issue_at(&store, project, &iid)?;
+    let n = note_at(&store, index, &note_id)?;
+    let render = Render {
+        store: &store,
+        base: app.base(),
+    };
+    Ok(ok(render.note(&store.notes[n])))
+}
+
+fn check_body(body: &str) -> Result<(), ApiError> {
+    if body.chars().count() > NOTE_MAX_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "Note {{:note=>[\"is too long (maximum is {NOTE_MAX_CHARS} characters)\"]}}"
+        )));
+    }
+    Ok(())
+}
+
+/// A body made only of `/close` or `/reopen` quick actions.
+fn quick_action(body: &str) -> Option<&'static str> {
+    let lines: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        ["/close"] => Some("close"),
+        ["/reopen"] => Some("reopen"),
+        _ => None,
+    }
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Path((id, iid)): Path<(String, String)>,
+    req: Req,
+) -> ApiResult {
+    let body = req.params.required("body")?;
+    let mut store = app.lock();
+    let project = project_id(&store, &id, &req.caller)?;
+    let index = issue_at(&store, project, &iid)?;
+    require(&store, project, &req.caller, GUEST)?;
+    check_body(&body)?;
+    let now = app.now();
+    let user = req.caller.user_id;
+    if let Some(action) = quick_action(&body) {
+        // Only commands: GitLab applies them and answers 202 without a note.
+        let open = action == "reopen";
+        store.set_state(index, open, user, now);
+        let summary = if open {
+            "Reopened this issue."
+        } else {
+            "Closed this issue."
+        };
+        return Ok(json_response(
+            StatusCode::ACCEPTED,
+            &json!({"commands_changes": {"state_event": action}, "summary": [summary]}),
+        ));
+    }
+    let note_id = store.add_note(index, user, &body, false, now);
+    if let Some(n) = store.notes.last_mut() {
+        n.internal = req.params.bool("internal")?.unwrap_or(false);
+    }
+    cross_reference(&mut store, index, &body, "", user, now);
+    let render = Render {
+        store: &store,
+        base: app.base(),
+    };
+    let note = store
+        .notes
+        .iter()
+        .find(|n| n.id == note_id)
+        .ok_or(ApiError::NotFound("Note"))?;
+    Ok(created(render.note(note)))
+}
+
+pub async fn edit(
+    State(app): State<AppState>,
+    Path((id, iid, note_id)): Path<(String, String, String)>,
+    req: Req,
+) -> ApiResult {
+    let body = req.params.required("body")?;
+    let mut store = app.lock();
+    let project = project_id(&store, &id, &req.caller)?;
+    let index = issue_at(&store, project, &iid)?;
+    let n = note_at(&store, index, &note_id)?;
+    // Only the author edits a comment; system notes are nobody's to edit.
+    if store.notes[n].system || store.notes[n].author_id != req.caller.user_id {
+        return Err(ApiError::Forbidden);
+    }
+    check_body(&body)?;
+    let now = app.now();
+    if store.notes[n].body != body {
+        store.notes[n].body = body;
+        store.notes[n].updated_at = now;
+        store.touch(index, now);
+    }
+    let render = Render {
+        store: &store,
+        base: app.base(),
+    };
+    Ok(ok(render.note(&store.notes[n])))
+}
