@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::SpiraError;
-use crate::http::{HttpClient, HttpError, HttpSettings, Idempotency};
+use crate::http::{HttpClient, HttpSettings, Idempotency};
 use crate::secret::Secret;
 
 /// Where the v7 API lives under a Spira server's address.
@@ -17,9 +17,6 @@ pub const API_PATH: &str = "Services/v7_0/RestService.svc";
 
 /// Spira's limit of rows per call (reference §3.1).
 pub const MAX_PAGE_SIZE: u32 = 500;
-
-/// How often a body that broke off mid-answer is fetched again (GET/PUT only).
-const BODY_RETRIES: usize = 2;
 
 #[derive(Clone)]
 pub struct SpiraClient {
@@ -156,54 +153,37 @@ impl SpiraClient {
             })?),
             None => None,
         };
-        let mut attempt = 0;
-        loop {
-            let response = self
-                .http
-                .send(what, idempotency, |client| {
-                    let mut request = client
-                        .request(method.clone(), url.clone())
-                        .header("username", &self.login)
-                        .header("api-key", self.api_key.expose())
-                        .header(reqwest::header::ACCEPT, "application/json");
-                    if !query.is_empty() {
-                        request = request.query(query);
-                    }
-                    if let Some(p) = &payload {
-                        request = request
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(p.clone());
-                    }
-                    request
-                })
-                .await?;
-            let status = response.status();
-            match response.bytes().await {
-                Ok(bytes) if status.is_success() => return Ok(bytes.to_vec()),
-                Ok(bytes) => return Err(status_error(status, &bytes, what, &self.api_key)),
-                // The answer broke off: the HTTP layer saw a status and stopped
-                // retrying, so a repeatable request is sent again here.
-                Err(e) if idempotency == Idempotency::Safe && attempt < BODY_RETRIES => {
-                    tracing::debug!(what, cause = %e, "answer broke off; asking again");
-                    attempt += 1;
+        // send_full asks again when a repeatable answer breaks off mid-body.
+        let answer = self
+            .http
+            .send_full(what, idempotency, |client| {
+                let mut request = client
+                    .request(method.clone(), url.clone())
+                    .header("username", &self.login)
+                    .header("api-key", self.api_key.expose())
+                    .header(reqwest::header::ACCEPT, "application/json");
+                if !query.is_empty() {
+                    request = request.query(query);
                 }
-                Err(e) => {
-                    return Err(SpiraError::Http(HttpError::Transport {
-                        what: what.to_string(),
-                        reason: format!("the answer broke off: {}", without_url(&e)),
-                    }));
+                if let Some(p) = &payload {
+                    request = request
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(p.clone());
                 }
-            }
+                request
+            })
+            .await?;
+        if answer.status.is_success() {
+            Ok(answer.body)
+        } else {
+            Err(status_error(
+                answer.status,
+                &answer.body,
+                what,
+                &self.api_key,
+            ))
         }
     }
-}
-
-fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "");
-    }
-    text
 }
 
 /// Maps a refusal to a typed error (reference §10).
