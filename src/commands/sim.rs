@@ -2,8 +2,12 @@
 
 use std::net::SocketAddr;
 
-use super::{Exit, not_built};
+use std::time::Duration;
+
+use super::{Exit, fail};
 use crate::sim::Seed;
+use crate::sim::gitlab::{GitLabSim, GitLabSimConfig};
+use crate::sim::spira::{SpiraSim, SpiraSimConfig};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SimArgs {
@@ -32,7 +36,7 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Share of requests (0.0 to 1.0) answered with a fault: 5xx, dropped connection or 429.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     pub fault_rate: f64,
 }
 
@@ -40,6 +44,102 @@ fn parse_seed(s: &str) -> Result<Seed, String> {
     s.parse()
 }
 
-pub fn sim(_args: SimArgs) -> Exit {
-    not_built("sim", "the simulators")
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("'{s}' is not a share between 0.0 and 1.0")),
+    }
+}
+
+/// Starts both simulators, prints one line of JSON saying where they are
+/// and how to sign in, and serves until SIGTERM or SIGINT.
+pub fn sim(args: SimArgs) -> Exit {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            fail(format!("cannot start the async runtime: {e}"));
+            return Exit::Config;
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: SimArgs) -> Exit {
+    let latency = Duration::from_millis(args.latency_ms);
+    let gitlab = GitLabSim::start(GitLabSimConfig {
+        addr: args.gitlab_addr,
+        seed: args.seed,
+        token: args.gitlab_token.clone(),
+        rate_limit_per_minute: args.rate_limit_per_minute,
+        latency,
+        fault_rate: args.fault_rate,
+        ..GitLabSimConfig::default()
+    })
+    .await;
+    let gitlab = match gitlab {
+        Ok(g) => g,
+        Err(e) => {
+            fail(format!(
+                "GitLab simulator: cannot listen on {}: {e}",
+                args.gitlab_addr
+            ));
+            return Exit::Config;
+        }
+    };
+    let spira = SpiraSim::start(SpiraSimConfig {
+        addr: args.spira_addr,
+        seed: args.seed,
+        login: args.spira_login.clone(),
+        api_key: args.spira_api_key.clone(),
+        latency,
+        fault_rate: args.fault_rate,
+        ..SpiraSimConfig::default()
+    })
+    .await;
+    let spira = match spira {
+        Ok(s) => s,
+        Err(e) => {
+            fail(format!(
+                "Spira simulator: cannot listen on {}: {e}",
+                args.spira_addr
+            ));
+            gitlab.shutdown().await;
+            return Exit::Config;
+        }
+    };
+    // The one line a script reads; these are the simulators' own
+    // throw-away credentials, printed by design.
+    let line = serde_json::json!({
+        "gitlab_url": gitlab.url(),
+        "gitlab_token": gitlab.token(),
+        "gitlab_project": gitlab.project_path(),
+        "spira_url": spira.url(),
+        "spira_login": spira.login(),
+        "spira_api_key": spira.api_key(),
+        "spira_project_id": spira.project_id(),
+    });
+    println!("{line}");
+    tracing::info!(gitlab = %gitlab.url(), spira = %spira.url(), "simulators listening; stop with Ctrl-C or SIGTERM");
+    wait_for_stop().await;
+    gitlab.shutdown().await;
+    spira.shutdown().await;
+    Exit::Ok
+}
+
+async fn wait_for_stop() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
