@@ -119,6 +119,8 @@ struct RateState {
     reset_at: Option<Instant>,
     /// Set by a 429: nobody sends before this.
     blocked_until: Option<Instant>,
+    /// The server's clock (`Date` header) at the last answer, and when that was.
+    server_time: Option<(chrono::DateTime<chrono::Utc>, Instant)>,
 }
 
 /// A reqwest client with the retry policy and rate gate of one host.
@@ -258,6 +260,16 @@ impl HttpClient {
         }
     }
 
+    /// The server's "now" by its own clock, from the `Date` header of the
+    /// last answer (whole seconds) plus the time elapsed here since. Sync
+    /// windows are measured on the server's clock, never ours.
+    pub fn server_now(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+        state.server_time.map(|(date, seen)| {
+            date + chrono::Duration::from_std(seen.elapsed()).unwrap_or_default()
+        })
+    }
+
     /// Sleeps while the host's budget is spent or a 429 told us to wait.
     async fn wait_for_budget(&self) {
         loop {
@@ -310,6 +322,13 @@ impl HttpClient {
     fn observe(&self, headers: &HeaderMap, status: StatusCode) {
         let now = Instant::now();
         let mut state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(date) = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        {
+            state.server_time = Some((date.with_timezone(&chrono::Utc), now));
+        }
         if let Some(left) = header_u64(headers, "ratelimit-remaining") {
             state.remaining = Some(left);
         }

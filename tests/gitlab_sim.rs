@@ -847,3 +847,30 @@ async fn the_creation_limiter_answers_429_in_json() {
     assert_eq!(sim.issues().len(), 6);
     sim.shutdown().await;
 }
+
+/// The `Date` header follows the simulator's clock, as a real server's
+/// follows its own: clients measure sync windows on it.
+#[tokio::test]
+async fn date_header_follows_the_simulator_clock() {
+    use labsync::http::{HttpClient, HttpSettings, Idempotency};
+    let sim =
+        labsync::sim::gitlab::GitLabSim::start(labsync::sim::gitlab::GitLabSimConfig::default())
+            .await
+            .unwrap();
+    sim.clock().advance(chrono::Duration::days(3));
+    let http = HttpClient::new(HttpSettings::default()).unwrap();
+    let url = format!("{}/api/v4/user", sim.url());
+    let token = sim.token().to_string();
+    http.send("GET /user", Idempotency::Safe, |c| {
+        c.get(&url).header("PRIVATE-TOKEN", &token)
+    })
+    .await
+    .unwrap();
+    let server_now = http.server_now().unwrap();
+    let skew = server_now - sim.clock().now();
+    assert!(
+        skew.num_seconds().abs() <= 2,
+        "server_now {server_now} vs sim clock {}",
+        sim.clock().now()
+    );
+}

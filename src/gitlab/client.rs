@@ -94,6 +94,11 @@ impl GitLabClient {
         &self.api
     }
 
+    /// The server's clock now, as its last answer's `Date` header told.
+    pub fn server_now(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.http.server_now()
+    }
+
     /// Sends one request through the shared HTTP layer; any status comes back.
     pub(super) async fn raw(
         &self,

@@ -212,6 +212,20 @@ pub async fn inject(State(faults): State<Faults>, req: Request, next: Next) -> R
     }
 }
 
+/// axum middleware that stamps every answer's `Date` header with the
+/// simulator's clock, as a real server stamps its own time: clients measure
+/// sync windows on the server's clock, so a moved clock must show here too.
+pub async fn date_header(State(clock): State<SimClock>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let date = clock.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::DATE, value);
+    }
+    response
+}
+
 /// Keeps status and headers but fails the body stream after the first bytes,
 /// so hyper aborts the connection mid-answer.
 fn cut_body(response: Response) -> Response {

@@ -91,6 +91,11 @@ impl SpiraClient {
         &self.login
     }
 
+    /// The server's clock now, as its last answer's `Date` header told.
+    pub fn server_now(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.http.server_now()
+    }
+
     // ---- plumbing -------------------------------------------------------------
 
     pub(super) async fn get<T: DeserializeOwned>(

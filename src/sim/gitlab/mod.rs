@@ -110,7 +110,7 @@ impl GitLabSim {
         let project_id = seed::seed(&mut store, cfg.seed, &token, app::truncate_ms(clock.now()));
         let app = AppState {
             store: Arc::new(Mutex::new(store)),
-            clock,
+            clock: clock.clone(),
             base: Arc::new(OnceLock::new()),
         };
         let faults = Faults::new();
@@ -131,7 +131,8 @@ impl GitLabSim {
             .route_layer(from_fn_with_state(faults.clone(), faults::inject))
             .route_layer(from_fn_with_state(counter.clone(), guard::count))
             .fallback(reply::route_not_found)
-            .with_state(app.clone());
+            .with_state(app.clone())
+            .layer(from_fn_with_state(clock.clone(), faults::date_header));
 
         let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
         let addr = listener.local_addr()?;

@@ -168,7 +168,11 @@ impl SpiraSim {
                 faults::inject,
             ))
             .route_layer(middleware::from_fn_with_state(shared.clone(), count))
-            .with_state(shared.clone());
+            .with_state(shared.clone())
+            .layer(middleware::from_fn_with_state(
+                shared.clock.clone(),
+                faults::date_header,
+            ));
         let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
