@@ -201,9 +201,9 @@ fn main() -> ExitCode {
         Command::Check { offline } => commands::check(&globals, offline),
         Command::Map { command } => commands::map(&globals, to_map(command)),
         Command::Run => commands::not_built("run", "the daemon"),
-        Command::Sync { .. } => commands::not_built("sync", "the sync engine"),
+        Command::Sync { plugin } => commands::sync(&globals, plugin.as_deref()),
         Command::Status { .. } => commands::not_built("status", "status reporting"),
-        Command::Plan { .. } => commands::not_built("plan", "the sync engine"),
+        Command::Plan { plugin } => commands::plan(&globals, plugin.as_deref()),
         Command::Demo => commands::not_built("demo", "the demo"),
         Command::Sim(args) => commands::sim(args),
     };

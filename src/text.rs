@@ -123,21 +123,25 @@ pub fn split_footer(description: &str) -> (String, Option<(i64, i64)>) {
     (body.trim_end().to_string(), ids)
 }
 
+/// A description body cut to fit GitLab beside the footer, with a visible
+/// note where it was cut. Unchanged when it fits.
+pub fn cut_for_gitlab(body: &str) -> String {
+    // Room for the footer and the note.
+    let room = GITLAB_DESCRIPTION_MAX.saturating_sub(500);
+    if body.chars().count() <= room {
+        return body.to_string();
+    }
+    let cut: String = body.chars().take(room).collect();
+    format!(
+        "{cut}\n\n_[labsync: the description was cut here: it is longer than GitLab allows. The full text is in Spira.]_"
+    )
+}
+
 /// A GitLab description: the body, cut to GitLab's limit with a visible
 /// note if needed, and exactly one footer.
 pub fn gitlab_description(body: &str, footer: &Footer) -> String {
     let (body, _) = split_footer(body);
-    let footer = footer.render();
-    let room = GITLAB_DESCRIPTION_MAX.saturating_sub(footer.chars().count() + 200);
-    let body = if body.chars().count() > room {
-        let cut: String = body.chars().take(room).collect();
-        format!(
-            "{cut}\n\n_[labsync: the description was cut here: it is longer than GitLab allows. The full text is in Spira.]_"
-        )
-    } else {
-        body
-    };
-    format!("{body}{footer}")
+    format!("{}{}", cut_for_gitlab(&body), footer.render())
 }
 
 /// A title that fits GitLab: cut at 255 characters, ending in "…" if cut.

@@ -3,12 +3,14 @@
 
 mod map;
 mod sim;
+mod sync;
 mod table;
 
 use std::path::{Path, PathBuf};
 
 pub use map::{MapCommand, MapTable, map};
 pub use sim::{SimArgs, sim};
+pub use sync::{plan, sync};
 
 use crate::config::Config;
 use crate::store::Store;

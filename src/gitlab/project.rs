@@ -159,6 +159,18 @@ impl GitLabClient {
         }
     }
 
+    /// Everyone with access to the project, inherited members included
+    /// (for pairing users with Spira's).
+    pub async fn list_members(&self, project: &ProjectRef) -> Result<Vec<Member>, GitLabError> {
+        self.paged(
+            format!("members of {project}"),
+            format!("/projects/{}/members/all", project.segment()),
+            Vec::new(),
+        )
+        .try_collect()
+        .await
+    }
+
     // ---- hooks ----
 
     pub async fn list_hooks(&self, project: &ProjectRef) -> Result<Vec<Hook>, GitLabError> {

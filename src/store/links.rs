@@ -226,7 +226,7 @@ impl Store {
             tx.execute(
                 "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2
                  AND ((side = 'spira' AND item_id = ?3) OR (side = 'gitlab' AND item_id = ?4))",
-                params![l.plugin, l.spira_project, l.incident_id, l.issue_id],
+                params![l.plugin, l.spira_project, l.incident_id, l.issue_iid],
             )?;
             Ok(id)
         })

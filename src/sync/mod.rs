@@ -1,3 +1,60 @@
-//! The sync engine: read, resolve, merge, plan, apply (see DESIGN "Data flow of one cycle").
+//! The sync engine: read, resolve, merge, plan, write, commit (DESIGN,
+//! "Data flow of one cycle").
+//!
+//! - [`cycle`] runs one plugin: per project mapping, both sides since their
+//!   watermarks, then the error queue, then the watermarks.
+//! - [`context`] loads what a project needs before any item.
+//! - [`pair`] syncs one incident/issue pair (creates are idempotent).
+//! - [`resolve`] turns each side into a neutral [`crate::model::Ticket`];
+//!   [`merge`] merges per field against the base; [`write`] carries fields
+//!   across; [`comments`] copies comments both ways.
+//!
+//! The engine talks to the sides only through their clients and to SQLite
+//! only through [`crate::store`].
 
+pub mod comments;
+pub mod context;
+pub mod cycle;
 pub mod merge;
+pub mod pair;
+pub mod report;
+pub mod resolve;
+pub mod write;
+
+pub use cycle::{CycleOptions, run_plugin};
+pub use report::{Counts, CycleReport, ProjectReport};
+
+use crate::gitlab::GitLabError;
+use crate::spira::SpiraError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    GitLab(#[from] GitLabError),
+    #[error(transparent)]
+    Spira(#[from] SpiraError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl SyncError {
+    /// Failures that no item can get past: refused credentials, a broken
+    /// database or configuration. The project stops; nothing is queued.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            SyncError::GitLab(
+                GitLabError::Unauthorized { .. }
+                    | GitLabError::TokenExpired { .. }
+                    | GitLabError::InsufficientScope { .. }
+                    | GitLabError::BadToken { .. }
+                    | GitLabError::BadUrl { .. }
+            ) | SyncError::Spira(SpiraError::Unauthorized { .. } | SpiraError::Config(_))
+                | SyncError::Store(_)
+                | SyncError::Config(_)
+        )
+    }
+}

@@ -236,6 +236,16 @@ impl GitLabSim {
         }
     }
 
+    /// The id of a user, by username.
+    pub fn user_id(&self, username: &str) -> Option<u64> {
+        let store = self.app.lock();
+        store
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .map(|u| u.id)
+    }
+
     /// A new personal access token of `username`; returns its value.
     pub fn add_token(
         &self,

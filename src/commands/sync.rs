@@ -1,0 +1,156 @@
+//! `labsync sync` / `--sync-now` and `labsync plan`: one cycle of each
+//! enabled plugin, for real or as a dry run.
+
+use super::table::Table;
+use super::{Exit, Globals, fail, load_config, open_store};
+use crate::config::Config;
+use crate::http::HttpSettings;
+use crate::sync::{CycleOptions, CycleReport, run_plugin};
+
+/// One cycle of every enabled plugin (or the one named); exit 0 when all
+/// is done, 1 when some items failed, 2 when a plugin could not sync at all.
+pub fn sync(globals: &Globals, plugin: Option<&str>) -> Exit {
+    cycle(globals, plugin, false)
+}
+
+/// What the next cycle would write, without writing it.
+pub fn plan(globals: &Globals, plugin: Option<&str>) -> Exit {
+    cycle(globals, plugin, true)
+}
+
+fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
+    let config = match load_config(globals) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Some(name) = only
+        && config.plugin(name).is_none()
+    {
+        let known: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
+        fail(format!(
+            "unknown plugin '{name}' (known: {})",
+            known.join(", ")
+        ));
+        return Exit::Config;
+    }
+    let mut store = match open_store(globals, &config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            fail(format!("cannot start the async runtime: {e}"));
+            return Exit::Config;
+        }
+    };
+    let options = CycleOptions {
+        trigger: "sync-now",
+        dry_run,
+        http: http_settings(&config),
+    };
+    let mut reports = Vec::new();
+    for plugin in config
+        .plugins
+        .iter()
+        .filter(|p| p.enabled && only.is_none_or(|o| o == p.name))
+    {
+        reports.push(runtime.block_on(run_plugin(plugin, &mut store, &options)));
+    }
+    if dry_run {
+        print_plan(&reports)
+    } else {
+        print_summary(&reports)
+    }
+    exit_code(&reports)
+}
+
+pub fn http_settings(config: &Config) -> HttpSettings {
+    HttpSettings {
+        timeout: config.http_timeout,
+        ..HttpSettings::default()
+    }
+}
+
+pub fn exit_code(reports: &[CycleReport]) -> Exit {
+    if reports.iter().any(CycleReport::fatal) {
+        Exit::Config
+    } else if reports.iter().any(|r| r.failed_items() > 0) {
+        Exit::ItemsFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+fn print_summary(reports: &[CycleReport]) {
+    let mut table = Table::new(&[
+        "PLUGIN",
+        "PROJECT",
+        "NEW ISSUES",
+        "NEW INCIDENTS",
+        "ISSUES UPDATED",
+        "INCIDENTS UPDATED",
+        "COMMENTS →GL",
+        "COMMENTS →SPIRA",
+        "CONFLICTS",
+        "FAILED",
+    ]);
+    for r in reports {
+        for p in &r.projects {
+            let c = &p.counts;
+            table.row(vec![
+                r.plugin.clone(),
+                format!("{} ↔ {}", p.spira_project, p.gitlab_project),
+                c.created_issues.to_string(),
+                c.created_incidents.to_string(),
+                c.updated_issues.to_string(),
+                c.updated_incidents.to_string(),
+                c.comments_to_gitlab.to_string(),
+                c.comments_to_spira.to_string(),
+                c.conflicts.to_string(),
+                c.failed.to_string(),
+            ]);
+        }
+    }
+    print!("{}", table.render());
+    for r in reports {
+        for p in &r.projects {
+            if let Some(f) = &p.fatal {
+                fail(format!(
+                    "plugin '{}', Spira project {}: {f}",
+                    r.plugin, p.spira_project
+                ));
+            }
+            for line in &p.failures {
+                eprintln!(
+                    "labsync: failed: plugin '{}', Spira project {}: {line}",
+                    r.plugin, p.spira_project
+                );
+            }
+        }
+    }
+}
+
+fn print_plan(reports: &[CycleReport]) {
+    for r in reports {
+        for p in &r.projects {
+            println!(
+                "plugin '{}', Spira project {} ↔ GitLab {}:",
+                r.plugin, p.spira_project, p.gitlab_project
+            );
+            if let Some(f) = &p.fatal {
+                println!("  cannot plan: {f}");
+                continue;
+            }
+            if p.planned.is_empty() {
+                println!("  nothing to do");
+            }
+            for line in &p.planned {
+                println!("  {line}");
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Comments both ways, append-only, each copy carrying a hidden marker that
+//! names its original.
+//!
+//! Both sides' comments are listed, so the markers already on each side are
+//! known before anything is copied: a copy whose link row was lost in a
+//! crash is recognised by its marker and linked, never copied again, and a
+//! copy is never copied back.
+
+use std::collections::HashSet;
+
+use futures_util::TryStreamExt;
+
+use crate::gitlab::Note;
+use crate::spira::Comment;
+use crate::store::links::{CommentLink, Origin};
+use crate::text;
+
+use super::SyncError;
+use super::context::ProjectCtx;
+
+const NOTE_MARKER: &str = "<!-- labsync:note=";
+const COMMENT_MARKER: &str = "<!-- labsync:comment=";
+
+/// What happened to one pair's comments.
+#[derive(Debug, Default)]
+pub struct CommentSync {
+    pub links: Vec<CommentLink>,
+    pub to_gitlab: usize,
+    pub to_spira: usize,
+    /// Descriptions of the copies a dry run would make.
+    pub planned: Vec<String>,
+    pub last_note_id: i64,
+    pub last_comment_id: i64,
+}
+
+fn marker_id(text: &str, prefix: &str) -> Option<i64> {
+    let at = text.rfind(prefix)?;
+    text[at + prefix.len()..]
+        .split_once(" -->")?
+        .0
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A line starting with `/` would run as a GitLab quick action (`/close`):
+/// escape it so a copied comment is only ever text.
+fn defuse_quick_actions(markdown: &str) -> String {
+    markdown
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with('/') {
+                format!("\\{}", l.trim_start())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Copies the comments of one linked pair that the other side lacks.
+pub async fn sync_comments(
+    ctx: &ProjectCtx<'_>,
+    linked: &[CommentLink],
+    incident_id: u32,
+    iid: u64,
+    dry_run: bool,
+) -> Result<CommentSync, SyncError> {
+    let notes: Vec<Note> = ctx
+        .gitlab
+        .list_notes(&ctx.gitlab_ref, iid)
+        .try_collect()
+        .await?;
+    let comments: Vec<Comment> = ctx
+        .spira
+        .list_comments(ctx.spira_project, incident_id)
+        .await?;
+    let mut out = CommentSync {
+        last_note_id: notes.iter().map(|n| n.id as i64).max().unwrap_or(0),
+        last_comment_id: comments
+            .iter()
+            .filter_map(|c| c.comment_id)
+            .map(i64::from)
+            .max()
+            .unwrap_or(0),
+        ..CommentSync::default()
+    };
+    let linked_notes: HashSet<i64> = linked.iter().map(|l| l.gitlab_note_id).collect();
+    let linked_comments: HashSet<i64> = linked.iter().map(|l| l.spira_comment_id).collect();
+
+    // GitLab → Spira.
+    let copied_notes: Vec<(i64, i64)> = comments
+        .iter()
+        .filter_map(|c| Some((marker_id(&c.text, NOTE_MARKER)?, i64::from(c.comment_id?))))
+        .collect();
+    for note in notes.iter().filter(|n| n.is_user_note() && !n.internal) {
+        let note_id = note.id as i64;
+        if linked_notes.contains(&note_id) || marker_id(&note.body, COMMENT_MARKER).is_some() {
+            continue;
+        }
+        if let Some((_, comment_id)) = copied_notes.iter().find(|(n, _)| *n == note_id) {
+            out.links.push(CommentLink {
+                spira_comment_id: *comment_id,
+                gitlab_note_id: note_id,
+                origin: Origin::GitLab,
+            });
+            continue;
+        }
+        if dry_run {
+            out.planned.push(format!(
+                "copy comment {note_id} by @{} on issue #{iid} to incident IN:{incident_id}",
+                note.author.username
+            ));
+            continue;
+        }
+        let html = format!(
+            "<p><strong>{}</strong> (@{}) commented in GitLab on {}:</p>\n{}\n{NOTE_MARKER}{note_id} -->",
+            escape_html(&note.author.name),
+            escape_html(&note.author.username),
+            note.created_at.format("%Y-%m-%d %H:%M UTC"),
+            text::markdown_to_html(&note.body),
+        );
+        let author = ctx
+            .maps
+            .spira_user_of(&note.author.username)
+            .and_then(|u| u32::try_from(u).ok());
+        let created = ctx
+            .spira
+            .add_comment(ctx.spira_project, incident_id, &html, author)
+            .await?;
+        let comment_id = created.comment_id.map(i64::from).unwrap_or(0);
+        tracing::info!(plugin = %ctx.plugin.name, incident = incident_id, issue = iid, note = note_id, comment = comment_id, direction = "to-test-management", "copied comment");
+        out.links.push(CommentLink {
+            spira_comment_id: comment_id,
+            gitlab_note_id: note_id,
+            origin: Origin::GitLab,
+        });
+        out.to_spira += 1;
+        out.last_comment_id = out.last_comment_id.max(comment_id);
+    }
+
+    // Spira → GitLab.
+    let copied_comments: Vec<(i64, i64)> = notes
+        .iter()
+        .filter_map(|n| Some((marker_id(&n.body, COMMENT_MARKER)?, n.id as i64)))
+        .collect();
+    for comment in comments.iter().filter(|c| !c.is_deleted) {
+        let Some(comment_id) = comment.comment_id.map(i64::from) else {
+            continue;
+        };
+        if linked_comments.contains(&comment_id) || marker_id(&comment.text, NOTE_MARKER).is_some()
+        {
+            continue;
+        }
+        if let Some((_, note_id)) = copied_comments.iter().find(|(c, _)| *c == comment_id) {
+            out.links.push(CommentLink {
+                spira_comment_id: comment_id,
+                gitlab_note_id: *note_id,
+                origin: Origin::Spira,
+            });
+            continue;
+        }
+        if dry_run {
+            out.planned.push(format!(
+                "copy comment {comment_id} of incident IN:{incident_id} to issue #{iid}"
+            ));
+            continue;
+        }
+        let author = comment
+            .user_name
+            .clone()
+            .or_else(|| comment.user_id.and_then(|u| ctx.spira_user_name(u)))
+            .unwrap_or_else(|| "Someone".into());
+        let when = comment
+            .creation_date
+            .map(|d| format!(" on {}", d.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        let body = format!(
+            "**{}** commented in Spira{when}:\n\n{}\n\n{COMMENT_MARKER}{comment_id} -->",
+            author.replace('*', "\\*"),
+            defuse_quick_actions(&text::html_to_markdown(&comment.text)),
+        );
+        let note = ctx.gitlab.create_note(&ctx.gitlab_ref, iid, &body).await?;
+        tracing::info!(plugin = %ctx.plugin.name, incident = incident_id, issue = iid, comment = comment_id, note = note.id, direction = "to-gitlab", "copied comment");
+        out.links.push(CommentLink {
+            spira_comment_id: comment_id,
+            gitlab_note_id: note.id as i64,
+            origin: Origin::Spira,
+        });
+        out.to_gitlab += 1;
+        out.last_note_id = out.last_note_id.max(note.id as i64);
+    }
+    Ok(out)
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_name_their_original() {
+        assert_eq!(
+            marker_id("text\n<!-- labsync:note=42 -->", NOTE_MARKER),
+            Some(42)
+        );
+        assert_eq!(marker_id("text", NOTE_MARKER), None);
+        assert_eq!(
+            marker_id("<!-- labsync:comment=x -->", COMMENT_MARKER),
+            None
+        );
+    }
+
+    #[test]
+    fn quick_actions_are_defused() {
+        assert_eq!(
+            defuse_quick_actions("please\n/close\n  /assign @me"),
+            "please\n\\/close\n\\/assign @me"
+        );
+    }
+}

@@ -1,0 +1,604 @@
+//! One incident/issue pair: merge, write, copy comments, commit.
+//!
+//! Creates are idempotent: an intent row is committed before the remote
+//! create, the created object carries a marker (the issue's footer, the
+//! incident's "GitLab Issue" property), and a pending intent is settled by
+//! looking for its marker before anything is created again.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Direction;
+use crate::gitlab::{Issue, NewIssue};
+use crate::model::{Field, Ticket};
+use crate::spira::Incident;
+use crate::store::Store;
+use crate::store::links::{Event, ItemCommit, Link, Origin};
+use crate::text::{self, Footer};
+
+use super::SyncError;
+use super::comments::sync_comments;
+use super::context::ProjectCtx;
+use super::merge::{SideView, merge};
+use super::report::Counts;
+use super::resolve::{gitlab_view, spira_view};
+use super::write::{apply_to_incident, issue_edit, new_issue, release_for};
+
+/// The shared state of a project's pass: what to do, and what was done.
+pub struct Pass<'s> {
+    pub store: &'s mut Store,
+    pub run_id: Option<i64>,
+    pub dry_run: bool,
+    pub counts: Counts,
+    /// What a dry run would do, one line each.
+    pub planned: Vec<String>,
+}
+
+fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> Footer {
+    Footer {
+        spira_project: i64::from(ctx.spira_project),
+        incident_id: i64::from(incident_id),
+        incident_url: ctx.incident_url(incident_id),
+    }
+}
+
+/// The value kept in the incident's "GitLab Issue" property.
+pub fn issue_reference(ctx: &ProjectCtx<'_>, iid: u64) -> String {
+    format!("{}#{iid}", ctx.gitlab_path)
+}
+
+fn incident_id(incident: &Incident) -> Result<u32, SyncError> {
+    incident
+        .incident_id
+        .ok_or_else(|| SyncError::Config("Spira returned an incident without IncidentId".into()))
+}
+
+/// Syncs an incident that changed: with its linked issue, or by creating one.
+pub async fn from_incident(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    incident: &Incident,
+) -> Result<(), SyncError> {
+    let id = incident_id(incident)?;
+    let plugin = ctx.plugin.name.clone();
+    let project = i64::from(ctx.spira_project);
+    if let Some(link) = pass
+        .store
+        .link_by_incident(&plugin, project, i64::from(id))?
+    {
+        if link.orphaned.is_some() {
+            return Ok(());
+        }
+        let Some(issue) = fetch_issue(ctx, pass, &link).await? else {
+            return Ok(());
+        };
+        return sync_linked(ctx, pass, link, incident.clone(), issue).await;
+    }
+    // Not linked: an issue that names this incident (marker) is its pair.
+    if let Some(iid) = incident
+        .custom_text(ctx.issue_property)
+        .and_then(|r| r.strip_prefix(&format!("{}#", ctx.gitlab_path)))
+        .and_then(|n| n.parse::<u64>().ok())
+    {
+        match ctx.gitlab.get_issue(&ctx.gitlab_ref, iid).await {
+            Ok(issue) => return link_existing(ctx, pass, incident.clone(), issue, None).await,
+            Err(crate::gitlab::GitLabError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if ctx.plugin.direction == Direction::ToTestManagement {
+        return Ok(());
+    }
+    create_issue(ctx, pass, incident).await
+}
+
+/// Syncs an issue that changed: with its linked incident, or by creating one.
+pub async fn from_issue(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    issue: &Issue,
+) -> Result<(), SyncError> {
+    let plugin = ctx.plugin.name.clone();
+    if let Some(link) =
+        pass.store
+            .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?
+    {
+        if link.orphaned.is_some() {
+            return Ok(());
+        }
+        let incident = match ctx
+            .spira
+            .get_incident(ctx.spira_project, link.incident_id as u32)
+            .await
+        {
+            Ok(i) => i,
+            Err(crate::spira::SpiraError::NotFound { .. }) => {
+                orphan(ctx, pass, &link, "the Spira incident was deleted")?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        return sync_linked(ctx, pass, link, incident, issue.clone()).await;
+    }
+    // Not linked: the footer marker names the incident it was made for.
+    if let (_, Some((p, incident_id))) =
+        text::split_footer(issue.description.as_deref().unwrap_or(""))
+        && p == i64::from(ctx.spira_project)
+    {
+        match ctx
+            .spira
+            .get_incident(ctx.spira_project, incident_id as u32)
+            .await
+        {
+            Ok(incident) => return link_existing(ctx, pass, incident, issue.clone(), None).await,
+            Err(crate::spira::SpiraError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if ctx.plugin.direction == Direction::ToGitLab {
+        return Ok(());
+    }
+    create_incident(ctx, pass, issue).await
+}
+
+async fn fetch_issue(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    link: &Link,
+) -> Result<Option<Issue>, SyncError> {
+    match ctx
+        .gitlab
+        .get_issue(&ctx.gitlab_ref, link.issue_iid as u64)
+        .await
+    {
+        Ok(issue) if issue.id as i64 == link.issue_id => Ok(Some(issue)),
+        // Same iid, other issue: the original was moved or deleted and the number reused.
+        Ok(_) | Err(crate::gitlab::GitLabError::NotFound { .. }) => {
+            orphan(ctx, pass, link, "the GitLab issue was deleted or moved")?;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn orphan(
+    ctx: &ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    link: &Link,
+    reason: &str,
+) -> Result<(), SyncError> {
+    tracing::warn!(plugin = %ctx.plugin.name, incident = link.incident_id, issue = link.issue_iid, reason, "link orphaned; nothing is deleted on the other side");
+    if !pass.dry_run {
+        pass.store.mark_orphaned(link.id, reason)?;
+    }
+    pass.counts.orphaned += 1;
+    Ok(())
+}
+
+/// A pair found on both sides without a link (by marker): link it, and
+/// settle differences by the conflict policy.
+async fn link_existing(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    incident: Incident,
+    issue: Issue,
+    intent: Option<i64>,
+) -> Result<(), SyncError> {
+    let link = Link {
+        id: 0,
+        plugin: ctx.plugin.name.clone(),
+        spira_project: i64::from(ctx.spira_project),
+        incident_id: i64::from(incident_id(&incident)?),
+        gitlab_project_id: ctx.gitlab_project_id as i64,
+        issue_id: issue.id as i64,
+        issue_iid: issue.iid as i64,
+        issue_url: issue.web_url.clone(),
+        created_by: Origin::Matched,
+        base: Ticket::default(),
+        last_note_id: 0,
+        last_comment_id: 0,
+        orphaned: None,
+    };
+    pass.counts.linked += 1;
+    sync_pair(ctx, pass, link, None, incident, issue, intent, "link").await
+}
+
+async fn sync_linked(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    link: Link,
+    incident: Incident,
+    issue: Issue,
+) -> Result<(), SyncError> {
+    let base = link.base.clone();
+    sync_pair(ctx, pass, link, Some(base), incident, issue, None, "update").await
+}
+
+/// Merges one pair against its base, writes what must cross, copies
+/// comments, and commits the outcome in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn sync_pair(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    mut link: Link,
+    base: Option<Ticket>,
+    incident: Incident,
+    issue: Issue,
+    intent: Option<i64>,
+    action: &str,
+) -> Result<(), SyncError> {
+    let id = incident_id(&incident)?;
+    let sv = spira_view(&incident, base.as_ref());
+    let (mut gv, missing_release) = gitlab_view(ctx, &issue, base.as_ref());
+    if let Some(title) = missing_release {
+        if pass.dry_run {
+            pass.planned
+                .push(format!("create Spira release for milestone '{title}'"));
+        } else {
+            gv.release = Some(release_for(ctx, pass.store, &title).await?);
+        }
+    }
+    let changed_at = |t: Option<DateTime<Utc>>| t.unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let m = merge(
+        base.as_ref(),
+        SideView {
+            ticket: &sv,
+            changed_at: changed_at(incident.last_update_date),
+        },
+        SideView {
+            ticket: &gv,
+            changed_at: issue.updated_at,
+        },
+        ctx.plugin.conflict,
+        ctx.plugin.direction,
+    );
+    let mut merged = m.merged.clone();
+    let mut to_gitlab = m.to_gitlab.clone();
+    let footer = footer(ctx, id);
+    // The footer (with its marker) must be on the issue, whatever else changed.
+    let (_, marker) = text::split_footer(issue.description.as_deref().unwrap_or(""));
+    if marker != Some((i64::from(ctx.spira_project), i64::from(id)))
+        && !to_gitlab.contains(&Field::Description)
+        && ctx.plugin.direction != Direction::ToTestManagement
+    {
+        to_gitlab.push(Field::Description);
+    }
+    let reference = issue_reference(ctx, issue.iid);
+    let needs_property = incident.custom_text(ctx.issue_property) != Some(reference.as_str());
+    let mut events = field_events(&m, &sv, &gv);
+    if pass.dry_run {
+        for f in &to_gitlab {
+            pass.planned.push(format!(
+                "issue #{}: set {} from incident IN:{id}",
+                issue.iid,
+                f.name()
+            ));
+        }
+        for f in &m.to_test_management {
+            pass.planned.push(format!(
+                "incident IN:{id}: set {} from issue #{}",
+                f.name(),
+                issue.iid
+            ));
+        }
+        for c in &m.conflicts {
+            pass.planned.push(format!(
+                "conflict on {} of IN:{id} / #{}: {:?} wins",
+                c.field.name(),
+                issue.iid,
+                c.winner
+            ));
+        }
+        let comments = sync_comments(
+            ctx,
+            &pass.store.comment_links(link.id)?,
+            id,
+            issue.iid,
+            true,
+        )
+        .await?;
+        pass.planned.extend(comments.planned);
+        return Ok(());
+    }
+    if !to_gitlab.is_empty() {
+        let edit = issue_edit(ctx, pass.store, &issue, &merged, &to_gitlab, &footer).await?;
+        if !edit.is_empty() {
+            ctx.gitlab
+                .edit_issue(&ctx.gitlab_ref, issue.iid, &edit)
+                .await?;
+            tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
+            if !m.to_gitlab.is_empty() {
+                pass.counts.updated_issues += 1;
+            }
+        }
+    }
+    if !m.to_test_management.is_empty() || needs_property {
+        let fields = m.to_test_management.clone();
+        let (merged_now, url_prop, issue_prop, url) = (
+            merged.clone(),
+            ctx.url_property,
+            ctx.issue_property,
+            issue.web_url.clone(),
+        );
+        let saved = ctx
+            .spira
+            .update_incident_with(ctx.spira_project, id, |inc| {
+                apply_to_incident(inc, &merged_now, &fields);
+                inc.set_custom_text(issue_prop, Some(reference.clone()));
+                if let Some(p) = url_prop {
+                    inc.set_custom_text(p, Some(url.clone()));
+                }
+            })
+            .await?;
+        // The base holds what Spira kept (it may refuse a status change).
+        let kept = spira_view(&saved, Some(&merged));
+        if kept.status != merged.status && fields.contains(&Field::Status) {
+            tracing::warn!(plugin = %ctx.plugin.name, incident = id, "Spira kept the incident's status: its workflow does not let the API change it");
+            events.push(Event {
+                action: "refused".into(),
+                field: Some("status".into()),
+                direction: Some("to-test-management"),
+                before: None,
+                after: None,
+                conflict: false,
+                decision: Some("Spira kept its status".into()),
+            });
+        }
+        merged = Ticket {
+            status: kept.status,
+            ..merged
+        };
+        if !fields.is_empty() {
+            tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = issue.iid, fields = ?names(&fields), direction = "to-test-management", "updated incident");
+            pass.counts.updated_incidents += 1;
+        }
+    }
+    pass.counts.conflicts += m.conflicts.len();
+    let linked = if link.id == 0 {
+        Vec::new()
+    } else {
+        pass.store.comment_links(link.id)?
+    };
+    let comments = sync_comments(ctx, &linked, id, issue.iid, false).await?;
+    pass.counts.comments_to_gitlab += comments.to_gitlab;
+    pass.counts.comments_to_spira += comments.to_spira;
+    if action == "link" {
+        events.insert(
+            0,
+            Event {
+                action: "link".into(),
+                field: None,
+                direction: None,
+                before: None,
+                after: None,
+                conflict: false,
+                decision: Some("found by marker".into()),
+            },
+        );
+    }
+    link.base = merged;
+    link.issue_iid = issue.iid as i64;
+    link.issue_url = issue.web_url.clone();
+    link.last_note_id = link.last_note_id.max(comments.last_note_id);
+    link.last_comment_id = link.last_comment_id.max(comments.last_comment_id);
+    pass.store.commit_item(&ItemCommit {
+        run_id: pass.run_id,
+        link,
+        comments: comments.links,
+        events,
+        intent_id: intent,
+    })?;
+    Ok(())
+}
+
+fn names(fields: &[Field]) -> Vec<&'static str> {
+    fields.iter().map(|f| f.name()).collect()
+}
+
+fn field_events(m: &super::merge::Merge, sv: &Ticket, gv: &Ticket) -> Vec<Event> {
+    let mut events = Vec::new();
+    for f in &m.to_gitlab {
+        events.push(Event {
+            action: "update".into(),
+            field: Some(f.name().into()),
+            direction: Some("to-gitlab"),
+            before: Some(gv.get(*f).to_string()),
+            after: Some(sv.get(*f).to_string()),
+            conflict: false,
+            decision: None,
+        });
+    }
+    for f in &m.to_test_management {
+        events.push(Event {
+            action: "update".into(),
+            field: Some(f.name().into()),
+            direction: Some("to-test-management"),
+            before: Some(sv.get(*f).to_string()),
+            after: Some(gv.get(*f).to_string()),
+            conflict: false,
+            decision: None,
+        });
+    }
+    for c in &m.conflicts {
+        events.push(Event {
+            action: "conflict".into(),
+            field: Some(c.field.name().into()),
+            direction: None,
+            before: c.base.as_ref().map(ToString::to_string),
+            after: None,
+            conflict: true,
+            decision: Some(format!(
+                "{:?} wins: Spira '{}' vs GitLab '{}'",
+                c.winner, c.test_management, c.gitlab
+            )),
+        });
+    }
+    events
+}
+
+/// Creates the GitLab issue for a new incident (or finds the one a crashed
+/// cycle created), then links and syncs the pair.
+async fn create_issue(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    incident: &Incident,
+) -> Result<(), SyncError> {
+    let id = incident_id(incident)?;
+    let ticket = spira_view(incident, None);
+    if pass.dry_run {
+        pass.planned.push(format!(
+            "create issue for incident IN:{id} '{}'",
+            ticket.title
+        ));
+        return Ok(());
+    }
+    let footer = footer(ctx, id);
+    let marker = footer.marker();
+    let intent = pass.store.add_intent(
+        &ctx.plugin.name,
+        i64::from(ctx.spira_project),
+        "issue",
+        &id.to_string(),
+        &marker,
+        "{}",
+    )?;
+    // A pending intent from an earlier attempt: the issue may exist already.
+    for found in ctx
+        .gitlab
+        .find_issues_by_search(&ctx.gitlab_ref, &marker)
+        .await?
+    {
+        if found
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains(&marker))
+        {
+            tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
+            return link_existing(ctx, pass, incident.clone(), found, Some(intent.id)).await;
+        }
+    }
+    let new: NewIssue = new_issue(ctx, pass.store, &ticket, &footer).await?;
+    let mut issue = ctx.gitlab.create_issue(&ctx.gitlab_ref, &new).await?;
+    tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
+    if ticket.status.and_then(|s| ctx.maps.state_of(s)) == Some("closed") {
+        let close = crate::gitlab::IssueEdit {
+            state_event: Some(crate::gitlab::StateEvent::Close),
+            ..Default::default()
+        };
+        issue = ctx
+            .gitlab
+            .edit_issue(&ctx.gitlab_ref, issue.iid, &close)
+            .await?;
+    }
+    pass.counts.created_issues += 1;
+    let link = new_link(ctx, id, &issue, Origin::Spira, ticket.clone());
+    sync_pair(
+        ctx,
+        pass,
+        link,
+        Some(ticket),
+        incident.clone(),
+        issue,
+        Some(intent.id),
+        "create",
+    )
+    .await
+}
+
+/// Creates the Spira incident for a new issue (or finds the one a crashed
+/// cycle created), then links and syncs the pair.
+async fn create_incident(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    issue: &Issue,
+) -> Result<(), SyncError> {
+    let (mut ticket, missing_release) = gitlab_view(ctx, issue, None);
+    if pass.dry_run {
+        pass.planned.push(format!(
+            "create incident for issue #{} '{}'",
+            issue.iid, ticket.title
+        ));
+        return Ok(());
+    }
+    if let Some(title) = missing_release {
+        ticket.release = Some(release_for(ctx, pass.store, &title).await?);
+    }
+    let reference = issue_reference(ctx, issue.iid);
+    let intent = pass.store.add_intent(
+        &ctx.plugin.name,
+        i64::from(ctx.spira_project),
+        "incident",
+        &issue.id.to_string(),
+        &reference,
+        "{}",
+    )?;
+    let existing = ctx
+        .spira
+        .find_incidents_by_custom_property(ctx.spira_project, ctx.issue_property, &reference)
+        .await?;
+    if let Some(found) = existing.into_iter().next() {
+        tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = ?found.incident_id, "found the incident an interrupted cycle created");
+        return link_existing(ctx, pass, found, issue.clone(), Some(intent.id)).await;
+    }
+    let mut incident = Incident {
+        project_id: Some(ctx.spira_project),
+        ..Incident::default()
+    };
+    apply_to_incident(&mut incident, &ticket, &Field::ALL);
+    if incident.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        incident.name = Some(format!("GitLab issue #{}", issue.iid));
+    }
+    incident.incident_type_id = ctx.lookups.default_type().map(|t| t.incident_type_id);
+    incident.set_custom_text(ctx.issue_property, Some(reference.clone()));
+    if let Some(p) = ctx.url_property {
+        incident.set_custom_text(p, Some(issue.web_url.clone()));
+    }
+    let created = ctx
+        .spira
+        .create_incident(ctx.spira_project, &incident)
+        .await?;
+    let id = incident_id(&created)?;
+    tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
+    pass.counts.created_incidents += 1;
+    // The base is what Spira kept (it may have chosen its default status).
+    let kept = spira_view(&created, Some(&ticket));
+    let base = Ticket {
+        status: kept.status,
+        ..ticket
+    };
+    let link = new_link(ctx, id, issue, Origin::GitLab, base.clone());
+    sync_pair(
+        ctx,
+        pass,
+        link,
+        Some(base),
+        created,
+        issue.clone(),
+        Some(intent.id),
+        "create",
+    )
+    .await
+}
+
+fn new_link(
+    ctx: &ProjectCtx<'_>,
+    incident_id: u32,
+    issue: &Issue,
+    origin: Origin,
+    base: Ticket,
+) -> Link {
+    Link {
+        id: 0,
+        plugin: ctx.plugin.name.clone(),
+        spira_project: i64::from(ctx.spira_project),
+        incident_id: i64::from(incident_id),
+        gitlab_project_id: ctx.gitlab_project_id as i64,
+        issue_id: issue.id as i64,
+        issue_iid: issue.iid as i64,
+        issue_url: issue.web_url.clone(),
+        created_by: origin,
+        base,
+        last_note_id: 0,
+        last_comment_id: 0,
+        orphaned: None,
+    }
+}

@@ -1,0 +1,86 @@
+//! What a cycle did, for the summary, the exit code and the run log.
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub created_issues: usize,
+    pub created_incidents: usize,
+    pub updated_issues: usize,
+    pub updated_incidents: usize,
+    pub comments_to_gitlab: usize,
+    pub comments_to_spira: usize,
+    pub linked: usize,
+    pub conflicts: usize,
+    pub orphaned: usize,
+    pub failed: usize,
+}
+
+impl Counts {
+    pub fn writes(&self) -> usize {
+        self.created_issues
+            + self.created_incidents
+            + self.updated_issues
+            + self.updated_incidents
+            + self.comments_to_gitlab
+            + self.comments_to_spira
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ProjectReport {
+    pub spira_project: i64,
+    pub gitlab_project: String,
+    pub counts: Counts,
+    /// Items that failed this cycle, one line each (they wait in the error queue).
+    pub failures: Vec<String>,
+    /// Set when the project could not be synced at all (connection, auth, config).
+    pub fatal: Option<String>,
+    /// What a dry run would do.
+    pub planned: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CycleReport {
+    pub plugin: String,
+    pub projects: Vec<ProjectReport>,
+}
+
+impl CycleReport {
+    pub fn fatal(&self) -> bool {
+        self.projects.iter().any(|p| p.fatal.is_some())
+    }
+
+    pub fn failed_items(&self) -> usize {
+        self.projects.iter().map(|p| p.counts.failed).sum()
+    }
+
+    /// ok | partial | failed, as stored in the run log.
+    pub fn result(&self) -> &'static str {
+        if self.fatal() {
+            "failed"
+        } else if self.failed_items() > 0 {
+            "partial"
+        } else {
+            "ok"
+        }
+    }
+
+    pub fn totals(&self) -> Counts {
+        let mut t = Counts::default();
+        for p in &self.projects {
+            let c = &p.counts;
+            t.created_issues += c.created_issues;
+            t.created_incidents += c.created_incidents;
+            t.updated_issues += c.updated_issues;
+            t.updated_incidents += c.updated_incidents;
+            t.comments_to_gitlab += c.comments_to_gitlab;
+            t.comments_to_spira += c.comments_to_spira;
+            t.linked += c.linked;
+            t.conflicts += c.conflicts;
+            t.orphaned += c.orphaned;
+            t.failed += c.failed;
+        }
+        t
+    }
+}

@@ -1,0 +1,365 @@
+//! The sync engine end to end, through the library, against both simulators.
+
+mod world;
+
+use labsync::gitlab::{IssueEdit, ProjectRef, StateEvent};
+use world::World;
+
+#[tokio::test]
+async fn an_incident_becomes_an_issue_with_every_mapped_field() {
+    let mut w = World::new("").await;
+    let bob = w.spira_user("bob");
+    let id = w.spira.add_incident(1, "Checkout button does nothing", 1);
+    w.spira.edit_incident(id, |i| {
+        i.description = "<p>Click <b>Pay</b>: nothing happens.</p>".into();
+        i.priority_id = Some(2);
+        i.owner_id = Some(bob);
+    });
+    let r = w.cycle().await;
+    assert_eq!(r.totals().created_issues, 1, "{r:?}");
+    let issue = w.issue_titled("Checkout button does nothing");
+    assert_eq!(issue["state"], "opened");
+    assert!(
+        issue["description"]
+            .as_str()
+            .unwrap()
+            .contains("Click **Pay**: nothing happens."),
+        "{issue}"
+    );
+    assert!(
+        issue["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("labsync:incident=1/{id}"))
+    );
+    assert_eq!(issue["labels"], serde_json::json!(["priority::high"]));
+    assert_eq!(issue["assignees"][0]["username"], "bob");
+    // The incident names its issue.
+    let incident = w.spira.incident(id).unwrap();
+    assert_eq!(
+        incident.custom.get(&1).and_then(|v| v.as_str()),
+        Some(format!("demo/webshop#{}", issue["iid"]).as_str())
+    );
+}
+
+#[tokio::test]
+async fn an_issue_becomes_an_incident_and_a_closed_issue_gets_the_primary_closed_status() {
+    let mut w = World::new("").await;
+    let iid = w.gitlab.create_issue_as(
+        "alice",
+        "Search ignores accents",
+        "Searching *café* finds nothing",
+    );
+    w.gitlab
+        .set_labels_as("alice", iid, &["priority::critical", "frontend"]);
+    w.gitlab.edit_issue_as("alice", iid, None, Some(false));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().created_incidents, 1, "{r:?}");
+    let incident = w.incident_named("Search ignores accents");
+    assert_eq!(
+        incident.incident_status_id, 5,
+        "Closed is the primary status of closed"
+    );
+    assert_eq!(incident.priority_id, Some(1));
+    assert!(
+        incident.description.contains("<em>café</em>"),
+        "{}",
+        incident.description
+    );
+    // The issue got the footer linking back, once.
+    let issue = w.gitlab.issue(iid).unwrap();
+    assert_eq!(
+        issue["description"]
+            .as_str()
+            .unwrap()
+            .matches("labsync:incident=")
+            .count(),
+        1
+    );
+    assert_eq!(
+        issue["labels"],
+        serde_json::json!(["frontend", "priority::critical"]),
+        "other labels stay"
+    );
+}
+
+#[tokio::test]
+async fn a_quiet_cycle_writes_nothing_and_reads_one_list_per_side() {
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Logo blurry", 1);
+    w.gitlab.create_issue_as("alice", "Footer overlaps", "x");
+    w.cycle().await;
+    // Let both clocks pass the overlap window, then settle once more.
+    w.advance(chrono::Duration::minutes(10));
+    w.cycle().await;
+    w.advance(chrono::Duration::minutes(10));
+    w.gitlab.reset_counts();
+    w.spira.reset_counts();
+    let r = w.cycle().await;
+    assert_eq!(r.totals().writes(), 0, "{r:?}");
+    assert_eq!(w.gitlab.request_count("POST"), 0);
+    assert_eq!(w.gitlab.request_count("PUT"), 0);
+    assert_eq!(w.spira.request_count("PUT"), 0);
+    assert_eq!(
+        w.gitlab.request_count("GET /api/v4/projects/{id}/issues"),
+        1,
+        "one issue listing"
+    );
+    assert_eq!(
+        w.gitlab.request_count("/notes"),
+        0,
+        "no notes read for issues that did not change"
+    );
+    assert_eq!(
+        w.spira.request_count("incidents/search"),
+        1,
+        "one incident search"
+    );
+}
+
+#[tokio::test]
+async fn edits_of_each_field_propagate_both_ways() {
+    let mut w = World::new("").await;
+    let id = w.spira.add_incident(1, "Cart total wrong", 1);
+    w.cycle().await;
+    let iid = w.issue_titled("Cart total wrong")["iid"].as_u64().unwrap();
+
+    // Spira → GitLab: title, priority, owner, status.
+    let carol = w.spira_user("carol");
+    w.spira.edit_incident(id, |i| {
+        i.name = "Cart total wrong with coupons".into();
+        i.priority_id = Some(3);
+        i.owner_id = Some(carol);
+        i.incident_status_id = 4;
+    });
+    let r = w.cycle().await;
+    assert_eq!(r.totals().updated_issues, 1, "{r:?}");
+    let issue = w.gitlab.issue(iid).unwrap();
+    assert_eq!(issue["title"], "Cart total wrong with coupons");
+    assert_eq!(
+        issue["labels"],
+        serde_json::json!(["priority::medium"]),
+        "old priority label removed on the free tier too"
+    );
+    assert_eq!(issue["assignees"][0]["username"], "carol");
+    assert_eq!(issue["state"], "closed", "Resolved maps to closed");
+
+    // GitLab → Spira: title, description, reopen, assignee.
+    let alice = w.gitlab_as("alice");
+    let edit = IssueEdit {
+        title: Some("Cart total wrong with two coupons".into()),
+        description: Some("Apply **two** coupons".into()),
+        state_event: Some(StateEvent::Reopen),
+        assignee_ids: Some(vec![w.gitlab_user_id("bob")]),
+        ..IssueEdit::default()
+    };
+    alice
+        .edit_issue(&ProjectRef::parse("demo/webshop"), iid, &edit)
+        .await
+        .unwrap();
+    let r = w.cycle().await;
+    assert_eq!(r.totals().updated_incidents, 1, "{r:?}");
+    let incident = w.spira.incident(id).unwrap();
+    assert_eq!(incident.name, "Cart total wrong with two coupons");
+    assert!(
+        incident.description.contains("<strong>two</strong>"),
+        "{}",
+        incident.description
+    );
+    assert_eq!(
+        incident.incident_status_id, 1,
+        "reopened: New is the primary status of opened"
+    );
+    assert_eq!(incident.owner_id, Some(w.spira_user("bob")));
+    // The footer came back with the new description, still once.
+    let issue = w.gitlab.issue(iid).unwrap();
+    assert_eq!(
+        issue["description"]
+            .as_str()
+            .unwrap()
+            .matches("labsync:incident=")
+            .count(),
+        1,
+        "{issue}"
+    );
+}
+
+#[tokio::test]
+async fn a_state_change_already_satisfied_changes_nothing() {
+    let mut w = World::new("").await;
+    let id = w.spira.add_incident(1, "Typo on about page", 1);
+    w.cycle().await;
+    let iid = w.issue_titled("Typo on about page")["iid"]
+        .as_u64()
+        .unwrap();
+    // Resolved in Spira → closed in GitLab.
+    w.spira.edit_incident(id, |i| i.incident_status_id = 4);
+    w.cycle().await;
+    assert_eq!(w.gitlab.issue(iid).unwrap()["state"], "closed");
+    // GitLab reopens and closes again: Resolved already means closed.
+    w.gitlab.edit_issue_as("bob", iid, None, Some(true));
+    w.gitlab.edit_issue_as("bob", iid, None, Some(false));
+    let r = w.cycle().await;
+    assert_eq!(
+        w.spira.incident(id).unwrap().incident_status_id,
+        4,
+        "stays Resolved: {r:?}"
+    );
+}
+
+#[tokio::test]
+async fn comments_cross_both_ways_exactly_once() {
+    let mut w = World::new("").await;
+    let id = w.spira.add_incident(1, "Images load slowly", 1);
+    w.cycle().await;
+    let iid = w.issue_titled("Images load slowly")["iid"]
+        .as_u64()
+        .unwrap();
+    let alice = w.spira_user("alice");
+    w.spira.add_comment(id, alice, "<p>Seen on 4G only</p>");
+    w.gitlab.add_note_as("bob", iid, "Probably the CDN. /close");
+    w.gitlab.add_note_as("bob", iid, "/close");
+    for _ in 0..3 {
+        w.cycle().await;
+        w.advance(chrono::Duration::minutes(5));
+    }
+    let notes: Vec<String> = w
+        .gitlab
+        .notes(iid)
+        .iter()
+        .filter(|n| n["system"] == false)
+        .map(|n| n["body"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.contains("Seen on 4G only"))
+            .count(),
+        1,
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("**Alice Tester** commented in Spira")),
+        "{notes:#?}"
+    );
+    let comments = w.spira.comments(id);
+    assert_eq!(
+        comments
+            .iter()
+            .filter(|c| c.text.contains("Probably the CDN"))
+            .count(),
+        1,
+        "{comments:#?}"
+    );
+    assert_eq!(
+        comments
+            .iter()
+            .filter(|c| c.text.contains("Seen on 4G only"))
+            .count(),
+        1,
+        "never copied back"
+    );
+    // A copied comment that says /close does not close the issue.
+    assert_eq!(w.gitlab.issue(iid).unwrap()["state"], "opened");
+}
+
+#[tokio::test]
+async fn conflicting_edits_follow_the_policy_and_are_audited() {
+    for (policy, expected) in [("test-management", "From Spira"), ("gitlab", "From GitLab")] {
+        let mut w = World::new(&format!("conflict = \"{policy}\"")).await;
+        let id = w.spira.add_incident(1, "Original", 1);
+        w.cycle().await;
+        let iid = w.issue_titled("Original")["iid"].as_u64().unwrap();
+        w.spira.edit_incident(id, |i| {
+            i.name = "From Spira".into();
+            i.priority_id = Some(4);
+        });
+        w.gitlab
+            .edit_issue_as("bob", iid, Some("From GitLab"), None);
+        let r = w.cycle().await;
+        assert_eq!(r.totals().conflicts, 1, "{policy}: {r:?}");
+        assert_eq!(w.spira.incident(id).unwrap().name, expected, "{policy}");
+        assert_eq!(w.gitlab.issue(iid).unwrap()["title"], expected, "{policy}");
+        // The non-conflicting edit (priority) survives either way.
+        assert_eq!(
+            w.gitlab.issue(iid).unwrap()["labels"],
+            serde_json::json!(["priority::low"]),
+            "{policy}"
+        );
+        assert_eq!(
+            w.conflict_events(),
+            1,
+            "{policy}: the conflict is in the audit log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_a_create_leaves_no_duplicate() {
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Crash between create and link", 1);
+    // GitLab creates the issue but the answer never arrives.
+    w.gitlab.faults().set_route(
+        "POST /api/v4/projects/{id}/issues",
+        labsync::sim::faults::FaultRule {
+            drop_rate: 1.0,
+            ..Default::default()
+        },
+    );
+    let r = w.cycle().await;
+    assert_eq!(r.totals().failed, 1, "{r:?}");
+    w.gitlab.faults().clear();
+    w.advance(chrono::Duration::minutes(3));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().failed, 0, "{r:?}");
+    let matching = w
+        .gitlab
+        .issues()
+        .into_iter()
+        .filter(|i| i["title"] == "Crash between create and link")
+        .count();
+    assert_eq!(
+        matching, 1,
+        "the interrupted create must be found by its marker, not repeated"
+    );
+    assert_eq!(
+        w.spira.incidents(1).len(),
+        1,
+        "and no incident was made for it either"
+    );
+}
+
+#[tokio::test]
+async fn a_lost_database_relinks_by_markers_without_duplicates() {
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Made in Spira", 1);
+    w.gitlab.create_issue_as("alice", "Made in GitLab", "text");
+    w.cycle().await;
+    w.forget_database();
+    w.cycle().await;
+    w.cycle().await;
+    assert_eq!(w.gitlab.issues().len(), 2, "{:#?}", w.gitlab.issues());
+    assert_eq!(w.spira.incidents(1).len(), 2);
+}
+
+#[tokio::test]
+async fn one_way_sync_only_writes_one_side() {
+    let mut w = World::new("direction = \"to-gitlab\"").await;
+    w.spira.add_incident(1, "Only to GitLab", 1);
+    w.gitlab.create_issue_as("alice", "Stays in GitLab", "x");
+    w.cycle().await;
+    assert!(
+        w.gitlab
+            .issues()
+            .iter()
+            .any(|i| i["title"] == "Only to GitLab")
+    );
+    assert!(
+        w.spira
+            .incidents(1)
+            .iter()
+            .all(|i| i.name != "Stays in GitLab")
+    );
+}
