@@ -363,3 +363,74 @@ async fn one_way_sync_only_writes_one_side() {
             .all(|i| i.name != "Stays in GitLab")
     );
 }
+
+#[tokio::test]
+async fn a_crash_between_create_and_link_leaves_no_duplicate() {
+    let mut w = World::new("").await;
+    let id = w.spira.add_incident(1, "Crash right after create", 1);
+    w.cycle().await;
+    assert_eq!(w.gitlab.issues().len(), 1);
+    // Put things back as they were when the process died: the issue exists,
+    // its create intent is pending, the link and the incident's mark are not there.
+    let conn = rusqlite::Connection::open(w.store.path()).unwrap();
+    conn.execute("DELETE FROM links", []).unwrap();
+    conn.execute(
+        "INSERT INTO intents (plugin, spira_project, kind, source_id, marker, created_at)
+         VALUES ('t', 1, 'issue', ?1, ?2, '2026-01-01T00:00:00Z')",
+        rusqlite::params![id.to_string(), format!("<!-- labsync:incident=1/{id} -->")],
+    )
+    .unwrap();
+    drop(conn);
+    w.spira.edit_incident(id, |i| i.custom.clear());
+    w.cycle().await;
+    w.advance(chrono::Duration::minutes(5));
+    w.cycle().await;
+    assert_eq!(
+        w.gitlab.issues().len(),
+        1,
+        "the pending intent must find the issue by its marker"
+    );
+    let conn = rusqlite::Connection::open(w.store.path()).unwrap();
+    let intents: i64 = conn
+        .query_row("SELECT count(*) FROM intents", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(intents, 0, "the intent is settled");
+    let links: i64 = conn
+        .query_row("SELECT count(*) FROM links", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(links, 1);
+}
+
+#[tokio::test]
+async fn a_footer_copied_into_another_issue_does_not_hijack_the_link() {
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Original defect", 1);
+    w.cycle().await;
+    let original = w.issue_titled("Original defect");
+    // A developer copies the whole description, footer included, into a new issue.
+    w.gitlab.create_issue_as(
+        "bob",
+        "Follow-up work",
+        original["description"].as_str().unwrap(),
+    );
+    w.cycle().await;
+    w.advance(chrono::Duration::minutes(5));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().failed, 0, "{r:?}");
+    let follow_up = w.incident_named("Follow-up work");
+    assert_ne!(
+        follow_up.incident_id, 1,
+        "the copy gets an incident of its own"
+    );
+    let issue = w.issue_titled("Follow-up work");
+    let description = issue["description"].as_str().unwrap();
+    assert_eq!(
+        description.matches("labsync:incident=").count(),
+        1,
+        "{description}"
+    );
+    assert!(
+        description.contains(&format!("labsync:incident=1/{}", follow_up.incident_id)),
+        "{description}"
+    );
+}

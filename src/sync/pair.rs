@@ -123,6 +123,8 @@ pub async fn from_issue(
     if let (_, Some((p, incident_id))) =
         text::split_footer(issue.description.as_deref().unwrap_or(""))
         && p == i64::from(ctx.spira_project)
+        // A footer copied by hand into another issue names a linked incident: ignored.
+        && pass.store.link_by_incident(&plugin, p, incident_id)?.is_none()
     {
         match ctx
             .spira
