@@ -434,3 +434,99 @@ async fn a_footer_copied_into_another_issue_does_not_hijack_the_link() {
         "{description}"
     );
 }
+
+#[tokio::test]
+async fn comments_that_do_not_touch_the_incident_are_found_by_the_sweep() {
+    let spira = labsync::sim::spira::SpiraSimConfig {
+        seed: labsync::sim::Seed::Empty,
+        comment_bumps_last_update: false,
+        ..Default::default()
+    };
+    let mut w = World::with("comment_sweep = \"5m\"", spira).await;
+    let id = w.spira.add_incident(1, "Slow search", 1);
+    w.cycle().await;
+    let iid = w.issue_titled("Slow search")["iid"].as_u64().unwrap();
+    w.advance(chrono::Duration::minutes(10));
+    w.cycle().await;
+    w.spira
+        .add_comment(id, w.spira_user("alice"), "<p>Takes 9 s on staging</p>");
+    let copied = |w: &World| {
+        w.gitlab
+            .notes(iid)
+            .iter()
+            .filter(|n| n["body"].as_str().unwrap_or("").contains("Takes 9 s"))
+            .count()
+    };
+    w.cycle().await;
+    assert_eq!(
+        copied(&w),
+        0,
+        "the incident did not change, and its comments were read minutes ago"
+    );
+    w.advance(chrono::Duration::minutes(6));
+    w.cycle().await;
+    assert_eq!(copied(&w), 1, "the sweep found the comment");
+    w.advance(chrono::Duration::minutes(6));
+    w.cycle().await;
+    assert_eq!(copied(&w), 1, "and copied it once");
+}
+
+#[tokio::test]
+async fn a_plan_shows_the_writes_and_makes_none() {
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Planned only", 1);
+    w.gitlab.create_issue_as("alice", "Also planned", "x");
+    w.gitlab.reset_counts();
+    w.spira.reset_counts();
+    let r = w.plan().await;
+    let planned: Vec<&String> = r.projects.iter().flat_map(|p| p.planned.iter()).collect();
+    assert!(
+        planned
+            .iter()
+            .any(|l| l.contains("create issue for incident IN:1 'Planned only'")),
+        "{planned:#?}"
+    );
+    assert!(
+        planned
+            .iter()
+            .any(|l| l.contains("create incident for issue #1 'Also planned'")),
+        "{planned:#?}"
+    );
+    assert_eq!(
+        w.gitlab.request_count("POST") + w.gitlab.request_count("PUT"),
+        0
+    );
+    assert_eq!(w.spira.request_count("PUT"), 0);
+    assert_eq!(w.gitlab.issues().len(), 1);
+    assert_eq!(w.spira.incidents(1).len(), 1);
+    let conn = rusqlite::Connection::open(w.store.path()).unwrap();
+    let touched: i64 = conn.query_row("SELECT (SELECT count(*) FROM links) + (SELECT count(*) FROM intents) + (SELECT count(*) FROM watermarks) + (SELECT count(*) FROM runs)", [], |r| r.get(0)).unwrap();
+    assert_eq!(touched, 0, "a plan records nothing");
+}
+
+#[tokio::test]
+async fn a_deleted_issue_orphans_its_link_and_deletes_nothing() {
+    let mut w = World::new("").await;
+    let id = w.spira.add_incident(1, "Will lose its issue", 1);
+    w.cycle().await;
+    let iid = w.issue_titled("Will lose its issue")["iid"]
+        .as_u64()
+        .unwrap();
+    assert!(w.gitlab.delete_issue(iid));
+    w.spira
+        .edit_incident(id, |i| i.name = "Edited after the issue went away".into());
+    let r = w.cycle().await;
+    assert_eq!(r.totals().orphaned, 1, "{r:?}");
+    assert_eq!(r.totals().failed, 0);
+    assert!(w.spira.incident(id).is_some(), "the incident stays");
+    assert_eq!(
+        w.gitlab.issues().len(),
+        0,
+        "no new issue is made for an orphaned link"
+    );
+    let conn = rusqlite::Connection::open(w.store.path()).unwrap();
+    let reason: Option<String> = conn
+        .query_row("SELECT orphaned FROM links", [], |r| r.get(0))
+        .unwrap();
+    assert!(reason.unwrap_or_default().contains("deleted or moved"));
+}

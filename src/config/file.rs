@@ -32,6 +32,8 @@ pub struct PluginFile {
     pub direction: Option<String>,
     /// Only items changed on or after this date are synced on a first cycle.
     pub sync_since: Option<String>,
+    /// How often linked incidents' comments are re-read ("15m", or "off").
+    pub comment_sweep: Option<String>,
     pub spira: SpiraFile,
     pub gitlab: GitLabFile,
     #[serde(default)]

@@ -47,6 +47,9 @@ pub struct Plugin {
     pub auto_map_users: bool,
     pub direction: Direction,
     pub sync_since: Option<DateTime<Utc>>,
+    /// How often the comments of linked incidents are read again, for
+    /// comments that do not move an incident's LastUpdateDate; `None` = off.
+    pub comment_sweep: Option<Duration>,
     pub spira: SpiraConnection,
     pub gitlab: GitLabConnection,
     pub projects: Vec<ProjectMapping>,

@@ -21,6 +21,7 @@ use crate::secret::Secret;
 pub const MIN_TIME_OFFSET: Duration = Duration::from_secs(60);
 pub const DEFAULT_TIME_OFFSET: Duration = Duration::from_secs(120);
 pub const DEFAULT_SCHEDULE: Duration = Duration::from_secs(300);
+pub const DEFAULT_COMMENT_SWEEP: Duration = Duration::from_secs(15 * 60);
 const MIN_INTERVAL: Duration = Duration::from_secs(10);
 pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
 
@@ -187,6 +188,17 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
             None
         }
     });
+    let comment_sweep = match p.comment_sweep.as_deref().map(str::trim) {
+        None => Some(DEFAULT_COMMENT_SWEEP),
+        Some("off") => None,
+        Some(s) => match parse_duration(s) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                c.push(n, &with(base, &["comment_sweep"]), format!("{e}, or off"));
+                None
+            }
+        },
+    };
     let spira_url = url_of(
         c,
         n,
@@ -245,6 +257,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
         auto_map_users: p.auto_map_users.unwrap_or(true),
         direction,
         sync_since,
+        comment_sweep,
         spira: SpiraConnection {
             base_url: spira_url?,
             login: p.spira.login,

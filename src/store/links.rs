@@ -56,6 +56,8 @@ pub struct Link {
     pub last_note_id: i64,
     pub last_comment_id: i64,
     pub orphaned: Option<String>,
+    /// When the incident's comments were last read, by Spira's clock.
+    pub comments_checked_at: Option<DateTime<Utc>>,
 }
 
 /// A comment copied across, so that it is never copied back or twice.
@@ -91,7 +93,7 @@ pub struct ItemCommit {
 }
 
 const LINK_COLUMNS: &str = "id, plugin, spira_project, incident_id, gitlab_project_id, issue_id, issue_iid, issue_url, \
-     created_by, base, base_hash, last_note_id, last_comment_id, orphaned";
+     created_by, base, base_hash, last_note_id, last_comment_id, orphaned, comments_checked_at";
 
 impl Store {
     pub fn link_by_incident(
@@ -147,6 +149,49 @@ impl Store {
         Ok(out)
     }
 
+    /// Linked pairs whose Spira comments were last read before `before`
+    /// (or never), oldest first: the comment sweep's next batch.
+    pub fn links_due_for_comment_check(
+        &self,
+        plugin: &str,
+        spira_project: i64,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Link>, StoreError> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM links WHERE plugin = ?1 AND spira_project = ?2 AND orphaned IS NULL
+             AND (comments_checked_at IS NULL OR comments_checked_at < ?3) ORDER BY comments_checked_at, id LIMIT ?4"
+        );
+        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(
+                params![plugin, spira_project, sortable(before), limit],
+                raw_link,
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(self.decode(r.map_err(|e| self.err(e))?)?);
+        }
+        Ok(out)
+    }
+
+    /// Records that a link's Spira comments were read at `at` (Spira's clock).
+    pub fn mark_comments_checked(
+        &mut self,
+        link_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "UPDATE links SET comments_checked_at = ?2 WHERE id = ?1",
+                params![link_id, sortable(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     pub fn comment_links(&self, link_id: i64) -> Result<Vec<CommentLink>, StoreError> {
         let mut stmt = self
             .conn()
@@ -182,23 +227,24 @@ impl Store {
             .map_err(|e| self.corrupt("links.base", e.to_string()))?;
         let hash = item.link.base.stable_hash();
         let l = &item.link;
+        let checked = l.comments_checked_at.map(sortable);
         self.in_tx(|tx| {
             let id = if l.id == 0 {
                 tx.execute(
                     "INSERT INTO links (plugin, spira_project, incident_id, gitlab_project_id, issue_id, issue_iid, issue_url,
-                        created_by, base, base_hash, last_note_id, last_comment_id, orphaned, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                        created_by, base, base_hash, last_note_id, last_comment_id, orphaned, comments_checked_at, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14)",
                     params![
                         l.plugin, l.spira_project, l.incident_id, l.gitlab_project_id, l.issue_id, l.issue_iid, l.issue_url,
-                        l.created_by.as_str(), base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now
+                        l.created_by.as_str(), base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now, checked
                     ],
                 )?;
                 tx.last_insert_rowid()
             } else {
                 tx.execute(
                     "UPDATE links SET issue_iid = ?2, issue_url = ?3, base = ?4, base_hash = ?5, last_note_id = ?6,
-                        last_comment_id = ?7, orphaned = ?8, updated_at = ?9 WHERE id = ?1",
-                    params![l.id, l.issue_iid, l.issue_url, base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now],
+                        last_comment_id = ?7, orphaned = ?8, updated_at = ?9, comments_checked_at = ?10 WHERE id = ?1",
+                    params![l.id, l.issue_iid, l.issue_url, base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now, checked],
                 )?;
                 l.id
             };
@@ -272,6 +318,11 @@ impl Store {
             last_note_id: r.last_note_id,
             last_comment_id: r.last_comment_id,
             orphaned: r.orphaned,
+            comments_checked_at: r
+                .comments_checked_at
+                .as_deref()
+                .map(|t| parse_time(self, &what, t))
+                .transpose()?,
         })
     }
 
@@ -299,6 +350,7 @@ struct RawLink {
     last_note_id: i64,
     last_comment_id: i64,
     orphaned: Option<String>,
+    comments_checked_at: Option<String>,
 }
 
 fn raw_link(r: &Row) -> rusqlite::Result<RawLink> {
@@ -317,6 +369,7 @@ fn raw_link(r: &Row) -> rusqlite::Result<RawLink> {
         last_note_id: r.get(11)?,
         last_comment_id: r.get(12)?,
         orphaned: r.get(13)?,
+        comments_checked_at: r.get(14)?,
     })
 }
 
@@ -329,4 +382,9 @@ pub(crate) fn parse_time(
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| store.corrupt(what, format!("timestamp '{text}': {e}")))
+}
+
+/// A timestamp whose text sorts like the time it names (fixed width, UTC).
+fn sortable(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

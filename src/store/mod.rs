@@ -15,10 +15,16 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 /// Schema migrations, applied in order; the index + 1 is the version.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_init.sql",
-    include_str!("../../migrations/0001_init.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_init.sql",
+        include_str!("../../migrations/0001_init.sql"),
+    ),
+    (
+        "0002_comment_sweep.sql",
+        include_str!("../../migrations/0002_comment_sweep.sql"),
+    ),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

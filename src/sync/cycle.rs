@@ -300,6 +300,11 @@ async fn sync_project(
         }
     }
 
+    if let Some(every) = plugin.comment_sweep
+        && !dry_run
+    {
+        sweep_comments(&mut ctx, &mut pass, &mut report, every, &done_incidents).await;
+    }
     retry_due(&mut ctx, &mut pass, &mut report).await;
 
     if !dry_run {
@@ -364,6 +369,62 @@ fn fail(
             .push(format!("{what}: could not queue the error: {store_error}"));
     }
     false
+}
+
+/// Linked incidents read per cycle by the comment sweep.
+const SWEEP_BATCH: usize = 50;
+
+/// Spira may not move an incident's LastUpdateDate when a comment is added,
+/// so the comments of linked incidents not seen this cycle are read again
+/// once per `every` (by Spira's clock), a batch at a time; a pair with a new
+/// comment is synced in full.
+async fn sweep_comments(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    report: &mut ProjectReport,
+    every: std::time::Duration,
+    done: &HashSet<i64>,
+) {
+    let Some(now) = ctx.spira.server_now() else {
+        return;
+    };
+    let before = now - Duration::from_std(every).unwrap_or(Duration::minutes(15));
+    let due = match pass.store.links_due_for_comment_check(
+        &ctx.plugin.name,
+        i64::from(ctx.spira_project),
+        before,
+        SWEEP_BATCH,
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            report.failures.push(e.to_string());
+            return;
+        }
+    };
+    for link in due.into_iter().filter(|l| !done.contains(&l.incident_id)) {
+        let id = link.incident_id as u32;
+        let result = async {
+            let comments = ctx.spira.list_comments(ctx.spira_project, id).await?;
+            let fresh = comments.iter().any(|c| {
+                c.comment_id
+                    .is_some_and(|n| i64::from(n) > link.last_comment_id)
+            });
+            if fresh {
+                let incident = ctx.spira.get_incident(ctx.spira_project, id).await?;
+                pair::from_incident(ctx, pass, &incident).await
+            } else {
+                pass.store
+                    .mark_comments_checked(link.id, now)
+                    .map_err(SyncError::from)
+            }
+        }
+        .await;
+        if let Err(e) = result
+            && fail(pass, report, ctx, SideName::Spira, link.incident_id, &e)
+        {
+            return;
+        }
+    }
 }
 
 /// Items whose turn in the error queue has come are synced again, whether

@@ -199,6 +199,7 @@ async fn link_existing(
         last_note_id: 0,
         last_comment_id: 0,
         orphaned: None,
+        comments_checked_at: None,
     };
     pass.counts.linked += 1;
     sync_pair(ctx, pass, link, None, incident, issue, intent, "link").await
@@ -382,6 +383,7 @@ async fn sync_pair(
     link.issue_url = issue.web_url.clone();
     link.last_note_id = link.last_note_id.max(comments.last_note_id);
     link.last_comment_id = link.last_comment_id.max(comments.last_comment_id);
+    link.comments_checked_at = ctx.spira.server_now().or(link.comments_checked_at);
     pass.store.commit_item(&ItemCommit {
         run_id: pass.run_id,
         link,
@@ -602,5 +604,6 @@ fn new_link(
         last_note_id: 0,
         last_comment_id: 0,
         orphaned: None,
+        comments_checked_at: None,
     }
 }

@@ -323,6 +323,18 @@ impl GitLabSim {
         }
     }
 
+    /// Deletes an issue, as a project owner can in the UI. False if there is none.
+    pub fn delete_issue(&self, iid: u64) -> bool {
+        let mut store = self.app.lock();
+        match store.issue_index(self.project_id, iid) {
+            Some(index) => {
+                store.issues.remove(index);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Moves an issue's `updated_at` (an admin override, for test setups).
     pub fn set_issue_updated_at(&self, iid: u64, at: DateTime<Utc>) {
         let mut store = self.app.lock();
