@@ -49,6 +49,7 @@ fn link(incident: i64, issue: i64) -> Link {
         last_note_id: 0,
         last_comment_id: 0,
         orphaned: None,
+        comments_checked_at: None,
     }
 }
 
