@@ -2,6 +2,7 @@
 //! Each returns an [`Exit`] code; messages go to stderr as single lines.
 
 mod check;
+mod check_gitlab;
 mod check_maps;
 mod check_remote;
 mod map;
