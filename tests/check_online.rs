@@ -239,6 +239,19 @@ async fn a_token_expiring_within_two_weeks_is_a_warning_only() {
 }
 
 #[tokio::test]
+async fn an_expired_token_is_an_error() {
+    let s = Setup::start().await;
+    let config = s.config("demo/webshop", ALL_STATUSES);
+    let today = Utc::now().date_naive();
+    let token = s.gitlab.add_token("labsync-bot", &["api"], Some(today));
+    let key = s.spira.api_key().to_string();
+    let run = s.check_with(&config, &token, &key).await;
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_line(&run, "error:", &["plugin 'webshop'", "GitLab", "expired"]);
+    assert_secret_hidden(&run, &token);
+}
+
+#[tokio::test]
 async fn a_guest_cannot_create_issues() {
     let s = Setup::start().await;
     let config = s.config("demo/webshop", ALL_STATUSES);

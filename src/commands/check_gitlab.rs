@@ -46,8 +46,15 @@ pub(super) async fn check_gitlab<'a>(
     let info = match client.token_self().await {
         Ok(info) => info,
         Err(e) => {
+            let what = match e {
+                GitLabError::Unauthorized { .. }
+                | GitLabError::TokenExpired { .. }
+                | GitLabError::InsufficientScope { .. } => "token not accepted",
+                GitLabError::Http(_) => "not reachable",
+                _ => "cannot check the token",
+            };
             out.push(Finding::error(format!(
-                "plugin '{name}': GitLab {url}: token not accepted: {e}"
+                "plugin '{name}': GitLab {url}: {what}: {e}"
             )));
             return (out, milestones);
         }

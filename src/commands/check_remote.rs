@@ -12,7 +12,7 @@ use super::check_maps::{SpiraProject, mapping_findings};
 use crate::config::Plugin;
 use crate::http::HttpSettings;
 use crate::mapping::SpiraLookups;
-use crate::spira::SpiraClient;
+use crate::spira::{SpiraClient, SpiraError};
 use crate::store::mappings::{MappingRow, ProjectRow};
 
 pub(super) struct PluginPlan {
@@ -117,9 +117,15 @@ async fn check_spira(
             user.user_name
         ))),
         Err(e) => {
+            let what = match e {
+                SpiraError::Unauthorized { .. } => {
+                    format!("login '{}' not accepted", plugin.spira.login)
+                }
+                SpiraError::Http(_) => "not reachable".to_string(),
+                _ => "cannot sign in".to_string(),
+            };
             out.push(Finding::error(format!(
-                "plugin '{name}': Spira {url}: login '{}' not accepted: {e}",
-                plugin.spira.login
+                "plugin '{name}': Spira {url}: {what}: {e}"
             )));
             return (out, found);
         }
@@ -138,7 +144,7 @@ async fn check_spira(
                 client.project_users(pid),
                 client.releases(pid),
             )?;
-            Ok::<_, crate::spira::SpiraError>((project, lookups, users, releases))
+            Ok::<_, SpiraError>((project, lookups, users, releases))
         };
         match read.await {
             Ok((project, lookups, users, releases)) => {
