@@ -98,6 +98,11 @@ fn time(t: Option<DateTime<Utc>>) -> String {
     )
 }
 
+/// A cause may quote a server's multi-line answer; a table row is one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn show_status(report: &[PluginStatus], json: bool) {
     if json {
         println!("{}", serde_json::json!({ "plugins": report }));
@@ -149,8 +154,8 @@ fn show_status(report: &[PluginStatus], json: bool) {
                 },
                 pr.errors
                     .last_cause
-                    .clone()
-                    .unwrap_or_else(|| "-".to_string()),
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), one_line),
             ]);
         }
         if table.is_empty() {
@@ -183,7 +188,7 @@ fn show_errors(rows: &[ErrorRow], json: bool) {
             r.attempts.to_string(),
             time(Some(r.next_try)),
             if r.parked { "yes" } else { "no" }.to_string(),
-            r.cause.clone(),
+            one_line(&r.cause),
         ]);
     }
     print!("{}", table.render());
