@@ -84,19 +84,23 @@ pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
 
 /// Opens the database and brings its config rows in line with the file.
 pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Exit> {
-    let path = globals.db_path(Some(config));
-    let mut store = Store::open(&path).map_err(|e| {
-        fail(&e);
-        if path.starts_with("/var/lib/labsync") {
-            eprintln!("labsync: hint: give another database with --db PATH (or LABSYNC_DB)");
-        }
-        Exit::Config
-    })?;
+    let mut store = open_path(&globals.db_path(Some(config)))?;
     store.apply_config(config).map_err(|e| {
         fail(&e);
         Exit::Config
     })?;
     Ok(store)
+}
+
+/// Opens the database as it is, printing why it cannot be opened.
+pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
+    Store::open(path).map_err(|e| {
+        fail(&e);
+        if path.starts_with("/var/lib/labsync") {
+            eprintln!("labsync: hint: give another database with --db PATH (or LABSYNC_DB)");
+        }
+        Exit::Config
+    })
 }
 
 /// For commands whose engine a later piece of work delivers.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::table::Table;
-use super::{Exit, Globals, fail, load_config};
+use super::{Exit, Globals, fail, load_config, open_path};
 use crate::store::report::{ErrorRow, ErrorSummary, LinkCounts, RunReport};
 use crate::store::{Store, StoreError, progress::SideName};
 
@@ -58,10 +58,7 @@ pub(super) fn open_db(globals: &Globals) -> Result<Store, Exit> {
         Some(db) => db.clone(),
         None => globals.db_path(Some(&load_config(globals)?)),
     };
-    Store::open(&path).map_err(|e| {
-        fail(e);
-        Exit::Config
-    })
+    open_path(&path)
 }
 
 fn gather(store: &Store) -> Result<Vec<PluginStatus>, StoreError> {
