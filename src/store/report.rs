@@ -209,3 +209,62 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::store::progress::SideName;
+
+    const CONFIG: &str = r#"
+[[plugins]]
+name = "p"
+[plugins.spira]
+base_url = "https://spira.test"
+login = "l"
+api_key = "k"
+[plugins.gitlab]
+token = "t"
+[[plugins.projects]]
+spira_project = 1
+gitlab_project = "g/p"
+"#;
+
+    fn store() -> Store {
+        let mut store = Store::open_in_memory().unwrap();
+        let config = Config::from_str(std::path::Path::new("plugins.toml"), CONFIG).unwrap();
+        store.apply_config(&config).unwrap();
+        store
+    }
+
+    #[test]
+    fn the_latest_run_is_the_last_started_even_unfinished() {
+        let mut s = store();
+        assert_eq!(s.latest_run("p").unwrap(), None);
+        let first = s.start_run("p", "schedule").unwrap();
+        s.finish_run(first, "ok", &serde_json::json!({})).unwrap();
+        let second = s.start_run("p", "sync-now").unwrap();
+        let run = s.latest_run("p").unwrap().unwrap();
+        assert_eq!((run.id, run.finished_at, run.result), (second, None, None));
+    }
+
+    #[test]
+    fn an_unknown_id_leaves_the_queue_as_it_was() {
+        let mut s = store();
+        let then = Utc::now() - chrono::Duration::hours(1);
+        s.record_error("p", 1, SideName::Spira, 5, "boom", then)
+            .unwrap();
+        let before = s.error_queue().unwrap();
+        let err = s.retry_errors(Some(&[before[0].id, 77]), Utc::now());
+        assert!(matches!(err, Err(StoreError::Refused(m)) if m.contains("77")));
+        assert_eq!(s.error_queue().unwrap(), before);
+        let summary = s.error_summary("p", 1).unwrap();
+        assert_eq!(
+            (summary.pending, summary.last_cause.as_deref()),
+            (1, Some("boom"))
+        );
+        let now = Utc::now();
+        assert_eq!(s.retry_errors(None, now).unwrap(), [before[0].id]);
+        assert_eq!(s.error_queue().unwrap()[0].next_try, now);
+    }
+}
