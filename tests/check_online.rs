@@ -210,6 +210,27 @@ async fn an_unknown_gitlab_token_is_an_error() {
 }
 
 #[tokio::test]
+async fn an_unreadable_token_skips_gitlab_and_still_checks_spira() {
+    let s = Setup::start().await;
+    let config = s.config("demo/webshop", ALL_STATUSES);
+    let key = s.spira.api_key().to_string();
+    let run = s.check_with(&config, "", &key).await;
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_line(
+        &run,
+        "error:",
+        &[
+            "plugin 'webshop'",
+            "GitLab",
+            "not contacted",
+            "LS_GITLAB_TOKEN",
+        ],
+    );
+    assert_line(&run, "ok:", &["Spira project PR:1 'Web Shop' readable"]);
+    assert_eq!(s.gitlab.request_count(""), 0, "GitLab was contacted");
+}
+
+#[tokio::test]
 async fn a_read_only_token_is_an_error() {
     let s = Setup::start().await;
     let config = s.config("demo/webshop", ALL_STATUSES);
