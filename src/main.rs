@@ -56,8 +56,21 @@ enum Command {
     },
     /// Per plugin and project: last run, watermarks, links and pending errors.
     Status {
+        /// One JSON document, for scripts.
         #[arg(long)]
         json: bool,
+        /// List the error queue instead: id, item, attempts, next try, cause.
+        #[arg(long)]
+        errors: bool,
+    },
+    /// Make queued errors due now (parked ones too); the next cycle retries them.
+    Retry {
+        /// Ids from `labsync status --errors`.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<i64>,
+        /// Every queued error.
+        #[arg(long)]
+        all: bool,
     },
     /// Print what the next cycle would write, and write nothing.
     Plan {
@@ -202,7 +215,8 @@ fn main() -> ExitCode {
         Command::Map { command } => commands::map(&globals, to_map(command)),
         Command::Run => commands::not_built("run", "the daemon"),
         Command::Sync { plugin } => commands::sync(&globals, plugin.as_deref()),
-        Command::Status { .. } => commands::not_built("status", "status reporting"),
+        Command::Status { json, errors } => commands::status(&globals, json, errors),
+        Command::Retry { ids, all } => commands::retry(&globals, &ids, all),
         Command::Plan { plugin } => commands::plan(&globals, plugin.as_deref()),
         Command::Demo => commands::not_built("demo", "the demo"),
         Command::Sim(args) => commands::sim(args),

@@ -1,15 +1,24 @@
 //! What each `labsync` subcommand does. main.rs parses; these run and print.
 //! Each returns an [`Exit`] code; messages go to stderr as single lines.
 
+mod check;
+mod check_gitlab;
+mod check_maps;
+mod check_remote;
 mod map;
+mod retry;
 mod sim;
+mod status;
 mod sync;
 mod table;
 
 use std::path::{Path, PathBuf};
 
+pub use check::check;
 pub use map::{MapCommand, MapTable, map};
+pub use retry::retry;
 pub use sim::{SimArgs, sim};
+pub use status::status;
 pub use sync::{plan, sync};
 
 use crate::config::Config;
@@ -77,14 +86,7 @@ pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
 
 /// Opens the database and brings its config rows in line with the file.
 pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Exit> {
-    let path = globals.db_path(Some(config));
-    let mut store = Store::open(&path).map_err(|e| {
-        fail(&e);
-        if path.starts_with("/var/lib/labsync") {
-            eprintln!("labsync: hint: give another database with --db PATH (or LABSYNC_DB)");
-        }
-        Exit::Config
-    })?;
+    let mut store = open_path(&globals.db_path(Some(config)))?;
     store.apply_config(config).map_err(|e| {
         fail(&e);
         Exit::Config
@@ -92,63 +94,21 @@ pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Ex
     Ok(store)
 }
 
-/// `labsync check`.
-pub fn check(globals: &Globals, offline: bool) -> Exit {
-    let config = match load_config(globals) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let mut code = Exit::Ok;
-    match config.check_secrets() {
-        Ok(warnings) => {
-            for w in warnings {
-                println!("warning: {w}");
-            }
+/// Opens the database as it is, printing why it cannot be opened.
+pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
+    Store::open(path).map_err(|e| {
+        fail(&e);
+        if path.starts_with("/var/lib/labsync") {
+            eprintln!("labsync: hint: give another database with --db PATH (or LABSYNC_DB)");
         }
-        Err(e) => {
-            fail(&e);
-            code = Exit::Config;
-        }
-    }
-    for p in &config.plugins {
-        println!(
-            "ok: plugin '{}' ({}): {}, {} project mapping(s), schedule {}, time offset {}, conflict policy {}, direction {}",
-            p.name,
-            if p.enabled { "enabled" } else { "disabled" },
-            p.caption,
-            p.projects.len(),
-            p.schedule,
-            humantime::format_duration(p.time_offset),
-            p.conflict.as_str(),
-            p.direction.as_str()
-        );
-    }
-    if config.plugins.is_empty() {
-        println!(
-            "warning: {} defines no plugin: labsync has nothing to sync",
-            config.source.display()
-        );
-    }
-    if !offline {
-        eprintln!(
-            "labsync: `check` without --offline (contacting Spira and GitLab) is not built yet; the configuration itself was checked"
-        );
-        return if code == Exit::Ok {
-            Exit::NotBuilt
-        } else {
-            code
-        };
-    }
-    if code == Exit::Ok {
-        println!("ok: {} is valid", config.source.display());
-    }
-    code
+        Exit::Config
+    })
 }
 
 /// For commands whose engine a later piece of work delivers.
 pub fn not_built(command: &str, what: &str) -> Exit {
     fail(format!(
-        "`labsync {command}` is not built yet: {what} is still under construction. Available now: check --offline, map, sim"
+        "`labsync {command}` is not built yet: {what} is still under construction. Available now: check, status, retry, map, sim"
     ));
     Exit::NotBuilt
 }

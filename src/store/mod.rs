@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod links;
 pub mod mappings;
 pub mod progress;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,0 +1,168 @@
+//! `labsync check`: the configuration, and without `--offline` both
+//! servers, the tokens and the mapping tables, one line per finding.
+
+use std::fmt;
+
+use super::check_remote::{self, PluginPlan, ProjectPlan};
+use super::{Exit, Globals, fail, load_config, open_store};
+use crate::config::{Config, Plugin};
+use crate::http::HttpSettings;
+use crate::store::Store;
+use crate::store::mappings::Kind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Level {
+    Ok,
+    Warning,
+    Error,
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Finding {
+    pub level: Level,
+    pub text: String,
+}
+
+impl Finding {
+    pub fn ok(text: impl Into<String>) -> Self {
+        Self::new(Level::Ok, text.into())
+    }
+
+    pub fn warning(text: impl Into<String>) -> Self {
+        Self::new(Level::Warning, text.into())
+    }
+
+    pub fn error(text: impl Into<String>) -> Self {
+        Self::new(Level::Error, text.into())
+    }
+
+    /// Server messages may hold line breaks; a finding is one line.
+    fn new(level: Level, text: String) -> Self {
+        Finding {
+            level,
+            text: text.split_whitespace().collect::<Vec<_>>().join(" "),
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prefix = match self.level {
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        };
+        write!(f, "{prefix}: {}", self.text)
+    }
+}
+
+/// `labsync check [--offline]`.
+pub fn check(globals: &Globals, offline: bool) -> Exit {
+    let config = match load_config(globals) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut code = check_file(&config);
+    if offline {
+        if code == Exit::Ok {
+            println!("ok: {} is valid", config.source.display());
+        }
+        return code;
+    }
+    let store = match open_store(globals, &config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let plans = match plans(&store, &config) {
+        Ok(p) => p,
+        Err(e) => {
+            fail(e);
+            return Exit::Config;
+        }
+    };
+    drop(store);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            fail(format!("cannot start the async runtime: {e}"));
+            return Exit::Config;
+        }
+    };
+    let settings = HttpSettings {
+        timeout: config.http_timeout,
+        ..Default::default()
+    };
+    let findings = runtime.block_on(check_remote::check_all(plans, settings));
+    for finding in &findings {
+        println!("{finding}");
+    }
+    if findings.iter().any(|f| f.level == Level::Error) {
+        code = Exit::Config;
+    }
+    code
+}
+
+/// The offline part: secrets readable, one line per plugin.
+fn check_file(config: &Config) -> Exit {
+    let mut code = Exit::Ok;
+    match config.check_secrets() {
+        Ok(warnings) => {
+            for w in warnings {
+                println!("warning: {w}");
+            }
+        }
+        Err(e) => {
+            fail(&e);
+            code = Exit::Config;
+        }
+    }
+    for p in &config.plugins {
+        println!(
+            "ok: plugin '{}' ({}): {}, {} project mapping(s), schedule {}, time offset {}, conflict policy {}, direction {}",
+            p.name,
+            if p.enabled { "enabled" } else { "disabled" },
+            p.caption,
+            p.projects.len(),
+            p.schedule,
+            humantime::format_duration(p.time_offset),
+            p.conflict.as_str(),
+            p.direction.as_str()
+        );
+    }
+    if config.plugins.is_empty() {
+        println!(
+            "warning: {} defines no plugin: labsync has nothing to sync",
+            config.source.display()
+        );
+    }
+    code
+}
+
+/// What to check of each enabled plugin: its project mappings as the
+/// database holds them, `labsync map` rows included.
+fn plans(store: &Store, config: &Config) -> Result<Vec<PluginPlan>, crate::store::StoreError> {
+    let enabled: Vec<&Plugin> = config.plugins.iter().filter(|p| p.enabled).collect();
+    let mut out = Vec::new();
+    for plugin in enabled {
+        let mut projects = Vec::new();
+        for row in store.projects(Some(&plugin.name))? {
+            let tables = |kind| store.mappings(kind, Some(&plugin.name), Some(row.spira_project));
+            projects.push(ProjectPlan {
+                statuses: tables(Kind::Status)?,
+                priorities: tables(Kind::Priority)?,
+                users: tables(Kind::User)?,
+                releases: tables(Kind::Release)?,
+                row,
+            });
+        }
+        out.push(PluginPlan {
+            plugin: plugin.clone(),
+            projects,
+        });
+    }
+    Ok(out)
+}
