@@ -121,8 +121,13 @@ async fn a_quiet_cycle_writes_nothing_and_reads_one_list_per_side() {
 async fn edits_of_each_field_propagate_both_ways() {
     let mut w = World::new("").await;
     let id = w.spira.add_incident(1, "Cart total wrong", 1);
+    w.spira.edit_incident(id, |i| i.priority_id = Some(2));
     w.cycle().await;
     let iid = w.issue_titled("Cart total wrong")["iid"].as_u64().unwrap();
+    assert_eq!(
+        w.gitlab.issue(iid).unwrap()["labels"],
+        serde_json::json!(["priority::high"])
+    );
 
     // Spira → GitLab: title, priority, owner, status.
     let carol = w.spira_user("carol");

@@ -209,3 +209,120 @@ priorities = [
         .unwrap()
     }
 }
+
+/// Spira status id → GitLab state, as the test configuration maps them.
+pub fn state_of(status: u32) -> &'static str {
+    match status {
+        1..=3 | 8 => "opened",
+        _ => "closed",
+    }
+}
+
+/// Spira priority id → label, as the test configuration maps them.
+pub fn label_of(priority: Option<u32>) -> Option<&'static str> {
+    match priority {
+        Some(1) => Some("priority::critical"),
+        Some(2) => Some("priority::high"),
+        Some(3) => Some("priority::medium"),
+        Some(4) => Some("priority::low"),
+        _ => None,
+    }
+}
+
+impl World {
+    /// Both sides hold the same items under the mappings: one issue per
+    /// incident and back, equal titles, states, priorities, and every comment
+    /// once on each side. Panics with what differs.
+    pub fn assert_converged(&self) {
+        let issues = self.gitlab.issues();
+        let incidents = self.spira.incidents(1);
+        assert_eq!(
+            issues.len(),
+            incidents.len(),
+            "one issue per incident:\nissues {:#?}\nincidents {incidents:#?}",
+            titles(&issues)
+        );
+        let mut seen_iids = std::collections::HashSet::new();
+        for incident in &incidents {
+            let reference = incident
+                .custom
+                .get(&1)
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| panic!("incident {} has no GitLab mark", incident.incident_id));
+            let iid: u64 = reference
+                .rsplit('#')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap();
+            assert!(seen_iids.insert(iid), "two incidents name issue #{iid}");
+            let issue = issues
+                .iter()
+                .find(|i| i["iid"] == iid)
+                .unwrap_or_else(|| panic!("issue #{iid} missing"));
+            let ctx = format!("IN:{} ↔ #{iid}", incident.incident_id);
+            assert_eq!(issue["title"].as_str().unwrap(), incident.name, "{ctx}");
+            assert_eq!(
+                issue["state"].as_str().unwrap(),
+                state_of(incident.incident_status_id),
+                "{ctx}"
+            );
+            let managed: Vec<&str> = issue["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|l| l.as_str())
+                .filter(|l| l.starts_with("priority::"))
+                .collect();
+            assert_eq!(
+                managed,
+                label_of(incident.priority_id)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                "{ctx}"
+            );
+            let desc = issue["description"].as_str().unwrap_or("");
+            assert_eq!(
+                desc.matches("labsync:incident=").count(),
+                1,
+                "{ctx}: one footer"
+            );
+            // Comments: each original once on its own side and once copied.
+            let notes: Vec<String> = self
+                .gitlab
+                .notes(iid)
+                .iter()
+                .filter(|n| n["system"] == false)
+                .map(|n| n["body"].as_str().unwrap_or("").to_string())
+                .collect();
+            let comments: Vec<String> = self
+                .spira
+                .comments(incident.incident_id)
+                .iter()
+                .map(|c| c.text.clone())
+                .collect();
+            for n in notes.iter().filter(|n| !n.contains("labsync:comment=")) {
+                let body = n.trim();
+                let copies = comments.iter().filter(|c| c.contains(body)).count();
+                assert_eq!(
+                    copies, 1,
+                    "{ctx}: note {body:?} copied {copies} times: {comments:#?}"
+                );
+            }
+            for c in comments.iter().filter(|c| !c.contains("labsync:note=")) {
+                let text = c.trim_start_matches("<p>").trim_end_matches("</p>");
+                let copies = notes.iter().filter(|n| n.contains(text)).count();
+                assert_eq!(
+                    copies, 1,
+                    "{ctx}: comment {text:?} copied {copies} times: {notes:#?}"
+                );
+            }
+        }
+    }
+}
+
+fn titles(issues: &[serde_json::Value]) -> Vec<String> {
+    issues
+        .iter()
+        .map(|i| format!("#{} {}", i["iid"], i["title"]))
+        .collect()
+}
