@@ -55,6 +55,11 @@ pub struct FaultRule {
     pub throttle_rate: f64,
     /// When set, the body is sent in small chunks with this pause between them.
     pub slow_body: Option<Duration>,
+    /// Share of requests processed and then answered only after `stall`:
+    /// past the client's timeout, the client cannot tell whether its write
+    /// happened.
+    pub stall_rate: f64,
+    pub stall: Duration,
 }
 
 impl FaultRule {
@@ -68,6 +73,19 @@ impl FaultRule {
             ..FaultRule::default()
         }
     }
+
+    /// 5xx, drops, 429s and answers that come too late (`stall` long), in equal shares.
+    pub fn hostile(rate: f64, stall: Duration) -> Self {
+        let share = rate / 4.0;
+        FaultRule {
+            error_rate: share,
+            drop_rate: share,
+            throttle_rate: share,
+            stall_rate: share,
+            stall,
+            ..FaultRule::default()
+        }
+    }
 }
 
 /// Counts of what was injected, so tests and reports can say how much went wrong.
@@ -76,6 +94,7 @@ pub struct FaultCounts {
     pub errors: AtomicU64,
     pub drops: AtomicU64,
     pub throttles: AtomicU64,
+    pub stalls: AtomicU64,
     pub requests: AtomicU64,
 }
 
@@ -140,6 +159,7 @@ enum Decision {
     Error(StatusCode),
     Throttle,
     Drop,
+    Stall,
 }
 
 fn decide(rule: &FaultRule) -> Decision {
@@ -158,6 +178,9 @@ fn decide(rule: &FaultRule) -> Decision {
     }
     if roll < rule.error_rate + rule.drop_rate + rule.throttle_rate {
         return Decision::Throttle;
+    }
+    if roll < rule.error_rate + rule.drop_rate + rule.throttle_rate + rule.stall_rate {
+        return Decision::Stall;
     }
     Decision::Pass
 }
@@ -201,6 +224,12 @@ pub async fn inject(State(faults): State<Faults>, req: Request, next: Next) -> R
             counts.drops.fetch_add(1, Ordering::Relaxed);
             let response = next.run(req).await;
             cut_body(response)
+        }
+        Decision::Stall => {
+            counts.stalls.fetch_add(1, Ordering::Relaxed);
+            let response = next.run(req).await;
+            tokio::time::sleep(rule.stall).await;
+            response
         }
         Decision::Pass => {
             let response = next.run(req).await;

@@ -269,6 +269,13 @@ impl Store {
             if let Some(intent) = item.intent_id {
                 tx.execute("DELETE FROM intents WHERE id = ?1", [intent])?;
             }
+            // However the pair was found, a create intent for either of its
+            // items is settled once it is linked.
+            tx.execute(
+                "DELETE FROM intents WHERE plugin = ?1 AND spira_project = ?2
+                 AND ((kind = 'issue' AND source_id = ?3) OR (kind = 'incident' AND source_id = ?4))",
+                params![l.plugin, l.spira_project, l.incident_id.to_string(), l.issue_id.to_string()],
+            )?;
             tx.execute(
                 "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2
                  AND ((side = 'spira' AND item_id = ?3) OR (side = 'gitlab' AND item_id = ?4))",
