@@ -332,3 +332,68 @@ fn commands_not_built_yet_say_so_and_fail() {
         );
     }
 }
+
+#[test]
+fn an_inline_secret_in_a_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new();
+    let config = s.write(
+        "plugins.toml",
+        &VALID.replacen(
+            "token_env = \"TEST_TOKEN\"",
+            "token = \"glpat-inline-secret-value\"",
+            1,
+        ),
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = s.labsync(&config, &["check", "--offline"]);
+    assert_eq!(run.code, 0, "a warning, not an error: {}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("readable by others (mode 644): chmod 600 it"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("glpat-inline-secret-value")
+            && !run.stderr.contains("glpat-inline-secret-value")
+    );
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = s.labsync(&config, &["check", "--offline"]);
+    assert!(!run.stdout.contains("readable by others"), "{}", run.stdout);
+}
+
+#[test]
+fn a_private_ca_bundle_is_checked_and_announced() {
+    let s = Scratch::new();
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/private-ca.pem");
+    let with_ca = |path: &str| {
+        VALID.replacen(
+            "token_env = \"TEST_TOKEN\"",
+            &format!("token_env = \"TEST_TOKEN\"\nca_file = \"{path}\""),
+            1,
+        )
+    };
+    let config = s.write("plugins.toml", &with_ca(ca.to_str().unwrap()));
+    let run = s.labsync(&config, &["check", "--offline"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("gitlab.ca_file: every server whose certificate"),
+        "{}",
+        run.stdout
+    );
+    let not_pem = s.write("garbage.pem", "hello");
+    let config = s.write("plugins.toml", &with_ca(not_pem.to_str().unwrap()));
+    let run = s.labsync(&config, &["check", "--offline"]);
+    assert_one_error(&run, &["gitlab.ca_file", "holds no PEM certificate"]);
+    let config = s.write("plugins.toml", &with_ca("/nonexistent/ca.pem"));
+    let run = s.labsync(&config, &["check", "--offline"]);
+    assert_one_error(
+        &run,
+        &[
+            "gitlab.ca_file",
+            "cannot read /nonexistent/ca.pem: no such file",
+        ],
+    );
+}

@@ -133,6 +133,21 @@ fn check_file(config: &Config) -> Exit {
             p.direction.as_str()
         );
     }
+    for p in &config.plugins {
+        let cas = [
+            ("spira.ca_file", &p.spira.ca_file),
+            ("gitlab.ca_file", &p.gitlab.ca_file),
+        ];
+        for (key, ca) in cas {
+            if let Some(ca) = ca {
+                println!(
+                    "warning: plugin '{}': {key}: every server whose certificate {} signs is trusted, in addition to the system's roots",
+                    p.name,
+                    ca.display()
+                );
+            }
+        }
+    }
     if config.plugins.is_empty() {
         println!(
             "warning: {} defines no plugin: labsync has nothing to sync",

@@ -34,7 +34,11 @@ pub(super) async fn check_gitlab<'a>(
             return (out, milestones);
         }
     };
-    let client = match GitLabClient::new(plugin.gitlab.base_url.as_str(), token, settings.clone()) {
+    let client = match GitLabClient::new(
+        plugin.gitlab.base_url.as_str(),
+        token,
+        plugin.gitlab.http(settings),
+    ) {
         Ok(c) => c,
         Err(e) => {
             out.push(Finding::error(format!(

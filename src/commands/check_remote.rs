@@ -103,7 +103,7 @@ async fn check_spira(
         plugin.spira.base_url.as_str(),
         plugin.spira.login.clone(),
         key,
-        settings.clone(),
+        plugin.spira.http(settings),
     ) {
         Ok(c) => c,
         Err(e) => {

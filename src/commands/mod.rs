@@ -78,10 +78,14 @@ pub(crate) fn fail(message: impl std::fmt::Display) {
 
 /// Loads the config, printing its problems (one per line) on failure.
 pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
-    Config::load(&globals.config).map_err(|e| {
+    let config = Config::load(&globals.config).map_err(|e| {
         fail(&e);
         Exit::Config
-    })
+    })?;
+    if let Some(w) = config.exposure_warning() {
+        tracing::warn!("{w}");
+    }
+    Ok(config)
 }
 
 /// Opens the database and brings its config rows in line with the file.

@@ -51,6 +51,8 @@ pub struct SpiraFile {
     /// Plain http to a non-loopback host must be asked for explicitly.
     #[serde(default)]
     pub allow_http: bool,
+    /// PEM bundle of a private CA, trusted in addition to the system's.
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,6 +64,7 @@ pub struct GitLabFile {
     pub token_env: Option<String>,
     #[serde(default)]
     pub allow_http: bool,
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

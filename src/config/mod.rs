@@ -60,23 +60,41 @@ pub struct SpiraConnection {
     pub base_url: url::Url,
     pub login: String,
     pub api_key: SecretSource,
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
 pub struct GitLabConnection {
     pub base_url: url::Url,
     pub token: SecretSource,
+    pub ca_file: Option<PathBuf>,
 }
 
 impl SpiraConnection {
     pub fn api_key(&self) -> Result<Secret, String> {
         self.api_key.resolve()
     }
+
+    /// The HTTP settings of this connection (its private CA, if any).
+    pub fn http(&self, base: &crate::http::HttpSettings) -> crate::http::HttpSettings {
+        crate::http::HttpSettings {
+            ca_file: self.ca_file.clone(),
+            ..base.clone()
+        }
+    }
 }
 
 impl GitLabConnection {
     pub fn token(&self) -> Result<Secret, String> {
         self.token.resolve()
+    }
+
+    /// The HTTP settings of this connection (its private CA, if any).
+    pub fn http(&self, base: &crate::http::HttpSettings) -> crate::http::HttpSettings {
+        crate::http::HttpSettings {
+            ca_file: self.ca_file.clone(),
+            ..base.clone()
+        }
     }
 }
 
@@ -234,13 +252,33 @@ impl Config {
         validate::validate(&file_name, &locator, path, raw)
     }
 
+    /// A warning when the file holds a secret inline and others may read it.
+    pub fn exposure_warning(&self) -> Option<Problem> {
+        use std::os::unix::fs::PermissionsExt;
+        let inline = self.plugins.iter().find(|p| {
+            matches!(p.gitlab.token, SecretSource::Inline(_))
+                || matches!(p.spira.api_key, SecretSource::Inline(_))
+        })?;
+        let mode = std::fs::metadata(&self.source).ok()?.permissions().mode();
+        (mode & 0o077 != 0).then(|| Problem {
+            file: self.source.display().to_string(),
+            line: None,
+            plugin: Some(inline.name.clone()),
+            key: String::new(),
+            message: format!(
+                "the file holds a secret inline and is readable by others (mode {:o}): chmod 600 it, or use token_file / api_key_file",
+                mode & 0o777
+            ),
+        })
+    }
+
     /// Reads every secret once. Returns the warnings (secrets that only the
     /// service can read: systemd credentials outside systemd), or every
     /// secret that is missing as an error.
     pub fn check_secrets(&self) -> Result<Vec<Problem>, ConfigError> {
         let credentials = std::env::var_os("CREDENTIALS_DIRECTORY");
         let mut problems = Vec::new();
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<Problem> = self.exposure_warning().into_iter().collect();
         for p in &self.plugins {
             for (key, source) in [
                 ("spira.api_key", &p.spira.api_key),

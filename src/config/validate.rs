@@ -224,6 +224,18 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
             &p.spira.api_key_env,
         ],
     );
+    let spira_ca = ca_file(
+        c,
+        n,
+        &with(base, &["spira", "ca_file"]),
+        p.spira.ca_file.as_deref(),
+    );
+    let gitlab_ca = ca_file(
+        c,
+        n,
+        &with(base, &["gitlab", "ca_file"]),
+        p.gitlab.ca_file.as_deref(),
+    );
     let gitlab_base = p
         .gitlab
         .base_url
@@ -262,10 +274,12 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
             base_url: spira_url?,
             login: p.spira.login,
             api_key: api_key?,
+            ca_file: spira_ca,
         },
         gitlab: GitLabConnection {
             base_url: gitlab_url?,
             token: token?,
+            ca_file: gitlab_ca,
         },
         projects,
         name,
@@ -300,6 +314,36 @@ fn url_of(
             None
         }
     }
+}
+
+/// A private CA bundle must be a readable PEM file with at least one certificate.
+fn ca_file(
+    c: &mut Collector,
+    n: Option<&str>,
+    path: &[String],
+    file: Option<&str>,
+) -> Option<std::path::PathBuf> {
+    let file = file?;
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            c.push(
+                n,
+                path,
+                format!("cannot read {file}: {}", super::secrets::io_reason(&e)),
+            );
+            return None;
+        }
+    };
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        c.push(
+            n,
+            path,
+            format!("{file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        );
+        return None;
+    }
+    Some(std::path::PathBuf::from(file))
 }
 
 fn is_loopback(url: &url::Url) -> bool {

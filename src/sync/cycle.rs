@@ -94,12 +94,16 @@ fn connect(plugin: &Plugin, http: &HttpSettings) -> Result<(GitLabClient, SpiraC
         .spira
         .api_key()
         .map_err(|e| SyncError::Config(format!("plugin '{}': spira.api_key: {e}", plugin.name)))?;
-    let gitlab = GitLabClient::new(plugin.gitlab.base_url.as_str(), token, http.clone())?;
+    let gitlab = GitLabClient::new(
+        plugin.gitlab.base_url.as_str(),
+        token,
+        plugin.gitlab.http(http),
+    )?;
     let spira = SpiraClient::new(
         plugin.spira.base_url.as_str(),
         plugin.spira.login.clone(),
         key,
-        http.clone(),
+        plugin.spira.http(http),
     )?;
     Ok((gitlab, spira))
 }

@@ -96,6 +96,7 @@ priorities = [
         );
         let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plugins.toml"), &text).unwrap();
         let mut store = Store::open(&dir.path().join("labsync.db")).unwrap();
         store.apply_config(&config).unwrap();
         World {
@@ -325,4 +326,9 @@ fn titles(issues: &[serde_json::Value]) -> Vec<String> {
         .iter()
         .map(|i| format!("#{} {}", i["iid"], i["title"]))
         .collect()
+}
+
+/// The world's configuration as a file, for running the real binary.
+pub fn config_path(w: &World) -> std::path::PathBuf {
+    w.dir.path().join("plugins.toml")
 }
