@@ -255,16 +255,14 @@ async fn sync_pair(
         ctx.plugin.direction,
     );
     let mut merged = m.merged.clone();
-    let mut to_gitlab = m.to_gitlab.clone();
+    let to_gitlab = m.to_gitlab.clone();
     let footer = footer(ctx, id);
-    // The footer (with its marker) must be on the issue, whatever else changed.
-    let (_, marker) = text::split_footer(issue.description.as_deref().unwrap_or(""));
-    if marker != Some((i64::from(ctx.spira_project), i64::from(id)))
-        && !to_gitlab.contains(&Field::Description)
-        && ctx.plugin.direction != Direction::ToTestManagement
-    {
-        to_gitlab.push(Field::Description);
-    }
+    // The footer (with its marker) must be on the issue, whatever else
+    // changed; when only the footer is missing, the text people wrote is
+    // kept exactly as written.
+    let (body_as_written, marker) = text::split_footer(issue.description.as_deref().unwrap_or(""));
+    let footer_missing = marker != Some((i64::from(ctx.spira_project), i64::from(id)))
+        && ctx.plugin.direction != Direction::ToTestManagement;
     let reference = issue_reference(ctx, issue.iid);
     let needs_property = incident.custom_text(ctx.issue_property) != Some(reference.as_str());
     let mut events = field_events(&m, &sv, &gv);
@@ -302,8 +300,11 @@ async fn sync_pair(
         pass.planned.extend(comments.planned);
         return Ok(());
     }
-    if !to_gitlab.is_empty() {
-        let edit = issue_edit(ctx, pass.store, &issue, &merged, &to_gitlab, &footer).await?;
+    if !to_gitlab.is_empty() || footer_missing {
+        let mut edit = issue_edit(ctx, pass.store, &issue, &merged, &to_gitlab, &footer).await?;
+        if footer_missing && edit.description.is_none() {
+            edit.description = Some(text::gitlab_description(&body_as_written, &footer));
+        }
         if !edit.is_empty() {
             ctx.gitlab
                 .edit_issue(&ctx.gitlab_ref, issue.iid, &edit)
