@@ -85,7 +85,7 @@ fn the_demo_tells_what_moved_and_leaves_a_database_to_look_at() {
     // The files it keeps, and the commands it suggests, work.
     let db = printed_path(&out, "database:");
     let config = printed_path(&out, "config:");
-    assert_eq!(db, dir.path().join("labsync.db"));
+    assert_eq!(db, dir.path().canonicalize().unwrap().join("labsync.db"));
     assert!(db.exists() && config.exists(), "{out}");
     assert!(out.contains(&format!(
         "labsync status --db {} --config {}",
@@ -117,4 +117,20 @@ fn the_demo_refuses_a_directory_holding_an_earlier_run() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[tokio::test]
+async fn a_change_that_did_not_travel_is_reported_as_not_done() {
+    use labsync::demo::{people, say::Say, stage::Stage};
+    let dir = tempfile::tempdir().unwrap();
+    let mut stage = Stage::start(dir.path()).await.unwrap();
+    let first = stage.cycle().await.unwrap();
+    assert_eq!(first.result(), "ok", "{first:?}");
+    let say = Say::default();
+    let acts = people::act(&stage, &say).unwrap();
+    // No cycle ran since: nothing can have arrived.
+    assert!(!people::check(&stage, &acts, &say));
+    stage.cycle().await.unwrap();
+    assert!(people::check(&stage, &acts, &say));
+    stage.shutdown().await;
 }

@@ -32,9 +32,9 @@ const PRIORITIES: [(&str, &str); 4] = [
 const CLOSED: u32 = 5;
 
 fn status_name(id: u32) -> String {
-    let i = usize::try_from(id).unwrap_or(0);
-    STATUSES
-        .get(i.wrapping_sub(1))
+    usize::try_from(id)
+        .ok()
+        .and_then(|i| STATUSES.get(i.checked_sub(1)?))
         .map_or_else(|| format!("status {id}"), |s| s.to_string())
 }
 

@@ -55,6 +55,11 @@ pub fn choose_dir(dir: Option<&Path>) -> Result<PathBuf, DemoError> {
         what: format!("cannot create directory {}", dir.display()),
         source,
     })?;
+    // Absolute, so that the printed commands work from any directory.
+    let dir = std::fs::canonicalize(&dir).map_err(|source| DemoError::Io {
+        what: format!("cannot resolve directory {}", dir.display()),
+        source,
+    })?;
     for name in ["plugins.toml", "labsync.db"] {
         if dir.join(name).exists() {
             return Err(DemoError::Setup(format!(
