@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use labsync::commands::{self, Exit, Globals, MapCommand, MapTable, SimArgs};
+use labsync::commands::{self, DemoArgs, Exit, Globals, MapCommand, MapTable, SimArgs};
 use labsync::logging::{self, LogFormat};
 
 /// labsync keeps Spira incidents and GitLab issues in two-way sync.
@@ -83,7 +83,7 @@ enum Command {
         command: MapCli,
     },
     /// Start simulators of Spira and GitLab on loopback, sync them, and show what moved.
-    Demo,
+    Demo(DemoArgs),
     /// Run the Spira and GitLab simulators alone, to try a configuration safely.
     Sim(SimArgs),
 }
@@ -189,7 +189,14 @@ enum ProjectAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _guard = logging::init(cli.log_level.as_deref(), cli.log_format);
+    // The demo tells its own story on stdout; its logs only say what went wrong.
+    let quiet =
+        matches!(cli.command, Some(Command::Demo(_))) && std::env::var_os("RUST_LOG").is_none();
+    let level = cli
+        .log_level
+        .clone()
+        .or_else(|| quiet.then(|| "warn".to_string()));
+    let _guard = logging::init(level.as_deref(), cli.log_format);
     let globals = Globals {
         config: cli.config,
         db: cli.db,
@@ -218,7 +225,7 @@ fn main() -> ExitCode {
         Command::Status { json, errors } => commands::status(&globals, json, errors),
         Command::Retry { ids, all } => commands::retry(&globals, &ids, all),
         Command::Plan { plugin } => commands::plan(&globals, plugin.as_deref()),
-        Command::Demo => commands::not_built("demo", "the demo"),
+        Command::Demo(args) => commands::demo(args),
         Command::Sim(args) => commands::sim(args),
     };
     ExitCode::from(exit as u8)

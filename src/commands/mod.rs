@@ -5,6 +5,7 @@ mod check;
 mod check_gitlab;
 mod check_maps;
 mod check_remote;
+mod demo;
 mod map;
 mod retry;
 mod sim;
@@ -15,6 +16,7 @@ mod table;
 use std::path::{Path, PathBuf};
 
 pub use check::check;
+pub use demo::{DemoArgs, demo};
 pub use map::{MapCommand, MapTable, map};
 pub use retry::retry;
 pub use sim::{SimArgs, sim};
@@ -112,7 +114,7 @@ pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
 /// For commands whose engine a later piece of work delivers.
 pub fn not_built(command: &str, what: &str) -> Exit {
     fail(format!(
-        "`labsync {command}` is not built yet: {what} is still under construction. Available now: check, status, retry, map, sim"
+        "`labsync {command}` is not built yet: {what} is still under construction. Available now: demo, check, status, retry, map, sim"
     ));
     Exit::NotBuilt
 }

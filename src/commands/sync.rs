@@ -86,6 +86,12 @@ pub fn exit_code(reports: &[CycleReport]) -> Exit {
 }
 
 fn print_summary(reports: &[CycleReport]) {
+    print!("{}", summary_table(reports));
+    print_failures(reports);
+}
+
+/// One row per plugin and project: what the cycle created, updated and copied.
+pub(super) fn summary_table(reports: &[CycleReport]) -> String {
     let mut table = Table::new(&[
         "PLUGIN",
         "PROJECT",
@@ -115,7 +121,11 @@ fn print_summary(reports: &[CycleReport]) {
             ]);
         }
     }
-    print!("{}", table.render());
+    table.render()
+}
+
+/// Fatal problems and failed items, on stderr.
+pub(super) fn print_failures(reports: &[CycleReport]) {
     for r in reports {
         for p in &r.projects {
             if let Some(f) = &p.fatal {
