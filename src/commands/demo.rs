@@ -84,7 +84,7 @@ async fn play(stage: &mut Stage, say: &Say) -> Result<bool, DemoError> {
     say.line(format!("config:   {}", stage.config_path.display()));
     say.line(format!("database: {}", stage.db_path.display()));
     say.line("Statuses and priorities are mapped, release 1.0 ↔ milestone 'Release 1.0',");
-    say.line("users are matched by email. The token and api key in it are the simulators'");
+    say.line("users are paired by email, login or full name. The token and api key in it are the simulators'");
     say.line("throw-away ones.");
 
     say.step(3, "First cycle: every incident and issue is new to labsync");

@@ -152,7 +152,7 @@ pub fn act(stage: &Stage, say: &Say) -> Result<Acts, DemoError> {
         labels_before: labels(stage.gitlab.issue(iid)),
     };
 
-    let note = "Done in the Sprint 1 branch, closing.";
+    let note = "Fixed in the Sprint 1 branch, closing.";
     stage.gitlab.add_note_as("bob", dev_iid, note);
     stage
         .gitlab

@@ -146,7 +146,7 @@ impl Stage {
 }
 
 /// plugins.toml for the simulators: statuses, priorities and releases
-/// mapped, users auto-mapped by email.
+/// mapped, users auto-mapped (email, login, full name).
 fn config_text(gitlab: &GitLabSim, spira: &SpiraSim, db: &Path) -> String {
     format!(
         r#"# Written by `labsync demo` for its simulators, which have stopped since:

@@ -115,15 +115,15 @@ fn demo(store: &mut Store, project: u64, now: DateTime<Utc>) {
         store,
         project,
         carol,
-        "Checkout button does nothing on Safari",
-        "Clicking *Place order* on Safari 17 does nothing; no request is sent.",
+        "Wishlist heart icon misaligned on mobile",
+        "On iPhone 15 the *heart* icon overlaps the product price.",
         t,
     );
     store.set_labels(i, set(&["bug", "priority::high"]), carol, t);
     store.add_note(
         i,
         alice,
-        "Reproduced on macOS 14 with Safari 17.2.",
+        "Reproduced on iOS 17.2 in Safari and Chrome.",
         false,
         t + Duration::hours(3),
     );
@@ -133,8 +133,8 @@ fn demo(store: &mut Store, project: u64, now: DateTime<Utc>) {
         store,
         project,
         alice,
-        "Search returns no results for accented words",
-        "Searching for \"crème\" finds nothing, \"creme\" does.",
+        "Password reset email arrives twice",
+        "Requesting a reset sends two identical emails within a second.",
         t,
     );
     store.set_labels(i, set(&["priority::medium"]), alice, t);
@@ -143,7 +143,7 @@ fn demo(store: &mut Store, project: u64, now: DateTime<Utc>) {
     store.add_note(
         i,
         bob,
-        "Looks like the index lacks an unaccent filter.",
+        "Looks like the mailer job is enqueued twice.",
         false,
         t + Duration::days(1),
     );
