@@ -428,7 +428,11 @@ async fn issue_lists_follow_gitlabs_defaults_and_filters() {
         vec![3, 1]
     );
     assert_eq!(
-        iids(get(&sim, &format!("{P}/issues?search=SAFARI")).await.json()),
+        iids(
+            get(&sim, &format!("{P}/issues?search=WISHLIST"))
+                .await
+                .json()
+        ),
         vec![1]
     );
     assert_eq!(
@@ -539,7 +543,7 @@ async fn notes_system_notes_and_resource_events() {
     assert_eq!(
         bodies(notes),
         vec![
-            "Looks like the index lacks an unaccent filter.",
+            "Looks like the mailer job is enqueued twice.",
             "assigned to @bob"
         ]
     );
