@@ -14,6 +14,7 @@
 //! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
 //! | [`text`] | Spira HTML ↔ GitLab Markdown, canonical form, link-back footer and marker, GitLab's size limits | everything |
+//! | [`daemon`] | `labsync run`: schedules, cycle leases (shared with `sync`), signals, systemd notify | HTTP, SQL (through the engine and the store) |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`logging`] | tracing setup: human or JSON on stderr | — |
 //! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |
@@ -35,6 +36,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod gitlab;
 pub mod http;
 pub mod logging;

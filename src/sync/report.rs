@@ -44,6 +44,8 @@ pub struct ProjectReport {
 pub struct CycleReport {
     pub plugin: String,
     pub projects: Vec<ProjectReport>,
+    /// The cycle was asked to stop and ended early (what was done is kept).
+    pub stopped: bool,
 }
 
 impl CycleReport {

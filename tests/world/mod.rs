@@ -112,6 +112,7 @@ priorities = [
             trigger: "sync-now",
             dry_run: false,
             http: settings(),
+            stop: None,
         };
         let report = run_plugin(&self.config.plugins[0], &mut self.store, &opts).await;
         for p in &report.projects {
@@ -125,6 +126,7 @@ priorities = [
             trigger: "sync-now",
             dry_run: true,
             http: settings(),
+            stop: None,
         };
         run_plugin(&self.config.plugins[0], &mut self.store, &opts).await
     }
