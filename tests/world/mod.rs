@@ -20,6 +20,8 @@ pub struct World {
     pub dir: tempfile::TempDir,
     pub store: Store,
     pub config: Config,
+    /// The plugins.toml text `config` was read from.
+    pub text: String,
 }
 
 pub fn settings() -> HttpSettings {
@@ -104,6 +106,7 @@ priorities = [
             dir,
             store,
             config,
+            text,
         }
     }
 
