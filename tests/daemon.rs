@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use labsync::sim::faults::FaultRule;
 use labsync::store::Store;
 use labsync::store::lease::DAEMON;
 use labsync::store::progress::SideName;
@@ -312,4 +313,63 @@ async fn a_cycle_asked_to_stop_writes_nothing_more_and_keeps_its_watermarks() {
     let report = w.cycle().await;
     assert!(!report.stopped);
     assert_eq!(issue_titled(&w, "Not before the restart"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_cycle_finishes_the_item_in_hand_and_the_next_cycle_does_the_rest_once() {
+    let w = World::new(r#"schedule = "10s""#).await;
+    let titles: Vec<String> = (1..=6).map(|n| format!("Defect {n}")).collect();
+    for t in &titles {
+        w.spira.add_incident(1, t, 1);
+    }
+    // A slow GitLab, so that the signal lands in the middle of the cycle.
+    w.gitlab.faults().set_default(FaultRule {
+        latency: Duration::from_millis(250),
+        ..FaultRule::default()
+    });
+    let dir = w.dir.path();
+    let config = dir.join("plugins.toml");
+    std::fs::write(&config, &w.text).unwrap();
+    let db = dir.join("daemon.db");
+    let mut notify = NotifySocket::bind(dir);
+    let mut child = labsync(&config, &db, &["run"])
+        .env("NOTIFY_SOCKET", &notify.path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    notify.wait_for("READY=1", Duration::from_secs(10)).await;
+    let created = || titles.iter().map(|t| issue_titled(&w, t)).sum::<usize>();
+    eventually("a first issue", Duration::from_secs(30), || created() >= 1).await;
+    signal(&child, "TERM");
+    notify.wait_for("STOPPING=1", Duration::from_secs(10)).await;
+    let status = timeout(
+        Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("labsync run did not stop within 10 s of SIGTERM")
+    .unwrap()
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let done = created();
+    assert!(done < titles.len(), "the cycle did not stop early");
+    // The Spira read was cut short: its watermark must not move past it.
+    let spira_marks = "SELECT count(*) FROM watermarks WHERE side = 'spira'";
+    assert_eq!(count(&db, spira_marks), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0);
+
+    // The next cycle does the rest, and nothing twice.
+    w.gitlab.faults().clear();
+    let out = labsync(&config, &db, &["sync"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for t in &titles {
+        assert_eq!(issue_titled(&w, t), 1, "{t}");
+    }
+    assert_eq!(count(&db, spira_marks), 1);
 }
