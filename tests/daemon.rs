@@ -28,37 +28,56 @@ async fn eventually(what: &str, limit: Duration, mut ready: impl FnMut() -> bool
     }
 }
 
-/// The systemd side of the notify protocol: every datagram, in order.
+/// The systemd side of the notify protocol; like systemd, it reads every
+/// datagram as it comes.
 struct NotifySocket {
-    socket: UnixDatagram,
+    received: tokio::sync::mpsc::UnboundedReceiver<String>,
     path: PathBuf,
-    seen: Vec<String>,
+    /// Received and not yet asked for, in order.
+    unread: Vec<String>,
 }
 
 impl NotifySocket {
     fn bind(dir: &Path) -> NotifySocket {
         let path = dir.join("notify.sock");
+        let socket = UnixDatagram::bind(&path).unwrap();
+        let (tx, received) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            while let Ok(n) = socket.recv(&mut buf).await {
+                if tx
+                    .send(String::from_utf8_lossy(&buf[..n]).to_string())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
         NotifySocket {
-            socket: UnixDatagram::bind(&path).unwrap(),
+            received,
             path,
-            seen: Vec::new(),
+            unread: Vec::new(),
         }
     }
 
-    /// Waits for a datagram with a line starting with `prefix`; returns that line.
+    /// Waits for a datagram with a line starting with `prefix` (one that
+    /// came earlier counts, once); returns that line.
     async fn wait_for(&mut self, prefix: &str, limit: Duration) -> String {
         let deadline = Instant::now() + limit;
         loop {
-            let mut buf = vec![0u8; 4096];
+            let found = self
+                .unread
+                .iter()
+                .position(|d| d.lines().any(|l| l.starts_with(prefix)));
+            if let Some(i) = found {
+                let datagram = self.unread.remove(i);
+                let line = datagram.lines().find(|l| l.starts_with(prefix));
+                return line.unwrap_or_default().to_string();
+            }
             let left = deadline.saturating_duration_since(Instant::now());
-            let n = match timeout(left, self.socket.recv(&mut buf)).await {
-                Ok(n) => n.unwrap(),
-                Err(_) => panic!("no {prefix} within {limit:?}; got {:?}", self.seen),
-            };
-            let text = String::from_utf8_lossy(&buf[..n]).to_string();
-            self.seen.push(text.clone());
-            if let Some(line) = text.lines().find(|l| l.starts_with(prefix)) {
-                return line.to_string();
+            match timeout(left, self.received.recv()).await {
+                Ok(Some(datagram)) => self.unread.push(datagram),
+                _ => panic!("no {prefix} within {limit:?}; got {:?}", self.unread),
             }
         }
     }
@@ -75,6 +94,27 @@ fn labsync(config: &Path, db: &Path, args: &[&str]) -> Command {
         .env_remove("WATCHDOG_USEC")
         .env_remove("LABSYNC_LEASE_WAIT");
     cmd
+}
+
+/// The daemon's arguments as the shipped unit gives them, with the test's config.
+fn unit_exec_start(config: &Path) -> Vec<String> {
+    let unit = include_str!("../systemd/labsync.service");
+    let line = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("the unit has an ExecStart");
+    let mut words = line.split_whitespace();
+    assert_eq!(words.next(), Some("/usr/local/bin/labsync"));
+    let args: Vec<String> = words
+        .map(|w| match w {
+            "/etc/labsync/plugins.toml" => config.display().to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    assert_eq!(args.first().map(String::as_str), Some("run"), "{line}");
+    assert!(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"));
+    assert!(unit.lines().any(|l| l == "Type=notify"));
+    args
 }
 
 fn signal(child: &Child, name: &str) {
@@ -109,8 +149,13 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     let db = dir.join("daemon.db");
     let log = dir.join("daemon.log");
     let mut notify = NotifySocket::bind(dir);
-    let mut child = labsync(&config, &db, &["run"])
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labsync"))
+        .args(unit_exec_start(&config))
+        .arg("--db")
+        .arg(&db)
+        .env_remove("LABSYNC_LEASE_WAIT")
         .env("NOTIFY_SOCKET", &notify.path)
+        .env("WATCHDOG_USEC", "400000")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -122,6 +167,9 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     };
 
     notify.wait_for("READY=1", Duration::from_secs(10)).await;
+    // WatchdogSec is set (here 0.4 s): pinged at half of it.
+    notify.wait_for("WATCHDOG=1", Duration::from_secs(2)).await;
+    notify.wait_for("WATCHDOG=1", Duration::from_secs(2)).await;
 
     // A second daemon on the same database refuses to start.
     let second = labsync(&config, &db, &["run"])

@@ -55,6 +55,8 @@ impl Notifier {
 
 fn send_to(target: &str, state: &str) -> std::io::Result<usize> {
     let socket = UnixDatagram::unbound()?;
+    // A listener that does not read must not stall the daemon: drop instead.
+    socket.set_nonblocking(true)?;
     match target.strip_prefix('@') {
         Some(name) => {
             let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
@@ -104,6 +106,25 @@ mod tests {
         Notifier::to(Some(&format!("@{name}"))).ready();
         let n = listener.recv(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"READY=1");
+    }
+
+    #[test]
+    fn a_listener_that_does_not_read_never_blocks_the_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let _listener = UnixDatagram::bind(&path).unwrap();
+        let notifier = Notifier::to(path.to_str());
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Far more than the socket's queue holds.
+            for _ in 0..5000 {
+                notifier.watchdog();
+            }
+            done.send(()).unwrap();
+        });
+        finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("sending blocked on a full socket");
     }
 
     #[test]
