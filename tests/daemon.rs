@@ -1,142 +1,18 @@
 //! `labsync run` as systemd runs it: the real binary against both
-//! simulators, talking to a notify socket the test listens on; and the
-//! lease that keeps it and a `labsync sync` from syncing the same plugin.
+//! simulators, talking to a notify socket the test listens on.
 
+mod daemon_support;
 mod world;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use daemon_support::{
+    NotifySocket, count, eventually, issue_titled, labsync, signal, unit_exec_start,
+};
 use labsync::sim::faults::FaultRule;
-use labsync::store::Store;
-use labsync::store::lease::DAEMON;
-use labsync::store::progress::SideName;
-use labsync::sync::{CycleOptions, run_plugin};
-use tokio::net::UnixDatagram;
-use tokio::time::{Instant, timeout};
+use tokio::time::timeout;
 use world::World;
-
-/// Polls `ready` every 50 ms until it holds; panics after `limit`.
-async fn eventually(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The systemd side of the notify protocol; like systemd, it reads every
-/// datagram as it comes.
-struct NotifySocket {
-    received: tokio::sync::mpsc::UnboundedReceiver<String>,
-    path: PathBuf,
-    /// Received and not yet asked for, in order.
-    unread: Vec<String>,
-}
-
-impl NotifySocket {
-    fn bind(dir: &Path) -> NotifySocket {
-        let path = dir.join("notify.sock");
-        let socket = UnixDatagram::bind(&path).unwrap();
-        let (tx, received) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            while let Ok(n) = socket.recv(&mut buf).await {
-                if tx
-                    .send(String::from_utf8_lossy(&buf[..n]).to_string())
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        });
-        NotifySocket {
-            received,
-            path,
-            unread: Vec::new(),
-        }
-    }
-
-    /// Waits for a datagram with a line starting with `prefix` (one that
-    /// came earlier counts, once); returns that line.
-    async fn wait_for(&mut self, prefix: &str, limit: Duration) -> String {
-        let deadline = Instant::now() + limit;
-        loop {
-            let found = self
-                .unread
-                .iter()
-                .position(|d| d.lines().any(|l| l.starts_with(prefix)));
-            if let Some(i) = found {
-                let datagram = self.unread.remove(i);
-                let line = datagram.lines().find(|l| l.starts_with(prefix));
-                return line.unwrap_or_default().to_string();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match timeout(left, self.received.recv()).await {
-                Ok(Some(datagram)) => self.unread.push(datagram),
-                _ => panic!("no {prefix} within {limit:?}; got {:?}", self.unread),
-            }
-        }
-    }
-}
-
-fn labsync(config: &Path, db: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_labsync"));
-    cmd.args(args)
-        .arg("--config")
-        .arg(config)
-        .arg("--db")
-        .arg(db)
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("WATCHDOG_USEC")
-        .env_remove("LABSYNC_LEASE_WAIT");
-    cmd
-}
-
-/// The daemon's arguments as the shipped unit gives them, with the test's config.
-fn unit_exec_start(config: &Path) -> Vec<String> {
-    let unit = include_str!("../systemd/labsync.service");
-    let line = unit
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("the unit has an ExecStart");
-    let mut words = line.split_whitespace();
-    assert_eq!(words.next(), Some("/usr/local/bin/labsync"));
-    let args: Vec<String> = words
-        .map(|w| match w {
-            "/etc/labsync/plugins.toml" => config.display().to_string(),
-            other => other.to_string(),
-        })
-        .collect();
-    assert_eq!(args.first().map(String::as_str), Some("run"), "{line}");
-    assert!(unit.contains("ExecReload=/bin/kill -HUP $MAINPID"));
-    assert!(unit.lines().any(|l| l == "Type=notify"));
-    args
-}
-
-fn signal(child: &Child, name: &str) {
-    let sent = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-}
-
-fn count(db: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-fn issue_titled(w: &World, title: &str) -> usize {
-    w.gitlab
-        .issues()
-        .iter()
-        .filter(|i| i["title"] == title)
-        .count()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
@@ -267,100 +143,6 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     // Every lease is given back.
     assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0);
     assert!(logged("cycle done"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_waits_for_a_cycle_held_elsewhere_and_never_double_syncs() {
-    let w = World::new("").await;
-    w.spira.add_incident(1, "Waiting for its turn", 1);
-    let dir = w.dir.path();
-    let config = dir.join("plugins.toml");
-    std::fs::write(&config, &w.text).unwrap();
-    let db = dir.join("labsync.db");
-    // Another labsync (on another host, so trusted until it expires) runs a cycle of 't'.
-    let mut other = Store::open(&db).unwrap();
-    let holder = "4242@elsewhere:cafe";
-    assert!(
-        other
-            .try_acquire("t", holder, chrono::Duration::minutes(2))
-            .unwrap()
-    );
-    w.gitlab.reset_counts();
-    w.spira.reset_counts();
-
-    let refused = labsync(&config, &db, &["sync"])
-        .env("LABSYNC_LEASE_WAIT", "1s")
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        stderr.contains(&format!(
-            "a cycle of plugin 't' is already running (held by {holder})"
-        )),
-        "{stderr}"
-    );
-    assert_eq!(w.gitlab.request_count(""), 0, "GitLab was contacted");
-    assert_eq!(w.spira.request_count(""), 0, "Spira was contacted");
-    assert_eq!(issue_titled(&w, "Waiting for its turn"), 0);
-
-    // A sync that waits long enough goes ahead once the lease is released.
-    let mut waiting = labsync(&config, &db, &["--sync-now"])
-        .env("LABSYNC_LEASE_WAIT", "60s")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = waiting.stderr.take().unwrap();
-    let first_line = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        let mut reader = std::io::BufReader::new(&mut stderr);
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        // Keep draining so the child never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        line
-    })
-    .await
-    .unwrap();
-    assert!(first_line.contains("waiting up to 1m"), "{first_line}");
-    assert_eq!(issue_titled(&w, "Waiting for its turn"), 0);
-    other.release("t", holder).unwrap();
-    let status = timeout(
-        Duration::from_secs(30),
-        tokio::task::spawn_blocking(move || waiting.wait()),
-    )
-    .await
-    .expect("sync did not finish after the lease was released")
-    .unwrap()
-    .unwrap();
-    assert_eq!(status.code(), Some(0));
-    assert_eq!(issue_titled(&w, "Waiting for its turn"), 1);
-    assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0);
-    assert!(other.lease(DAEMON).unwrap().is_none());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cycle_asked_to_stop_writes_nothing_more_and_keeps_its_watermarks() {
-    let mut w = World::new("").await;
-    w.spira.add_incident(1, "Not before the restart", 1);
-    let opts = CycleOptions {
-        trigger: "schedule",
-        dry_run: false,
-        http: world::settings(),
-        stop: Some(Arc::new(AtomicBool::new(true))),
-    };
-    let report = run_plugin(&w.config.plugins[0], &mut w.store, &opts).await;
-    assert!(report.stopped);
-    assert_eq!(report.totals().writes(), 0);
-    assert_eq!(issue_titled(&w, "Not before the restart"), 0);
-    for side in [SideName::Spira, SideName::GitLab] {
-        assert_eq!(w.store.watermark("t", 1, side).unwrap(), None);
-    }
-    // The next cycle picks it up.
-    let report = w.cycle().await;
-    assert!(!report.stopped);
-    assert_eq!(issue_titled(&w, "Not before the restart"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
