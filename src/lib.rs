@@ -14,7 +14,7 @@
 //! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
 //! | [`text`] | Spira HTML ↔ GitLab Markdown, canonical form, link-back footer and marker, GitLab's size limits | everything |
-//! | [`daemon`] | `labsync run`: schedules, cycle leases (shared with `sync`), signals, systemd notify | HTTP, SQL (through the engine and the store) |
+//! | [`daemon`] | `labsync run`: schedules, cycle leases (shared with `sync`), signals, systemd notify | HTTP and SQL directly (it goes through the engine and the store) |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`logging`] | tracing setup: human or JSON on stderr | — |
 //! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |

@@ -110,7 +110,7 @@ pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
 /// For commands whose engine a later piece of work delivers.
 pub fn not_built(command: &str, what: &str) -> Exit {
     fail(format!(
-        "`labsync {command}` is not built yet: {what} is still under construction. Available now: check, status, retry, map, sim"
+        "`labsync {command}` is not built yet: {what} is still under construction. Available now: run, check, status, retry, map, sim"
     ));
     Exit::NotBuilt
 }
