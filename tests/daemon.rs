@@ -146,9 +146,9 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_mid_cycle_finishes_the_item_in_hand_and_the_next_cycle_does_the_rest_once() {
+async fn a_sync_now_during_a_daemon_cycle_is_refused_and_sigterm_finishes_the_item_in_hand() {
     let w = World::new(r#"schedule = "10s""#).await;
-    let titles: Vec<String> = (1..=6).map(|n| format!("Defect {n}")).collect();
+    let titles: Vec<String> = (1..=8).map(|n| format!("Defect {n}")).collect();
     for t in &titles {
         w.spira.add_incident(1, t, 1);
     }
@@ -171,6 +171,22 @@ async fn sigterm_mid_cycle_finishes_the_item_in_hand_and_the_next_cycle_does_the
     notify.wait_for("READY=1", Duration::from_secs(10)).await;
     let created = || titles.iter().map(|t| issue_titled(&w, t)).sum::<usize>();
     eventually("a first issue", Duration::from_secs(30), || created() >= 1).await;
+
+    // A `labsync --sync-now` from a shell meanwhile does not sync the plugin too.
+    let now = labsync(&config, &db, &["--sync-now"])
+        .env("LABSYNC_LEASE_WAIT", "0s")
+        .output()
+        .unwrap();
+    assert_eq!(now.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&now.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "a cycle of plugin 't' is already running (held by {}@",
+            child.id()
+        )),
+        "{stderr}"
+    );
+
     signal(&child, "TERM");
     notify.wait_for("STOPPING=1", Duration::from_secs(10)).await;
     let status = timeout(
