@@ -203,6 +203,8 @@ async fn a_sync_now_during_a_daemon_cycle_is_refused_and_sigterm_finishes_the_it
     // The Spira read was cut short: its watermark must not move past it.
     let spira_marks = "SELECT count(*) FROM watermarks WHERE side = 'spira'";
     assert_eq!(count(&db, spira_marks), 0);
+    let interrupted = "SELECT count(*) FROM runs WHERE result = 'interrupted'";
+    assert_eq!(count(&db, interrupted), 1);
     assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0);
 
     // The next cycle does the rest, and nothing twice.

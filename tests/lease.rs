@@ -100,6 +100,7 @@ async fn a_cycle_asked_to_stop_writes_nothing_more_and_keeps_its_watermarks() {
     };
     let report = run_plugin(&w.config.plugins[0], &mut w.store, &opts).await;
     assert!(report.stopped);
+    assert_eq!(report.result(), "interrupted");
     assert_eq!(report.totals().writes(), 0);
     assert_eq!(issue_titled(&w, "Not before the restart"), 0);
     for side in [SideName::Spira, SideName::GitLab] {

@@ -1,10 +1,10 @@
 //! `labsync sync` / `--sync-now` and `labsync plan`: one cycle of each
 //! enabled plugin, for real or as a dry run.
 
-use super::table::Table;
-use super::{Exit, Globals, fail, load_config, open_store};
 use std::time::Duration;
 
+use super::table::Table;
+use super::{Exit, Globals, fail, load_config, open_store};
 use crate::config::Config;
 use crate::daemon::lease::Leases;
 use crate::http::HttpSettings;

@@ -8,14 +8,10 @@ use crate::sync::CycleReport;
 /// "webshop: ok at 14:05:03 (2 created, 5 updated, 0 failed); next 14:10:04"
 pub fn line(report: &CycleReport, at: DateTime<Utc>, next: Option<DateTime<Utc>>) -> String {
     let t = report.totals();
-    let result = if report.stopped {
-        "stopped"
-    } else {
-        report.result()
-    };
     let mut text = format!(
-        "{}: {result} at {} ({} created, {} updated, {} failed)",
+        "{}: {} at {} ({} created, {} updated, {} failed)",
         report.plugin,
+        report.result(),
         at.with_timezone(&Local).format("%H:%M:%S"),
         t.created_issues + t.created_incidents,
         t.updated_issues + t.updated_incidents,
@@ -41,7 +37,6 @@ pub fn log(report: &CycleReport) {
     tracing::info!(
         plugin = %report.plugin,
         result = report.result(),
-        stopped = report.stopped,
         created = t.created_issues + t.created_incidents,
         updated = t.updated_issues + t.updated_incidents,
         comments = t.comments_to_gitlab + t.comments_to_spira,
@@ -78,5 +73,12 @@ mod tests {
                 && text.contains("(2 created, 5 updated, 0 failed); next "),
             "{text}"
         );
+        let stopped = CycleReport {
+            stopped: true,
+            ..report
+        };
+        let text = line(&stopped, Utc::now(), None);
+        assert!(text.starts_with("webshop: interrupted at "), "{text}");
+        assert!(!text.contains("next"), "{text}");
     }
 }
