@@ -5,8 +5,9 @@
 //!   `labsync --sync-now` never sync the same plugin at once.
 //! - [`notify`] tells systemd READY, STATUS, WATCHDOG and STOPPING.
 //!
-//! Signals only set flags (see [`signals`]); the loop acts on them between
-//! cycles, and the running cycle checks the stop flag between items.
+//! Signals only set flags (signals.rs); the loop acts on them between
+//! cycles, and the running cycle checks the stop flag between items. The
+//! watchdog is pinged by its own task; status.rs words the STATUS= line.
 //!
 //! Two daemons on one database: the second refuses to start while the
 //! first holds the daemon lease ([`crate::store::lease::DAEMON`]).

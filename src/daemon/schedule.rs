@@ -28,7 +28,7 @@ fn jitter(interval: Duration, rng: &mut impl Rng) -> chrono::Duration {
 /// fire time for a cron expression.
 pub fn first_run(schedule: &Schedule, now: DateTime<Utc>, rng: &mut impl Rng) -> DateTime<Utc> {
     match schedule {
-        Schedule::Every(d) => now + jitter(*d, rng),
+        Schedule::Every(d) => later(now, jitter(*d, rng)),
         Schedule::Cron(_) => next_run(schedule, now, rng),
     }
 }
@@ -47,9 +47,8 @@ fn next_run_in<Tz: TimeZone>(
 ) -> DateTime<Utc> {
     match schedule {
         Schedule::Every(d) => {
-            after
-                + chrono::Duration::from_std(*d).unwrap_or(chrono::TimeDelta::MAX)
-                + jitter(*d, rng)
+            let interval = chrono::Duration::from_std(*d).unwrap_or(chrono::TimeDelta::MAX);
+            later(later(after, interval), jitter(*d, rng))
         }
         Schedule::Cron(cron) => {
             let mut fires = cron.after(&after.with_timezone(tz));
@@ -62,9 +61,15 @@ fn next_run_in<Tz: TimeZone>(
                 .next()
                 .and_then(|n| (n - next.clone()).to_std().ok())
                 .unwrap_or(MAX_JITTER);
-            next.with_timezone(&Utc) + jitter(period, rng)
+            later(next.with_timezone(&Utc), jitter(period, rng))
         }
     }
+}
+
+/// `t + by`, saturating: an absurdly long interval from the config means
+/// "not in this lifetime", not a panic.
+fn later(t: DateTime<Utc>, by: chrono::Duration) -> DateTime<Utc> {
+    t.checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[cfg(test)]
@@ -79,6 +84,16 @@ mod tests {
 
     fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 10, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn an_absurd_interval_is_far_away_not_a_panic() {
+        let schedule = Schedule::Every(Duration::from_secs(u64::MAX / 4));
+        let mut rng = StdRng::seed_from_u64(3);
+        assert_eq!(
+            next_run_in(&schedule, at(14, 0, 0), &Utc, &mut rng),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 
     #[test]
