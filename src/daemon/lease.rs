@@ -138,9 +138,19 @@ fn holder_is_dead(lease: &Lease) -> bool {
     };
     let host = rest.rsplit_once(':').map_or(rest, |(h, _)| h);
     host == hostname()
-        && pid.parse::<u32>().is_ok_and(|pid| {
-            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
-        })
+        && pid
+            .parse::<i32>()
+            .is_ok_and(|pid| pid > 0 && process_is_gone(pid))
+}
+
+/// Asks the kernel, not /proc: under the unit's ProtectProc=invisible the
+/// service cannot see a shell user's `labsync sync` in /proc, and taking
+/// that one's lease would mean syncing twice. Signal 0 delivers nothing;
+/// ESRCH means no such process, EPERM means alive but not ours.
+fn process_is_gone(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
 #[cfg(test)]
@@ -164,14 +174,19 @@ mod tests {
         a.hold_during("web", async {}).await;
         assert!(b.try_take("web").unwrap().is_none());
 
-        // A holder on this host whose process is gone (pid far above pid_max).
+        // A holder on this host whose process is gone (pid above pid_max).
         let mut store = Store::open(&db).unwrap();
-        let dead = format!("999999999@{}:0", hostname());
+        let dead = format!("99999999@{}:0", hostname());
         let ttl = chrono::Duration::minutes(2);
         assert!(store.try_acquire("mobile", &dead, ttl).unwrap());
         assert!(a.try_take("mobile").unwrap().is_none());
-        // A live holder elsewhere is respected.
+        // A live holder elsewhere is respected, and so is one here that is
+        // alive but not ours to see (pid 1 answers EPERM or is visible).
         assert!(store.try_acquire("api", "1@elsewhere:0", ttl).unwrap());
         assert!(a.try_take("api").unwrap().is_some());
+        let init = format!("1@{}:0", hostname());
+        assert!(store.try_acquire("ui", &init, ttl).unwrap());
+        assert!(a.try_take("ui").unwrap().is_some());
+        assert!(!process_is_gone(std::process::id() as i32));
     }
 }
