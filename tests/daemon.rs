@@ -95,6 +95,13 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         logged("now and then")
     })
     .await;
+    let refused = notify
+        .wait_for("STATUS=reload refused", Duration::from_secs(5))
+        .await;
+    assert!(
+        refused.contains("schedule") && refused.contains("running the previous configuration"),
+        "{refused}"
+    );
     assert!(child.try_wait().unwrap().is_none(), "the daemon died");
     let priorities = "SELECT count(*) FROM priority_mappings WHERE plugin = 't'";
     assert_eq!(count(&db, priorities), 4);

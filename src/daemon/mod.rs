@@ -181,13 +181,22 @@ impl Daemon {
         let new = match Config::load(&self.config_path) {
             Ok(c) => c,
             Err(e) => {
-                for line in e.to_string().lines() {
+                let problems = e.problems();
+                for line in &problems {
                     tracing::error!("reload refused: {line}");
                 }
                 tracing::error!("reload refused: keeping the configuration in use");
+                self.notifier.status(&format!(
+                    "reload refused ({} problem(s), first: {}); running the previous configuration",
+                    problems.len(),
+                    problems.first().map_or("", String::as_str)
+                ));
                 return;
             }
         };
+        if new.database != self.config.database {
+            tracing::warn!("`database` changed: it takes effect when labsync run restarts");
+        }
         if let Err(e) = self.store.apply_config(&new) {
             tracing::error!(cause = %e, "reload refused: keeping the configuration in use");
             return;
