@@ -14,6 +14,7 @@
 //! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
 //! | [`text`] | Spira HTML ↔ GitLab Markdown, canonical form, link-back footer and marker, GitLab's size limits | everything |
+//! | [`daemon`] | `labsync run`: schedules, cycle leases (shared with `sync`), signals, systemd notify | HTTP and SQL directly (it goes through the engine and the store) |
 //! | [`demo`] | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`logging`] | tracing setup: human or JSON on stderr | — |
@@ -36,6 +37,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod demo;
 pub mod gitlab;
 pub mod http;

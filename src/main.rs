@@ -220,7 +220,7 @@ fn main() -> ExitCode {
     let exit = match command {
         Command::Check { offline } => commands::check(&globals, offline),
         Command::Map { command } => commands::map(&globals, to_map(command)),
-        Command::Run => commands::not_built("run", "the daemon"),
+        Command::Run => commands::run(&globals),
         Command::Sync { plugin } => commands::sync(&globals, plugin.as_deref()),
         Command::Status { json, errors } => commands::status(&globals, json, errors),
         Command::Retry { ids, all } => commands::retry(&globals, &ids, all),

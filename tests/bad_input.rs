@@ -86,6 +86,7 @@ async fn fatal_with_token(w: &mut World, token: String) -> String {
         trigger: "sync-now",
         dry_run: false,
         http: world::settings(),
+        stop: None,
     };
     let r = run_plugin(&plugin, &mut w.store, &opts).await;
     assert!(r.fatal(), "{r:?}");
@@ -121,6 +122,7 @@ async fn refused_tokens_stop_the_cycle_with_a_clear_reason_and_write_nothing() {
         trigger: "sync-now",
         dry_run: false,
         http: world::settings(),
+        stop: None,
     };
     let r = run_plugin(&plugin, &mut w.store, &opts).await;
     let said = format!("{:?}", r.projects[0]);
@@ -143,6 +145,7 @@ async fn a_gitlab_project_that_does_not_exist_is_named() {
         trigger: "sync-now",
         dry_run: false,
         http: world::settings(),
+        stop: None,
     };
     let r = run_plugin(&plugin, &mut w.store, &opts).await;
     let fatal = r.projects[0].fatal.clone().unwrap_or_default();

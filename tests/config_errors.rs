@@ -319,15 +319,6 @@ fn environment_overrides_the_file_and_its_errors_say_so() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_fail() {
-    let s = Scratch::new();
-    let config = s.write("plugins.toml", VALID);
-    let run = s.labsync(&config, &["run"]);
-    assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("is not built yet"), "{}", run.stderr);
-}
-
-#[test]
 fn an_inline_secret_in_a_file_others_can_read_is_warned_about() {
     use std::os::unix::fs::PermissionsExt;
     let s = Scratch::new();

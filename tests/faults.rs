@@ -28,6 +28,7 @@ async fn faulty_cycle(w: &mut World) -> labsync::sync::CycleReport {
         trigger: "sync-now",
         dry_run: false,
         http: impatient(),
+        stop: None,
     };
     run_plugin(&w.config.plugins[0], &mut w.store, &opts).await
 }

@@ -8,6 +8,7 @@ mod check_remote;
 mod demo;
 mod map;
 mod retry;
+mod run;
 mod sim;
 mod status;
 mod sync;
@@ -19,6 +20,7 @@ pub use check::check;
 pub use demo::{DemoArgs, demo};
 pub use map::{MapCommand, MapTable, map};
 pub use retry::retry;
+pub use run::run;
 pub use sim::{SimArgs, sim};
 pub use status::status;
 pub use sync::{plan, sync};
@@ -35,8 +37,6 @@ pub enum Exit {
     ItemsFailed = 1,
     /// Configuration, database or connection error: nothing could be done.
     Config = 2,
-    /// The command is not part of this build yet.
-    NotBuilt = 3,
     Usage = 64,
 }
 
@@ -109,14 +109,6 @@ pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
         }
         Exit::Config
     })
-}
-
-/// For commands whose engine a later piece of work delivers.
-pub fn not_built(command: &str, what: &str) -> Exit {
-    fail(format!(
-        "`labsync {command}` is not built yet: {what} is still under construction. Available now: demo, check, status, retry, map, sim"
-    ));
-    Exit::NotBuilt
 }
 
 #[cfg(test)]

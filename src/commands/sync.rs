@@ -1,9 +1,12 @@
 //! `labsync sync` / `--sync-now` and `labsync plan`: one cycle of each
 //! enabled plugin, for real or as a dry run.
 
+use std::time::Duration;
+
 use super::table::Table;
 use super::{Exit, Globals, fail, load_config, open_store};
 use crate::config::Config;
+use crate::daemon::lease::Leases;
 use crate::http::HttpSettings;
 use crate::sync::{CycleOptions, CycleReport, run_plugin};
 
@@ -51,21 +54,87 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
         trigger: "sync-now",
         dry_run,
         http: http_settings(&config),
+        stop: None,
+    };
+    // A dry run writes nothing, so it needs no lease.
+    let mut leases = if dry_run {
+        None
+    } else {
+        match Leases::open(store.path()) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                fail(e);
+                return Exit::Config;
+            }
+        }
     };
     let mut reports = Vec::new();
+    let mut busy = false;
     for plugin in config
         .plugins
         .iter()
         .filter(|p| p.enabled && only.is_none_or(|o| o == p.name))
     {
-        reports.push(runtime.block_on(run_plugin(plugin, &mut store, &options)));
+        let cycle = run_plugin(plugin, &mut store, &options);
+        let report = match &mut leases {
+            None => runtime.block_on(cycle),
+            Some(leases) => {
+                if !runtime.block_on(take_lease(leases, &plugin.name)) {
+                    busy = true;
+                    continue;
+                }
+                runtime.block_on(leases.hold_during(&plugin.name, cycle))
+            }
+        };
+        reports.push(report);
     }
     if dry_run {
         print_plan(&reports)
     } else {
         print_summary(&reports)
     }
+    if busy {
+        return Exit::Config;
+    }
     exit_code(&reports)
+}
+
+/// Waits (up to $LABSYNC_LEASE_WAIT, default 60 s) for a cycle of the
+/// plugin run by someone else to end; false when it did not, after saying so.
+async fn take_lease(leases: &mut Leases, plugin: &str) -> bool {
+    let held = match leases.try_take(plugin) {
+        Ok(None) => return true,
+        Ok(Some(_)) => {
+            let wait = lease_wait();
+            eprintln!(
+                "labsync: plugin '{plugin}': a cycle is running elsewhere; waiting up to {}",
+                humantime::format_duration(wait)
+            );
+            leases.wait_take(plugin, wait).await
+        }
+        Err(e) => Err(e),
+    };
+    match held {
+        Ok(None) => true,
+        Ok(Some(other)) => {
+            fail(format!(
+                "a cycle of plugin '{plugin}' is already running (held by {}); nothing was synced for it",
+                other.holder
+            ));
+            false
+        }
+        Err(e) => {
+            fail(e);
+            false
+        }
+    }
+}
+
+fn lease_wait() -> Duration {
+    std::env::var("LABSYNC_LEASE_WAIT")
+        .ok()
+        .and_then(|v| humantime::parse_duration(v.trim()).ok())
+        .unwrap_or(Duration::from_secs(60))
 }
 
 pub fn http_settings(config: &Config) -> HttpSettings {

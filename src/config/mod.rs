@@ -222,8 +222,9 @@ fn lines(problems: &[Problem]) -> String {
         .join("\n")
 }
 
-/// Environment variables that are command-line options, not config keys.
-const CLI_ENV: &[&str] = &["CONFIG", "DB", "LOG_LEVEL", "LOG_FORMAT"];
+/// Environment variables that are command-line options, not config keys
+/// (LEASE_WAIT: how long `labsync sync` waits for a cycle running elsewhere).
+const CLI_ENV: &[&str] = &["CONFIG", "DB", "LOG_LEVEL", "LOG_FORMAT", "LEASE_WAIT"];
 
 impl Config {
     /// Reads `path`, merges `LABSYNC_*` variables over it, and validates.

@@ -129,6 +129,7 @@ impl Stage {
             trigger: "demo",
             dry_run: false,
             http: http(),
+            stop: None,
         };
         Ok(run_plugin(plugin, &mut self.store, &options).await)
     }

@@ -5,6 +5,7 @@
 //! a database written by a newer labsync is refused rather than damaged.
 
 pub mod exchange;
+pub mod lease;
 pub mod links;
 pub mod mappings;
 pub mod progress;
@@ -24,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_comment_sweep.sql",
         include_str!("../../migrations/0002_comment_sweep.sql"),
+    ),
+    (
+        "0003_leases.sql",
+        include_str!("../../migrations/0003_leases.sql"),
     ),
 ];
 

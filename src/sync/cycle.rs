@@ -4,6 +4,8 @@
 //! each watermark only past what is done.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::StreamExt;
@@ -27,6 +29,19 @@ pub struct CycleOptions {
     /// Compute and report what would be written; write nothing.
     pub dry_run: bool,
     pub http: HttpSettings,
+    /// Set by SIGTERM/SIGINT: the cycle stops after the item in hand, and
+    /// watermarks move only past what was done.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl CycleOptions {
+    fn stopping(&self) -> bool {
+        stopping(self.stop.as_deref())
+    }
+}
+
+fn stopping(stop: Option<&AtomicBool>) -> bool {
+    stop.is_some_and(|s| s.load(Ordering::SeqCst))
 }
 
 /// Runs one cycle of `plugin`. Never panics on outside data; every problem
@@ -35,6 +50,7 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
     let mut report = CycleReport {
         plugin: plugin.name.clone(),
         projects: Vec::new(),
+        stopped: false,
     };
     let projects = match store.projects(Some(&plugin.name)) {
         Ok(p) => p.into_iter().filter(|p| p.active).collect::<Vec<_>>(),
@@ -63,6 +79,10 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
         store.start_run(&plugin.name, opts.trigger).ok()
     };
     for p in projects {
+        if opts.stopping() {
+            report.stopped = true;
+            break;
+        }
         let pr = sync_project(
             plugin,
             &gitlab,
@@ -72,10 +92,12 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
             p.spira_project,
             &p.gitlab_project,
             opts.dry_run,
+            opts.stop.as_deref(),
         )
         .await;
         report.projects.push(pr);
     }
+    report.stopped |= opts.stopping();
     if let Some(id) = run_id {
         let summary = serde_json::to_value(report.totals()).unwrap_or_default();
         if let Err(e) = store.finish_run(id, report.result(), &summary) {
@@ -169,6 +191,7 @@ async fn sync_project(
     spira_project: i64,
     gitlab_project: &str,
     dry_run: bool,
+    stop: Option<&AtomicBool>,
 ) -> ProjectReport {
     let mut report = ProjectReport {
         spira_project,
@@ -236,6 +259,8 @@ async fn sync_project(
                         .push(format!("reading Spira incidents: {e}"));
                     break;
                 }
+                // Stopping leaves the read incomplete: the watermark stays.
+                Some(Ok(_)) if stopping(stop) => break,
                 Some(Ok(incident)) => {
                     let id = incident.incident_id.unwrap_or(0);
                     spira_progress.seen(incident.last_update_date);
@@ -260,7 +285,7 @@ async fn sync_project(
 
     // GitLab: issues changed since the watermark (those just synced from the Spira side are skipped).
     let mut gitlab_progress = SideProgress::new(gitlab.server_now());
-    {
+    if !stopping(stop) {
         let project = ctx.gitlab_ref.clone();
         let stream = gitlab.list_issues_updated_since(&project, Some(start_of(gitlab_mark)));
         futures_util::pin_mut!(stream);
@@ -274,6 +299,7 @@ async fn sync_project(
                     report.failures.push(format!("reading GitLab issues: {e}"));
                     break;
                 }
+                Some(Ok(_)) if stopping(stop) => break,
                 Some(Ok(issue)) => {
                     gitlab_progress.seen(Some(issue.updated_at));
                     let linked = pass.store.link_by_issue(
@@ -307,9 +333,17 @@ async fn sync_project(
     if let Some(every) = plugin.comment_sweep
         && !dry_run
     {
-        sweep_comments(&mut ctx, &mut pass, &mut report, every, &done_incidents).await;
+        sweep_comments(
+            &mut ctx,
+            &mut pass,
+            &mut report,
+            every,
+            &done_incidents,
+            stop,
+        )
+        .await;
     }
-    retry_due(&mut ctx, &mut pass, &mut report).await;
+    retry_due(&mut ctx, &mut pass, &mut report, stop).await;
 
     if !dry_run {
         for (side, progress) in [
@@ -388,6 +422,7 @@ async fn sweep_comments(
     report: &mut ProjectReport,
     every: std::time::Duration,
     done: &HashSet<i64>,
+    stop: Option<&AtomicBool>,
 ) {
     let Some(now) = ctx.spira.server_now() else {
         return;
@@ -406,6 +441,9 @@ async fn sweep_comments(
         }
     };
     for link in due.into_iter().filter(|l| !done.contains(&l.incident_id)) {
+        if stopping(stop) {
+            return;
+        }
         let id = link.incident_id as u32;
         let result = async {
             let comments = ctx.spira.list_comments(ctx.spira_project, id).await?;
@@ -433,7 +471,12 @@ async fn sweep_comments(
 
 /// Items whose turn in the error queue has come are synced again, whether
 /// or not they changed.
-async fn retry_due(ctx: &mut ProjectCtx<'_>, pass: &mut Pass<'_>, report: &mut ProjectReport) {
+async fn retry_due(
+    ctx: &mut ProjectCtx<'_>,
+    pass: &mut Pass<'_>,
+    report: &mut ProjectReport,
+    stop: Option<&AtomicBool>,
+) {
     let project = i64::from(ctx.spira_project);
     let queued = match pass.store.queued_errors(&ctx.plugin.name, project) {
         Ok(q) => q,
@@ -447,6 +490,9 @@ async fn retry_due(ctx: &mut ProjectCtx<'_>, pass: &mut Pass<'_>, report: &mut P
         .into_iter()
         .filter(|q| !q.parked && q.next_try <= now)
     {
+        if stopping(stop) {
+            return;
+        }
         let result = match q.side.as_str() {
             "spira" => match ctx
                 .spira

@@ -44,6 +44,8 @@ pub struct ProjectReport {
 pub struct CycleReport {
     pub plugin: String,
     pub projects: Vec<ProjectReport>,
+    /// The cycle was asked to stop and ended early (what was done is kept).
+    pub stopped: bool,
 }
 
 impl CycleReport {
@@ -55,10 +57,12 @@ impl CycleReport {
         self.projects.iter().map(|p| p.counts.failed).sum()
     }
 
-    /// ok | partial | failed, as stored in the run log.
+    /// ok | partial | failed | interrupted, as stored in the run log.
     pub fn result(&self) -> &'static str {
         if self.fatal() {
             "failed"
+        } else if self.stopped {
+            "interrupted"
         } else if self.failed_items() > 0 {
             "partial"
         } else {

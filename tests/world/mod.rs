@@ -20,6 +20,8 @@ pub struct World {
     pub dir: tempfile::TempDir,
     pub store: Store,
     pub config: Config,
+    /// The plugins.toml text `config` was read from.
+    pub text: String,
 }
 
 pub fn settings() -> HttpSettings {
@@ -105,6 +107,7 @@ priorities = [
             dir,
             store,
             config,
+            text,
         }
     }
 
@@ -113,6 +116,7 @@ priorities = [
             trigger: "sync-now",
             dry_run: false,
             http: settings(),
+            stop: None,
         };
         let report = run_plugin(&self.config.plugins[0], &mut self.store, &opts).await;
         for p in &report.projects {
@@ -126,6 +130,7 @@ priorities = [
             trigger: "sync-now",
             dry_run: true,
             http: settings(),
+            stop: None,
         };
         run_plugin(&self.config.plugins[0], &mut self.store, &opts).await
     }

@@ -1,0 +1,33 @@
+//! `labsync run`: the daemon (see [`crate::daemon`]).
+
+use super::{Exit, Globals, fail, load_config, open_store};
+use crate::daemon;
+
+/// Runs until SIGTERM/SIGINT (exit 0); 2 when it cannot start.
+pub fn run(globals: &Globals) -> Exit {
+    let config = match load_config(globals) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = match open_store(globals, &config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            fail(format!("cannot start the async runtime: {e}"));
+            return Exit::Config;
+        }
+    };
+    match runtime.block_on(daemon::run(globals.config.clone(), config, store)) {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            fail(e);
+            Exit::Config
+        }
+    }
+}

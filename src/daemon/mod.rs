@@ -1,0 +1,239 @@
+//! `labsync run`: every enabled plugin on its schedule, one cycle at a time.
+//!
+//! - [`schedule`] says when each plugin is due (interval or cron, jitter).
+//! - [`lease`] keeps a cycle exclusive across processes: the daemon and a
+//!   `labsync --sync-now` never sync the same plugin at once.
+//! - [`notify`] tells systemd READY, STATUS, WATCHDOG and STOPPING.
+//!
+//! Signals only set flags (signals.rs); the loop acts on them between
+//! cycles, and the running cycle checks the stop flag between items. The
+//! watchdog is pinged by its own task; status.rs words the STATUS= line.
+//!
+//! Two daemons on one database: the second refuses to start while the
+//! first holds the daemon lease ([`crate::store::lease::DAEMON`]).
+
+pub mod lease;
+pub mod notify;
+pub mod schedule;
+mod signals;
+mod status;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Config, Plugin};
+use crate::http::HttpSettings;
+use crate::store::lease::DAEMON;
+use crate::store::{Store, StoreError};
+use crate::sync::{CycleOptions, run_plugin};
+
+use lease::{Leases, RENEW_EVERY};
+use notify::Notifier;
+use signals::Flags;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("labsync run is already running on this database (pid {pid}, holder {holder})")]
+    AlreadyRunning { pid: String, holder: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen for signals: {0}")]
+    Signals(std::io::Error),
+}
+
+/// The daemon's state between cycles.
+struct Daemon {
+    config_path: PathBuf,
+    config: Config,
+    store: Store,
+    leases: Leases,
+    notifier: Notifier,
+    flags: Flags,
+    /// When each enabled plugin is due next.
+    next: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// Runs until SIGTERM or SIGINT; the cycle in hand finishes its item first.
+pub async fn run(config_path: PathBuf, config: Config, store: Store) -> Result<(), DaemonError> {
+    let mut leases = Leases::open(store.path())?;
+    if let Some(other) = leases.try_take(DAEMON)? {
+        return Err(DaemonError::AlreadyRunning {
+            pid: other.pid.map_or("?".into(), |p| p.to_string()),
+            holder: other.holder,
+        });
+    }
+    let notifier = Notifier::from_env();
+    let flags = match signals::listen(notifier.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            leases.release(DAEMON);
+            return Err(DaemonError::Signals(e));
+        }
+    };
+    if let Some(every) = notify::watchdog_interval() {
+        let n = notifier.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                n.watchdog();
+            }
+        });
+    }
+    let mut daemon = Daemon {
+        config_path,
+        config,
+        store,
+        leases,
+        notifier,
+        flags,
+        next: BTreeMap::new(),
+    };
+    daemon.reschedule(None);
+    tracing::info!(
+        plugins = daemon.next.len(),
+        holder = %daemon.leases.holder(),
+        "labsync run started"
+    );
+    daemon.notifier.ready();
+    daemon.notifier.status("started; no cycle yet");
+    daemon.main_loop().await;
+    daemon.leases.release(DAEMON);
+    tracing::info!("labsync run stopped");
+    Ok(())
+}
+
+impl Daemon {
+    async fn main_loop(&mut self) {
+        let mut renewed = tokio::time::Instant::now();
+        loop {
+            if self.flags.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            if self.flags.reload.swap(false, Ordering::SeqCst) {
+                self.reload();
+            }
+            if renewed.elapsed() >= RENEW_EVERY {
+                self.leases.renew();
+                renewed = tokio::time::Instant::now();
+            }
+            let now = Utc::now();
+            let due = self
+                .next
+                .iter()
+                .filter(|(_, at)| **at <= now)
+                .min_by_key(|(_, at)| **at)
+                .map(|(name, _)| name.clone());
+            if let Some(name) = due {
+                self.cycle(&name).await;
+                renewed = tokio::time::Instant::now();
+                continue;
+            }
+            let earliest = self.next.values().min().copied();
+            let mut pause = earliest
+                .and_then(|t| (t - now).to_std().ok())
+                .unwrap_or(RENEW_EVERY)
+                .min(RENEW_EVERY);
+            pause = pause.max(std::time::Duration::from_millis(10));
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.flags.wake.notified() => {}
+            }
+        }
+    }
+
+    /// One cycle of the plugin, if its lease can be had.
+    async fn cycle(&mut self, name: &str) {
+        let started = Utc::now();
+        let Some(plugin) = self.config.plugin(name).cloned() else {
+            self.next.remove(name);
+            return;
+        };
+        let next = schedule::next_run(&plugin.schedule, started, &mut rand::rng());
+        self.next.insert(name.to_string(), next);
+        match self.leases.try_take(name) {
+            Ok(None) => {}
+            Ok(Some(other)) => {
+                tracing::info!(plugin = name, holder = %other.holder, "cycle skipped: another labsync is running one");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(plugin = name, cause = %e, "cycle skipped: cannot take the lease");
+                return;
+            }
+        }
+        let options = cycle_options(&self.config, &self.flags);
+        let report = self
+            .leases
+            .hold_during(name, run_plugin(&plugin, &mut self.store, &options))
+            .await;
+        status::log(&report);
+        self.notifier
+            .status(&status::line(&report, started, Some(next)));
+    }
+
+    /// SIGHUP: a config that does not load is refused and the old one kept.
+    fn reload(&mut self) {
+        let new = match Config::load(&self.config_path) {
+            Ok(c) => c,
+            Err(e) => {
+                let problems = e.problems();
+                for line in &problems {
+                    tracing::error!("reload refused: {line}");
+                }
+                tracing::error!("reload refused: keeping the configuration in use");
+                self.notifier.status(&format!(
+                    "reload refused ({} problem(s), first: {}); running the previous configuration",
+                    problems.len(),
+                    problems.first().map_or("", String::as_str)
+                ));
+                return;
+            }
+        };
+        if new.database != self.config.database {
+            tracing::warn!("`database` changed: it takes effect when labsync run restarts");
+        }
+        if let Err(e) = self.store.apply_config(&new) {
+            tracing::error!(cause = %e, "reload refused: keeping the configuration in use");
+            return;
+        }
+        let old = std::mem::replace(&mut self.config, new);
+        self.reschedule(Some(&old));
+        tracing::info!(plugins = self.next.len(), "configuration reloaded");
+    }
+
+    /// Plans every enabled plugin; a plugin whose schedule did not change
+    /// keeps its next time.
+    fn reschedule(&mut self, old: Option<&Config>) {
+        let now = Utc::now();
+        let mut rng = rand::rng();
+        let mut next = BTreeMap::new();
+        for p in self.config.plugins.iter().filter(|p| p.enabled) {
+            let unchanged = old
+                .and_then(|o| o.plugin(&p.name))
+                .is_some_and(|o: &Plugin| o.enabled && o.schedule == p.schedule);
+            let at = match self.next.get(&p.name) {
+                Some(at) if unchanged => *at,
+                _ => schedule::first_run(&p.schedule, now, &mut rng),
+            };
+            next.insert(p.name.clone(), at);
+        }
+        self.next = next;
+    }
+}
+
+fn cycle_options(config: &Config, flags: &Flags) -> CycleOptions {
+    CycleOptions {
+        trigger: "schedule",
+        dry_run: false,
+        http: HttpSettings {
+            timeout: config.http_timeout,
+            ..HttpSettings::default()
+        },
+        stop: Some(Arc::clone(&flags.stop)),
+    }
+}
