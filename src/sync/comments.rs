@@ -130,7 +130,7 @@ pub async fn sync_comments(
             .add_comment(ctx.spira_project, incident_id, &html, author)
             .await?;
         let comment_id = created.comment_id.map(i64::from).unwrap_or(0);
-        tracing::info!(plugin = %ctx.plugin.name, incident = incident_id, issue = iid, note = note_id, comment = comment_id, direction = "to-test-management", "copied comment");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = incident_id, issue = iid, note = note_id, comment = comment_id, direction = "to-test-management", "copied comment");
         out.links.push(CommentLink {
             spira_comment_id: comment_id,
             gitlab_note_id: note_id,
@@ -182,7 +182,7 @@ pub async fn sync_comments(
             defuse_quick_actions(&text::html_to_markdown(&comment.text)),
         );
         let note = ctx.gitlab.create_note(&ctx.gitlab_ref, iid, &body).await?;
-        tracing::info!(plugin = %ctx.plugin.name, incident = incident_id, issue = iid, comment = comment_id, note = note.id, direction = "to-gitlab", "copied comment");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = incident_id, issue = iid, comment = comment_id, note = note.id, direction = "to-gitlab", "copied comment");
         out.links.push(CommentLink {
             spira_comment_id: comment_id,
             gitlab_note_id: note.id as i64,

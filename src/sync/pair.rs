@@ -309,7 +309,7 @@ async fn sync_pair(
             ctx.gitlab
                 .edit_issue(&ctx.gitlab_ref, issue.iid, &edit)
                 .await?;
-            tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
+            tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
             if !m.to_gitlab.is_empty() {
                 pass.counts.updated_issues += 1;
             }
@@ -352,7 +352,7 @@ async fn sync_pair(
             ..merged
         };
         if !fields.is_empty() {
-            tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = issue.iid, fields = ?names(&fields), direction = "to-test-management", "updated incident");
+            tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&fields), direction = "to-test-management", "updated incident");
             pass.counts.updated_incidents += 1;
         }
     }
@@ -477,13 +477,13 @@ async fn create_issue(
             .as_deref()
             .is_some_and(|d| d.contains(&marker))
         {
-            tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
+            tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
             return link_existing(ctx, pass, incident.clone(), found, Some(intent.id)).await;
         }
     }
     let new: NewIssue = new_issue(ctx, pass.store, &ticket, &footer).await?;
     let mut issue = ctx.gitlab.create_issue(&ctx.gitlab_ref, &new).await?;
-    tracing::info!(plugin = %ctx.plugin.name, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
+    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
     if ticket.status.and_then(|s| ctx.maps.state_of(s)) == Some("closed") {
         let close = crate::gitlab::IssueEdit {
             state_event: Some(crate::gitlab::StateEvent::Close),
@@ -541,7 +541,7 @@ async fn create_incident(
         .find_incidents_by_custom_property(ctx.spira_project, ctx.issue_property, &reference)
         .await?;
     if let Some(found) = existing.into_iter().next() {
-        tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = ?found.incident_id, "found the incident an interrupted cycle created");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = ?found.incident_id, "found the incident an interrupted cycle created");
         return link_existing(ctx, pass, found, issue.clone(), Some(intent.id)).await;
     }
     let mut incident = Incident {
@@ -562,7 +562,7 @@ async fn create_incident(
         .create_incident(ctx.spira_project, &incident)
         .await?;
     let id = incident_id(&created)?;
-    tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
+    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
     pass.counts.created_incidents += 1;
     // The base is what Spira kept (it may have chosen its default status).
     let kept = spira_view(&created, Some(&ticket));
