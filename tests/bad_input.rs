@@ -87,6 +87,7 @@ async fn fatal_with_token(w: &mut World, token: String) -> String {
         dry_run: false,
         http: world::settings(),
         stop: None,
+        progress: None,
     };
     let r = run_plugin(&plugin, &mut w.store, &opts).await;
     assert!(r.fatal(), "{r:?}");
@@ -123,6 +124,7 @@ async fn refused_tokens_stop_the_cycle_with_a_clear_reason_and_write_nothing() {
         dry_run: false,
         http: world::settings(),
         stop: None,
+        progress: None,
     };
     let r = run_plugin(&plugin, &mut w.store, &opts).await;
     let said = format!("{:?}", r.projects[0]);
@@ -146,6 +148,7 @@ async fn a_gitlab_project_that_does_not_exist_is_named() {
         dry_run: false,
         http: world::settings(),
         stop: None,
+        progress: None,
     };
     let r = run_plugin(&plugin, &mut w.store, &opts).await;
     let fatal = r.projects[0].fatal.clone().unwrap_or_default();

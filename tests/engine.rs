@@ -535,3 +535,23 @@ async fn a_deleted_issue_orphans_its_link_and_deletes_nothing() {
         .unwrap();
     assert!(reason.unwrap_or_default().contains("deleted or moved"));
 }
+
+#[tokio::test]
+async fn progress_counts_the_items_of_a_running_cycle() {
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Counted once", 1);
+    w.gitlab.create_issue_as("alice", "Counted too", "x");
+    let progress = std::sync::Arc::new(labsync::sync::Progress::default());
+    let opts = labsync::sync::CycleOptions {
+        trigger: "sync-now",
+        dry_run: false,
+        http: world::settings(),
+        stop: None,
+        progress: Some(progress.clone()),
+    };
+    labsync::sync::run_plugin(&w.config.plugins[0], &mut w.store, &opts).await;
+    assert_eq!(
+        progress.describe(),
+        "1 incidents, 1 issues looked at, 0 failed"
+    );
+}

@@ -29,6 +29,7 @@ async fn faulty_cycle(w: &mut World) -> labsync::sync::CycleReport {
         dry_run: false,
         http: impatient(),
         stop: None,
+        progress: None,
     };
     run_plugin(&w.config.plugins[0], &mut w.store, &opts).await
 }

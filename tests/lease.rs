@@ -101,6 +101,7 @@ async fn a_cycle_asked_to_stop_writes_nothing_more_and_keeps_its_watermarks() {
         dry_run: false,
         http: world::settings(),
         stop: Some(Arc::new(AtomicBool::new(true))),
+        progress: None,
     };
     let report = run_plugin(&w.config.plugins[0], &mut w.store, &opts).await;
     assert!(report.stopped);

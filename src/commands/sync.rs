@@ -1,6 +1,7 @@
 //! `labsync sync` / `--sync-now` and `labsync plan`: one cycle of each
 //! enabled plugin, for real or as a dry run.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::table::Table;
@@ -8,7 +9,7 @@ use super::{Exit, Globals, fail, load_config, open_store};
 use crate::config::Config;
 use crate::daemon::lease::Leases;
 use crate::http::HttpSettings;
-use crate::sync::{CycleOptions, CycleReport, run_plugin};
+use crate::sync::{CycleOptions, CycleReport, Progress, run_plugin};
 
 /// One cycle of every enabled plugin (or the one named); exit 0 when all
 /// is done, 1 when some items failed, 2 when a plugin could not sync at all.
@@ -50,12 +51,15 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
             return Exit::Config;
         }
     };
-    let options = CycleOptions {
+    let mut options = CycleOptions {
         trigger: "sync-now",
         dry_run,
         http: http_settings(&config),
         stop: None,
+        progress: None,
     };
+    // On a terminal, a live line per plugin; without one, the log lines say it.
+    let live = !dry_run && std::io::stderr().is_terminal();
     // A dry run writes nothing, so it needs no lease.
     let mut leases = if dry_run {
         None
@@ -75,6 +79,8 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
         .iter()
         .filter(|p| p.enabled && only.is_none_or(|o| o == p.name))
     {
+        let shown = live.then(|| Spinner::start(&runtime, &plugin.name));
+        options.progress = shown.as_ref().map(|s| s.progress.clone());
         let cycle = run_plugin(plugin, &mut store, &options);
         let report = match &mut leases {
             None => runtime.block_on(cycle),
@@ -86,6 +92,9 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
                 runtime.block_on(leases.hold_during(&plugin.name, cycle))
             }
         };
+        if let Some(spinner) = shown {
+            spinner.finish(&report);
+        }
         reports.push(report);
     }
     if dry_run {
@@ -97,6 +106,51 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
         return Exit::Config;
     }
     exit_code(&reports)
+}
+
+/// A spinner with live counts while a plugin's cycle runs.
+struct Spinner {
+    bar: indicatif::ProgressBar,
+    progress: std::sync::Arc<Progress>,
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+impl Spinner {
+    fn start(runtime: &tokio::runtime::Runtime, plugin: &str) -> Spinner {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_prefix(plugin.to_string());
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} {prefix}: {msg} ({elapsed})")
+        {
+            bar.set_style(style);
+        }
+        let progress = std::sync::Arc::new(Progress::default());
+        let (b, p) = (bar.clone(), progress.clone());
+        let ticker = runtime.spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(120));
+            loop {
+                every.tick().await;
+                b.set_message(p.describe());
+                b.tick();
+            }
+        });
+        Spinner {
+            bar,
+            progress,
+            ticker,
+        }
+    }
+
+    fn finish(self, report: &CycleReport) {
+        self.ticker.abort();
+        let t = report.totals();
+        self.bar.finish_with_message(format!(
+            "{} — {} written, {} failed",
+            report.result(),
+            t.writes(),
+            t.failed
+        ));
+    }
 }
 
 /// Waits (up to $LABSYNC_LEASE_WAIT, default 60 s) for a cycle of the

@@ -235,5 +235,6 @@ fn cycle_options(config: &Config, flags: &Flags) -> CycleOptions {
             ..HttpSettings::default()
         },
         stop: Some(Arc::clone(&flags.stop)),
+        progress: None,
     }
 }

@@ -130,6 +130,7 @@ impl Stage {
             dry_run: false,
             http: http(),
             stop: None,
+            progress: None,
         };
         Ok(run_plugin(plugin, &mut self.store, &options).await)
     }

@@ -32,6 +32,8 @@ pub struct CycleOptions {
     /// Set by SIGTERM/SIGINT: the cycle stops after the item in hand, and
     /// watermarks move only past what was done.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Counts items as they are done, for a progress display.
+    pub progress: Option<Arc<super::report::Progress>>,
 }
 
 impl CycleOptions {
@@ -91,8 +93,7 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
             run_id,
             p.spira_project,
             &p.gitlab_project,
-            opts.dry_run,
-            opts.stop.as_deref(),
+            opts,
         )
         .await;
         report.projects.push(pr);
@@ -190,9 +191,9 @@ async fn sync_project(
     run_id: Option<i64>,
     spira_project: i64,
     gitlab_project: &str,
-    dry_run: bool,
-    stop: Option<&AtomicBool>,
+    opts: &CycleOptions,
 ) -> ProjectReport {
+    let (dry_run, stop) = (opts.dry_run, opts.stop.as_deref());
     let mut report = ProjectReport {
         spira_project,
         gitlab_project: gitlab_project.to_string(),
@@ -239,6 +240,7 @@ async fn sync_project(
         dry_run,
         counts: Default::default(),
         planned: Vec::new(),
+        progress: opts.progress.clone(),
     };
     let mut done_incidents = HashSet::new();
 
@@ -265,6 +267,10 @@ async fn sync_project(
                     let id = incident.incident_id.unwrap_or(0);
                     spira_progress.seen(incident.last_update_date);
                     done_incidents.insert(i64::from(id));
+                    if let Some(p) = &pass.progress {
+                        p.spira_items
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     if let Err(e) = pair::from_incident(&mut ctx, &mut pass, &incident).await {
                         if fail(
                             &mut pass,
@@ -311,6 +317,10 @@ async fn sync_project(
                         && done_incidents.contains(&link.incident_id)
                     {
                         continue;
+                    }
+                    if let Some(p) = &pass.progress {
+                        p.gitlab_items
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                     if let Err(e) = pair::from_issue(&mut ctx, &mut pass, &issue).await {
                         if fail(
@@ -391,6 +401,9 @@ fn fail(
     }
     tracing::warn!(plugin = %ctx.plugin.name, project = ctx.spira_project, item = %what, cause = %e, "item failed; it will be retried");
     pass.counts.failed += 1;
+    if let Some(p) = &pass.progress {
+        p.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     report.failures.push(format!("{what}: {e}"));
     if !pass.dry_run
         && let Err(store_error) = pass.store.record_error(

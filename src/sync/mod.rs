@@ -22,7 +22,7 @@ pub mod resolve;
 pub mod write;
 
 pub use cycle::{CycleOptions, run_plugin};
-pub use report::{Counts, CycleReport, ProjectReport};
+pub use report::{Counts, CycleReport, Progress, ProjectReport};
 
 use crate::gitlab::GitLabError;
 use crate::spira::SpiraError;

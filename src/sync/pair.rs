@@ -31,6 +31,7 @@ pub struct Pass<'s> {
     pub counts: Counts,
     /// What a dry run would do, one line each.
     pub planned: Vec<String>,
+    pub progress: Option<std::sync::Arc<super::report::Progress>>,
 }
 
 fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> Footer {

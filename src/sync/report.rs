@@ -1,6 +1,28 @@
 //! What a cycle did, for the summary, the exit code and the run log.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Serialize;
+
+/// Live counts of a running cycle, for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub spira_items: AtomicUsize,
+    pub gitlab_items: AtomicUsize,
+    pub failed: AtomicUsize,
+}
+
+impl Progress {
+    /// "12 incidents, 7 issues, 1 failed".
+    pub fn describe(&self) -> String {
+        let (s, g, f) = (
+            self.spira_items.load(Ordering::Relaxed),
+            self.gitlab_items.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        );
+        format!("{s} incidents, {g} issues looked at, {f} failed")
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {

@@ -117,6 +117,7 @@ priorities = [
             dry_run: false,
             http: settings(),
             stop: None,
+            progress: None,
         };
         let report = run_plugin(&self.config.plugins[0], &mut self.store, &opts).await;
         for p in &report.projects {
@@ -131,6 +132,7 @@ priorities = [
             dry_run: true,
             http: settings(),
             stop: None,
+            progress: None,
         };
         run_plugin(&self.config.plugins[0], &mut self.store, &opts).await
     }
