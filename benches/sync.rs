@@ -195,6 +195,18 @@ priorities = [
             throttled: self.gitlab.status_count(429),
             writes: report.totals().writes(),
             peak_rss_mib: peak_rss_mib(),
+            routes: self
+                .gitlab
+                .request_counts()
+                .into_iter()
+                .map(|(r, n)| (format!("GitLab {r}"), n))
+                .chain(
+                    self.spira
+                        .request_counts()
+                        .into_iter()
+                        .map(|(r, n)| (format!("Spira {r}"), n)),
+                )
+                .collect(),
         }
     }
 }
@@ -235,6 +247,8 @@ struct Row {
     throttled: u64,
     writes: usize,
     peak_rss_mib: f64,
+    /// Requests by route, both sides ("GitLab GET /api/v4/...", "Spira PUT /...").
+    routes: Vec<(String, u64)>,
 }
 
 impl Row {
@@ -330,15 +344,10 @@ async fn run_world(n: usize, setup: &Setup, comments: usize, changed_pct: usize)
     rows.push(w.measure(&tag("settle (echo)"), setup, 2 * n).await);
     w.advance(10);
     rows.push(w.measure(&tag("quiet"), setup, 0).await);
-    // Past the comment sweep interval (15 min): one batch of linked incidents.
-    w.advance(20);
-    let sweep = w.measure(&tag("quiet + sweep"), setup, 0).await;
-    rows.push(sweep);
-    w.advance(10);
-    w.measure("(settle sweep)", setup, 0).await;
-    // k incidents and k issues edited, as people would.
+    // k incidents and k issues edited, as people would. Small clock steps:
+    // the comment sweep (every 15 min) is not due yet.
     let k = (n * changed_pct / 100).max(1);
-    w.advance(10);
+    w.advance(2);
     for (i, id) in incidents.iter().take(k).enumerate() {
         w.spira
             .edit_incident(*id, |inc| inc.name = format!("Incident {i} (edited)"));
@@ -351,11 +360,14 @@ async fn run_world(n: usize, setup: &Setup, comments: usize, changed_pct: usize)
         w.measure(&tag(&format!("incremental k={k}")), setup, 2 * k)
             .await,
     );
-    w.advance(10);
+    w.advance(2);
     rows.push(
         w.measure(&tag(&format!("its echo k={k}")), setup, 2 * k)
             .await,
     );
+    // Past the comment sweep interval: one batch of linked incidents is read.
+    w.advance(20);
+    rows.push(w.measure(&tag("quiet + sweep"), setup, 0).await);
     rows
 }
 
@@ -405,6 +417,27 @@ fn table(rows: &[Row]) -> String {
         );
     }
     t
+}
+
+/// Where the requests of a few rows went, route by route.
+fn breakdown(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let wanted = ["backfill N=", "settle (echo) N=", "incremental k="];
+    for prefix in wanted {
+        let Some(r) = rows.iter().find(|r| r.scenario.starts_with(prefix)) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "\n{} ({} items): requests by route, and per item\n",
+            r.scenario, r.items
+        );
+        out.push_str("| route | requests | per item |\n|---|---:|---:|\n");
+        for (route, n) in &r.routes {
+            let _ = writeln!(out, "| `{route}` | {n} | {} |", r.per_item(*n));
+        }
+    }
+    out
 }
 
 /// Ratios between rows of the same run, in words.
@@ -529,6 +562,7 @@ fn main() {
     out.push_str(&table(&rows));
     out.push('\n');
     out.push_str(&findings(&rows));
+    out.push_str(&breakdown(&rows));
     println!("{out}");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-sync.md");
     match std::fs::write(&path, &out) {
