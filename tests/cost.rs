@@ -179,3 +179,34 @@ async fn an_incremental_cycle_costs_per_changed_item_not_per_link() {
         "{k} edited incidents cost {s} Spira requests"
     );
 }
+
+/// More incidents than one page of Spira's search (500): the engine's own
+/// PUT (the "GitLab Issue" property) moves each synced incident to the end
+/// of the listing, which gives it out again. Measured before the fix: every
+/// incident of a 1,000 backfill was synced twice in the same cycle (its new
+/// issue read back, notes and comments listed again).
+#[tokio::test]
+async fn a_backfill_larger_than_a_page_syncs_each_incident_once() {
+    let mut w = World::new(r#"comment_sweep = "off""#).await;
+    let n = 520;
+    for i in 0..n {
+        w.spira.add_incident(1, &format!("Incident {i}"), 1);
+    }
+    w.gitlab.reset_counts();
+    let r = w.cycle().await;
+    assert_eq!(r.totals().created_issues, n, "{r:?}");
+    assert_eq!(
+        w.gitlab
+            .request_count("GET /api/v4/projects/{id}/issues/{iid}/notes"),
+        n as u64,
+        "each new issue's notes are read once"
+    );
+    assert_eq!(
+        w.gitlab
+            .request_count("GET /api/v4/projects/{id}/issues/{iid}")
+            - w.gitlab
+                .request_count("GET /api/v4/projects/{id}/issues/{iid}/"),
+        0,
+        "a new issue is not read back"
+    );
+}
