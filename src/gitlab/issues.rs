@@ -70,45 +70,60 @@ impl GitLabClient {
                 if cursor.done {
                     return None;
                 }
-                let mut query = q(&[
-                    ("order_by", "updated_at"),
-                    ("sort", "asc"),
-                    ("state", "all"),
-                    ("page", &cursor.page.to_string()),
-                    ("per_page", &PER_PAGE.to_string()),
-                ]);
-                if let Some(t) = cursor.since {
-                    query.push(("updated_after".into(), iso(t)));
+                // Pages of one timestamp group are read back to back, before
+                // the consumer syncs (and so moves) any of them: a write in
+                // between would shift the next page and skip issues.
+                let mut items = Vec::new();
+                loop {
+                    match self.issue_page(&path, &name, &mut cursor).await {
+                        Ok(page) => items.extend(page.into_iter().map(Ok)),
+                        Err(e) => {
+                            cursor.done = true;
+                            items.push(Err(e));
+                        }
+                    }
+                    if cursor.done || cursor.page == 1 {
+                        break;
+                    }
                 }
-                let what = match cursor.since {
-                    Some(t) => format!("{name} updated since {}", iso(t)),
-                    None => name,
-                };
-                let answer = self
-                    .call(&what, Method::GET, &path, &query, None, Idempotency::Safe)
-                    .await;
-                let page = answer.and_then(|r| {
-                    let more = next_page(&r.headers, cursor.page).is_some();
-                    decode::<Vec<Issue>>(&what, &r).map(|items| (items, more))
-                });
-                let items = match page {
-                    Ok((items, more)) => {
-                        cursor.advance(&items, more);
-                        items
-                            .into_iter()
-                            .filter(|i| cursor.seen.insert(i.id))
-                            .map(Ok)
-                            .collect::<Vec<_>>()
-                    }
-                    Err(e) => {
-                        cursor.done = true;
-                        vec![Err(e)]
-                    }
-                };
                 Some((items, cursor))
             }
         })
         .flat_map(stream::iter)
+    }
+
+    /// One page of the listing at the cursor; moves the cursor on and
+    /// returns the issues not yielded before.
+    async fn issue_page(
+        &self,
+        path: &str,
+        name: &str,
+        cursor: &mut Cursor,
+    ) -> Result<Vec<Issue>, GitLabError> {
+        let mut query = q(&[
+            ("order_by", "updated_at"),
+            ("sort", "asc"),
+            ("state", "all"),
+            ("page", &cursor.page.to_string()),
+            ("per_page", &PER_PAGE.to_string()),
+        ]);
+        if let Some(t) = cursor.since {
+            query.push(("updated_after".into(), iso(t)));
+        }
+        let what = match cursor.since {
+            Some(t) => format!("{name} updated since {}", iso(t)),
+            None => name.to_string(),
+        };
+        let answer = self
+            .call(&what, Method::GET, path, &query, None, Idempotency::Safe)
+            .await?;
+        let more = next_page(&answer.headers, cursor.page).is_some();
+        let items = decode::<Vec<Issue>>(&what, &answer)?;
+        cursor.advance(&items, more);
+        Ok(items
+            .into_iter()
+            .filter(|i| cursor.seen.insert(i.id))
+            .collect())
     }
 
     pub async fn get_issue(&self, project: &ProjectRef, iid: u64) -> Result<Issue, GitLabError> {

@@ -266,7 +266,12 @@ async fn sync_project(
                 Some(Ok(incident)) => {
                     let id = incident.incident_id.unwrap_or(0);
                     spira_progress.seen(incident.last_update_date);
-                    done_incidents.insert(i64::from(id));
+                    // Listed again because this cycle's own write moved it:
+                    // synced already, and a change by someone else after
+                    // the read began is past the watermark, for the next cycle.
+                    if !done_incidents.insert(i64::from(id)) {
+                        continue;
+                    }
                     if let Some(p) = &pass.progress {
                         p.spira_items
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -36,6 +36,15 @@ impl Counter {
             .sum()
     }
 
+    /// Every route seen, sorted, with its count.
+    pub fn routes(&self) -> Vec<(String, u64)> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut all: Vec<(String, u64)> =
+            inner.routes.iter().map(|(k, n)| (k.clone(), *n)).collect();
+        all.sort();
+        all
+    }
+
     pub fn status_count(&self, status: u16) -> u64 {
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.statuses.get(&status).copied().unwrap_or(0)

@@ -189,6 +189,12 @@ impl GitLabSim {
         self.counter.route_count(route_fragment)
     }
 
+    /// Every "METHOD /route/template" handled since the last reset, sorted,
+    /// with its count (for benchmarks and cost reports).
+    pub fn request_counts(&self) -> Vec<(String, u64)> {
+        self.counter.routes()
+    }
+
     /// Answers sent with this status, whatever the route.
     pub fn status_count(&self, status: u16) -> u64 {
         self.counter.status_count(status)

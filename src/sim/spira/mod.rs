@@ -239,6 +239,22 @@ impl SpiraSim {
             .sum()
     }
 
+    /// Every "METHOD /route/template" handled since the last reset, API
+    /// prefix left out, sorted, with its count.
+    pub fn request_counts(&self) -> Vec<(String, u64)> {
+        let counts = self
+            .shared
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut all: Vec<(String, u64)> = counts
+            .iter()
+            .map(|(route, n)| (route.replacen(API_PREFIX, "", 1), *n))
+            .collect();
+        all.sort();
+        all
+    }
+
     /// The key of one route for [`Faults::set_route`], which sees the full
     /// path: `fault_key("POST", "/projects/{project_id}/incidents")`.
     pub fn fault_key(method: &str, template: &str) -> String {
