@@ -115,6 +115,17 @@ async fn a_quiet_cycle_writes_nothing_and_reads_one_list_per_side() {
         1,
         "one incident search"
     );
+    // The project's setup is not even read when nothing changed.
+    assert_eq!(
+        w.gitlab.request_count(""),
+        1,
+        "nothing but the listing on the GitLab side"
+    );
+    assert_eq!(
+        w.spira.request_count(""),
+        1,
+        "nothing but the search on the Spira side"
+    );
 }
 
 #[tokio::test]

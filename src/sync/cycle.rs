@@ -139,6 +139,7 @@ fn beginning() -> DateTime<Utc> {
 }
 
 /// Tracks how far a side's read may move its watermark.
+#[derive(Default)]
 struct SideProgress {
     /// The server's clock when the read began: everything changed before it was seen.
     read_start: Option<DateTime<Utc>>,
@@ -148,13 +149,11 @@ struct SideProgress {
 }
 
 impl SideProgress {
-    fn new(server_now: Option<DateTime<Utc>>) -> Self {
-        // The Date header has whole seconds: step back one to stay safe.
-        SideProgress {
-            read_start: server_now.map(|t| t - Duration::seconds(1)),
-            max_seen: None,
-            first_failed: None,
-            complete: false,
+    /// Notes the server's clock at the first answer of the listing.
+    fn started(&mut self, server_now: Option<DateTime<Utc>>) {
+        if self.read_start.is_none() {
+            // The Date header has whole seconds: step back one to stay safe.
+            self.read_start = server_now.map(|t| t - Duration::seconds(1));
         }
     }
 
@@ -199,23 +198,20 @@ async fn sync_project(
         gitlab_project: gitlab_project.to_string(),
         ..ProjectReport::default()
     };
-    let mut ctx = match ProjectCtx::load(
+    let Ok(spira_id) = u32::try_from(spira_project) else {
+        report.fatal = Some(format!("{spira_project} is not a Spira project id"));
+        return report;
+    };
+    // The project's setup (lookups, users, milestones...) is read only when
+    // an item needs it: a quiet cycle costs one listing per side.
+    let mut slot: Option<ProjectCtx<'_>> = None;
+    let load = Loader {
         plugin,
         gitlab,
         spira,
-        store,
         spira_project,
         gitlab_project,
         dry_run,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project not synced");
-            report.fatal = Some(e.to_string());
-            return report;
-        }
     };
     let offset = Duration::from_std(plugin.time_offset).unwrap_or(Duration::minutes(2));
     let start_of = |mark: Option<DateTime<Utc>>| {
@@ -245,20 +241,25 @@ async fn sync_project(
     let mut done_incidents = HashSet::new();
 
     // Spira: incidents changed since the watermark.
-    let mut spira_progress = SideProgress::new(spira.server_now());
+    let mut spira_progress = SideProgress::default();
     {
-        let stream = spira.incidents_changed_since(ctx.spira_project, start_of(spira_mark));
+        let stream = spira.incidents_changed_since(spira_id, start_of(spira_mark));
         futures_util::pin_mut!(stream);
         loop {
-            match stream.next().await {
+            let next = stream.next().await;
+            spira_progress.started(spira.server_now());
+            match next {
                 None => {
                     spira_progress.complete = true;
                     break;
                 }
+                // The side could not be read: the project did not sync
+                // (exit 2); the other side still does, and nothing moves the watermark.
                 Some(Err(e)) => {
+                    tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read Spira incidents");
                     report
-                        .failures
-                        .push(format!("reading Spira incidents: {e}"));
+                        .fatal
+                        .get_or_insert(format!("reading Spira incidents: {e}"));
                     break;
                 }
                 // Stopping leaves the read incomplete: the watermark stays.
@@ -276,11 +277,15 @@ async fn sync_project(
                         p.spira_items
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
-                    if let Err(e) = pair::from_incident(&mut ctx, &mut pass, &incident).await {
+                    let ctx = match load.ensure(&mut slot, pass.store).await {
+                        Ok(c) => c,
+                        Err(e) => return stop_project(report, pass, plugin, spira_project, &e),
+                    };
+                    if let Err(e) = pair::from_incident(ctx, &mut pass, &incident).await {
                         if fail(
                             &mut pass,
                             &mut report,
-                            &ctx,
+                            ctx,
                             SideName::Spira,
                             i64::from(id),
                             &e,
@@ -295,19 +300,24 @@ async fn sync_project(
     }
 
     // GitLab: issues changed since the watermark (those just synced from the Spira side are skipped).
-    let mut gitlab_progress = SideProgress::new(gitlab.server_now());
+    let mut gitlab_progress = SideProgress::default();
     if !stopping(stop) {
-        let project = ctx.gitlab_ref.clone();
+        let project = crate::gitlab::ProjectRef::parse(gitlab_project);
         let stream = gitlab.list_issues_updated_since(&project, Some(start_of(gitlab_mark)));
         futures_util::pin_mut!(stream);
         loop {
-            match stream.next().await {
+            let next = stream.next().await;
+            gitlab_progress.started(gitlab.server_now());
+            match next {
                 None => {
                     gitlab_progress.complete = true;
                     break;
                 }
                 Some(Err(e)) => {
-                    report.failures.push(format!("reading GitLab issues: {e}"));
+                    tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read GitLab issues");
+                    report
+                        .fatal
+                        .get_or_insert(format!("reading GitLab issues: {e}"));
                     break;
                 }
                 Some(Ok(_)) if stopping(stop) => break,
@@ -315,7 +325,7 @@ async fn sync_project(
                     gitlab_progress.seen(Some(issue.updated_at));
                     let linked = pass.store.link_by_issue(
                         &plugin.name,
-                        ctx.gitlab_project_id as i64,
+                        issue.project_id as i64,
                         issue.id as i64,
                     );
                     if let Ok(Some(link)) = &linked
@@ -327,11 +337,15 @@ async fn sync_project(
                         p.gitlab_items
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
-                    if let Err(e) = pair::from_issue(&mut ctx, &mut pass, &issue).await {
+                    let ctx = match load.ensure(&mut slot, pass.store).await {
+                        Ok(c) => c,
+                        Err(e) => return stop_project(report, pass, plugin, spira_project, &e),
+                    };
+                    if let Err(e) = pair::from_issue(ctx, &mut pass, &issue).await {
                         if fail(
                             &mut pass,
                             &mut report,
-                            &ctx,
+                            ctx,
                             SideName::GitLab,
                             issue.iid as i64,
                             &e,
@@ -345,20 +359,37 @@ async fn sync_project(
         }
     }
 
-    if let Some(every) = plugin.comment_sweep
-        && !dry_run
-    {
-        sweep_comments(
-            &mut ctx,
-            &mut pass,
-            &mut report,
-            every,
-            &done_incidents,
-            stop,
-        )
-        .await;
+    let sweep = plugin.comment_sweep.filter(|_| !dry_run);
+    let sweep_due = match (sweep, spira.server_now()) {
+        (Some(every), Some(now)) => pass
+            .store
+            .links_due_for_comment_check(
+                &plugin.name,
+                spira_project,
+                now - Duration::from_std(every).unwrap_or(Duration::minutes(15)),
+                1,
+            )
+            .map(|due| !due.is_empty())
+            .unwrap_or(true),
+        _ => false,
+    };
+    let retry_waiting = pass
+        .store
+        .queued_errors(&plugin.name, spira_project)
+        .map(|q| q.iter().any(|e| !e.parked && e.next_try <= Utc::now()))
+        .unwrap_or(true);
+    if (sweep_due || retry_waiting) && !stopping(stop) {
+        let ctx = match load.ensure(&mut slot, pass.store).await {
+            Ok(c) => c,
+            Err(e) => return stop_project(report, pass, plugin, spira_project, &e),
+        };
+        if let Some(every) = sweep.filter(|_| sweep_due) {
+            sweep_comments(ctx, &mut pass, &mut report, every, &done_incidents, stop).await;
+        }
+        if retry_waiting {
+            retry_due(ctx, &mut pass, &mut report, stop).await;
+        }
     }
-    retry_due(&mut ctx, &mut pass, &mut report, stop).await;
 
     if !dry_run {
         for (side, progress) in [
@@ -376,6 +407,53 @@ async fn sync_project(
             }
         }
     }
+    finish(report, pass)
+}
+
+/// What loading a project's setup needs; loaded once, on first need.
+struct Loader<'a> {
+    plugin: &'a Plugin,
+    gitlab: &'a GitLabClient,
+    spira: &'a SpiraClient,
+    spira_project: i64,
+    gitlab_project: &'a str,
+    dry_run: bool,
+}
+
+impl<'a> Loader<'a> {
+    async fn ensure<'s>(
+        &self,
+        slot: &'s mut Option<ProjectCtx<'a>>,
+        store: &mut Store,
+    ) -> Result<&'s mut ProjectCtx<'a>, SyncError> {
+        if slot.is_none() {
+            let ctx = ProjectCtx::load(
+                self.plugin,
+                self.gitlab,
+                self.spira,
+                store,
+                self.spira_project,
+                self.gitlab_project,
+                self.dry_run,
+            )
+            .await?;
+            *slot = Some(ctx);
+        }
+        slot.as_mut()
+            .ok_or_else(|| SyncError::Config("project setup vanished".into()))
+    }
+}
+
+/// The project cannot go on (setup failed): say why, keep what was done.
+fn stop_project(
+    mut report: ProjectReport,
+    pass: Pass<'_>,
+    plugin: &Plugin,
+    project: i64,
+    e: &SyncError,
+) -> ProjectReport {
+    tracing::error!(plugin = %plugin.name, project, cause = %e, "project not synced");
+    report.fatal = Some(e.to_string());
     finish(report, pass)
 }
 
