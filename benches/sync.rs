@@ -65,45 +65,9 @@ impl World {
         })
         .await
         .unwrap();
-        let text = format!(
-            r#"
-[[plugins]]
-name = "bench"
-# Hourly, so that only the "quiet + sweep" cycle meets a due sweep.
-comment_sweep = "1h"
-
-[plugins.spira]
-base_url = "{spira_url}"
-login = "{login}"
-api_key = "{key}"
-
-[plugins.gitlab]
-base_url = "{gitlab_url}"
-token = "{token}"
-
-[[plugins.projects]]
-spira_project = 1
-gitlab_project = "{path}"
-statuses = [
-  {{ spira = "New", gitlab = "opened", primary = true }},
-  {{ spira = "Open", gitlab = "opened" }},
-  {{ spira = "Closed", gitlab = "closed", primary = true }},
-  {{ spira = "Resolved", gitlab = "closed" }},
-]
-priorities = [
-  {{ spira = "1 - Critical", gitlab = "priority::critical" }},
-  {{ spira = "2 - High", gitlab = "priority::high" }},
-  {{ spira = "3 - Medium", gitlab = "priority::medium" }},
-  {{ spira = "4 - Low", gitlab = "priority::low" }},
-]
-"#,
-            spira_url = spira.url(),
-            login = spira.login(),
-            key = spira.api_key(),
-            gitlab_url = gitlab.url(),
-            token = gitlab.token(),
-            path = gitlab.project_path(),
-        );
+        // Hourly, so that only the "quiet + sweep" cycle meets a due sweep.
+        let text =
+            labsync::sim::config::plugin_toml("bench", &gitlab, &spira, r#"comment_sweep = "1h""#);
         let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("labsync.db")).unwrap();

@@ -150,59 +150,26 @@ impl Stage {
 /// plugins.toml for the simulators: statuses, priorities and releases
 /// mapped, users auto-mapped (email, login, full name).
 fn config_text(gitlab: &GitLabSim, spira: &SpiraSim, db: &Path) -> String {
+    let plugin = crate::sim::config::plugin_toml(
+        PLUGIN,
+        gitlab,
+        spira,
+        r#"caption = "Demo: simulated Spira ⇄ simulated GitLab"
+schedule = "5m"
+time_offset = "2m"
+conflict = "newest"
+auto_map_users = true
+direction = "both""#,
+    );
     format!(
         r#"# Written by `labsync demo` for its simulators, which have stopped since:
 # the addresses below are gone, and the token and api key are the
 # simulators' throw-away ones. Start simulators again with `labsync sim`.
 database = {db}
-
-[[plugins]]
-name = "{PLUGIN}"
-caption = "Demo: simulated Spira ⇄ simulated GitLab"
-schedule = "5m"
-time_offset = "2m"
-conflict = "newest"
-auto_map_users = true
-direction = "both"
-
-[plugins.spira]
-base_url = "{spira_url}"
-login = "{login}"
-api_key = "{key}"
-
-[plugins.gitlab]
-base_url = "{gitlab_url}"
-token = "{token}"
-
-[[plugins.projects]]
-spira_project = {SPIRA_PROJECT}
-gitlab_project = "{path}"
-statuses = [
-  {{ spira = "New", gitlab = "opened", primary = true }},
-  {{ spira = "Open", gitlab = "opened" }},
-  {{ spira = "Assigned", gitlab = "opened" }},
-  {{ spira = "Reopen", gitlab = "opened" }},
-  {{ spira = "Resolved", gitlab = "closed" }},
-  {{ spira = "Closed", gitlab = "closed", primary = true }},
-  {{ spira = "Not Reproducible", gitlab = "closed" }},
-  {{ spira = "Duplicate", gitlab = "closed" }},
-]
-priorities = [
-  {{ spira = "1 - Critical", gitlab = "priority::critical" }},
-  {{ spira = "2 - High", gitlab = "priority::high" }},
-  {{ spira = "3 - Medium", gitlab = "priority::medium" }},
-  {{ spira = "4 - Low", gitlab = "priority::low" }},
-]
-releases = [
+{plugin}releases = [
   {{ spira = "1.0", gitlab = "Release 1.0" }},
 ]
 "#,
         db = toml::Value::String(db.display().to_string()),
-        spira_url = spira.url(),
-        login = spira.login(),
-        key = spira.api_key(),
-        gitlab_url = gitlab.url(),
-        token = gitlab.token(),
-        path = gitlab.project_path(),
     )
 }

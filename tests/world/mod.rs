@@ -54,48 +54,7 @@ impl World {
         .await
         .unwrap();
         let spira = SpiraSim::start(spira).await.unwrap();
-        let text = format!(
-            r#"
-[[plugins]]
-name = "t"
-{extra}
-
-[plugins.spira]
-base_url = "{spira_url}"
-login = "{login}"
-api_key = "{key}"
-
-[plugins.gitlab]
-base_url = "{gitlab_url}"
-token = "{token}"
-
-[[plugins.projects]]
-spira_project = 1
-gitlab_project = "{path}"
-statuses = [
-  {{ spira = "New", gitlab = "opened", primary = true }},
-  {{ spira = "Open", gitlab = "opened" }},
-  {{ spira = "Assigned", gitlab = "opened" }},
-  {{ spira = "Reopen", gitlab = "opened" }},
-  {{ spira = "Resolved", gitlab = "closed" }},
-  {{ spira = "Closed", gitlab = "closed", primary = true }},
-  {{ spira = "Not Reproducible", gitlab = "closed" }},
-  {{ spira = "Duplicate", gitlab = "closed" }},
-]
-priorities = [
-  {{ spira = "1 - Critical", gitlab = "priority::critical" }},
-  {{ spira = "2 - High", gitlab = "priority::high" }},
-  {{ spira = "3 - Medium", gitlab = "priority::medium" }},
-  {{ spira = "4 - Low", gitlab = "priority::low" }},
-]
-"#,
-            spira_url = spira.url(),
-            login = spira.login(),
-            key = spira.api_key(),
-            gitlab_url = gitlab.url(),
-            token = gitlab.token(),
-            path = gitlab.project_path(),
-        );
+        let text = labsync::sim::config::plugin_toml("t", &gitlab, &spira, extra);
         let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("plugins.toml"), &text).unwrap();
