@@ -34,6 +34,8 @@ pub struct PluginFile {
     pub sync_since: Option<String>,
     /// How often linked incidents' comments are re-read ("15m", or "off").
     pub comment_sweep: Option<String>,
+    /// Items of one project synced at the same time (1 = one by one).
+    pub concurrency: Option<i64>,
     pub spira: SpiraFile,
     pub gitlab: GitLabFile,
     #[serde(default)]

@@ -50,6 +50,8 @@ pub struct Plugin {
     /// How often the comments of linked incidents are read again, for
     /// comments that do not move an incident's LastUpdateDate; `None` = off.
     pub comment_sweep: Option<Duration>,
+    /// Items of one project in flight at once; writes to one item stay in order.
+    pub concurrency: usize,
     pub spira: SpiraConnection,
     pub gitlab: GitLabConnection,
     pub projects: Vec<ProjectMapping>,

@@ -22,6 +22,10 @@ pub const MIN_TIME_OFFSET: Duration = Duration::from_secs(60);
 pub const DEFAULT_TIME_OFFSET: Duration = Duration::from_secs(120);
 pub const DEFAULT_SCHEDULE: Duration = Duration::from_secs(300);
 pub const DEFAULT_COMMENT_SWEEP: Duration = Duration::from_secs(15 * 60);
+/// Items of one project synced at once: enough to hide latency, few enough
+/// to be a polite client of a shared server.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const MAX_CONCURRENCY: usize = 32;
 const MIN_INTERVAL: Duration = Duration::from_secs(10);
 pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
 
@@ -199,6 +203,20 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
             }
         },
     };
+    let concurrency = match p.concurrency {
+        None => DEFAULT_CONCURRENCY,
+        Some(k) if (1..=MAX_CONCURRENCY as i64).contains(&k) => k as usize,
+        Some(k) => {
+            c.push(
+                n,
+                &with(base, &["concurrency"]),
+                format!(
+                    "{k} is out of range: give 1 to {MAX_CONCURRENCY} items in flight per project"
+                ),
+            );
+            DEFAULT_CONCURRENCY
+        }
+    };
     let spira_url = url_of(
         c,
         n,
@@ -270,6 +288,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
         direction,
         sync_since,
         comment_sweep,
+        concurrency,
         spira: SpiraConnection {
             base_url: spira_url?,
             login: p.spira.login,
