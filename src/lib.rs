@@ -8,6 +8,7 @@
 //! | [`config`] | plugins.toml + `LABSYNC_*` (figment), validation into [`config::Config`], secret sources | store, clients, sim |
 //! | [`store`] | SQLite: open, migrations (`migrations/*.sql`, embedded), one module per table group | clients, sim |
 //! | [`http`] | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate | config, store |
+//! | [`inflight`] | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
 //! | [`gitlab`], [`spira`] | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
 //! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
@@ -41,6 +42,7 @@ pub mod daemon;
 pub mod demo;
 pub mod gitlab;
 pub mod http;
+pub mod inflight;
 pub mod logging;
 pub mod mapping;
 pub mod model;

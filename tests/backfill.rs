@@ -24,3 +24,20 @@ async fn a_backlog_sharing_one_timestamp_is_synced_in_one_cycle() {
     assert_eq!(r.totals().created_incidents, 250, "{r:?}");
     assert_eq!(w.spira.incidents(1).len(), 250);
 }
+
+/// The same on the Spira side: more than a page (500 rows) of incidents
+/// share one LastUpdateDate. The search steps through such a group by row
+/// offset, which the engine's own writes (the issue reference) would shift
+/// if it synced part of the group before reading the rest.
+#[tokio::test]
+async fn an_incident_backlog_sharing_one_timestamp_is_synced_in_one_cycle() {
+    let mut w = World::new(r#"comment_sweep = "off""#).await;
+    let at = w.spira.clock().now() - chrono::Duration::days(30);
+    for i in 0..600 {
+        let id = w.spira.add_incident(1, &format!("Imported {i}"), 1);
+        w.spira.set_incident_updated_at(id, at);
+    }
+    let r = w.cycle().await;
+    assert_eq!(r.totals().created_issues, 600, "{r:?}");
+    assert_eq!(w.gitlab.issues().len(), 600);
+}

@@ -40,8 +40,9 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-async fn play(ops: Vec<Op>) {
-    let mut w = World::new("").await;
+/// `concurrency`: items synced at once; the outcome must not depend on it.
+async fn play(ops: Vec<Op>, concurrency: usize) {
+    let mut w = World::new(&format!("concurrency = {concurrency}")).await;
     let mut n = 0;
     let mut fresh = |what: &str| {
         n += 1;
@@ -130,8 +131,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 32, max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_edits_on_both_sides_converge(ops in prop::collection::vec(op(), 1..25)) {
+    fn random_edits_on_both_sides_converge(ops in prop::collection::vec(op(), 1..25), concurrency in prop_oneof![Just(1usize), Just(4), Just(8)]) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        runtime.block_on(play(ops));
+        runtime.block_on(play(ops, concurrency));
     }
 }

@@ -153,8 +153,9 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sync_now_during_a_daemon_cycle_is_refused_and_sigterm_finishes_the_item_in_hand() {
-    let w = World::new(r#"schedule = "10s""#).await;
+async fn a_sync_now_during_a_daemon_cycle_is_refused_and_sigterm_finishes_the_items_in_hand() {
+    // Two items in flight at a time: SIGTERM lets them finish, takes no more.
+    let w = World::new("schedule = \"10s\"\nconcurrency = 2").await;
     let titles: Vec<String> = (1..=8).map(|n| format!("Defect {n}")).collect();
     for t in &titles {
         w.spira.add_incident(1, t, 1);

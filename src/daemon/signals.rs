@@ -12,7 +12,7 @@ use super::notify::Notifier;
 
 #[derive(Clone)]
 pub struct Flags {
-    /// Also handed to the cycle, which stops after the item in hand.
+    /// Also handed to the cycle, which stops after the items in hand.
     pub stop: Arc<AtomicBool>,
     pub reload: Arc<AtomicBool>,
     /// Wakes the loop from its sleep between cycles.
@@ -39,7 +39,7 @@ pub fn listen(notifier: Notifier) -> std::io::Result<Flags> {
             };
             if stopping {
                 if !f.stop.swap(true, Ordering::SeqCst) {
-                    tracing::info!("stopping: finishing the item in hand");
+                    tracing::info!("stopping: finishing the items in hand");
                     notifier.stopping();
                 }
             } else {

@@ -12,6 +12,7 @@ use super::error::GitLabError;
 use super::requests::*;
 use super::types::*;
 use crate::http::Idempotency;
+use crate::inflight::InFlight;
 
 /// Where an incremental issue listing stands.
 struct Cursor {
@@ -56,6 +57,18 @@ impl GitLabClient {
         project: &ProjectRef,
         since: Option<DateTime<Utc>>,
     ) -> impl Stream<Item = Result<Issue, GitLabError>> + '_ {
+        self.list_issues_updated_since_settling(project, since, InFlight::default())
+    }
+
+    /// The same, for a consumer that syncs several issues at once: before
+    /// it reads on into a group of one timestamp, it waits until none of
+    /// `in_flight` is left, since a write to one of them would shift the page.
+    pub fn list_issues_updated_since_settling(
+        &self,
+        project: &ProjectRef,
+        since: Option<DateTime<Utc>>,
+        in_flight: InFlight,
+    ) -> impl Stream<Item = Result<Issue, GitLabError>> + '_ {
         let path = format!("/projects/{}/issues", project.segment());
         let name = format!("issues of {project}");
         let start = Cursor {
@@ -65,7 +78,7 @@ impl GitLabClient {
             seen: HashSet::new(),
         };
         stream::unfold(start, move |mut cursor| {
-            let (path, name) = (path.clone(), name.clone());
+            let (path, name, in_flight) = (path.clone(), name.clone(), in_flight.clone());
             async move {
                 if cursor.done {
                     return None;
@@ -74,7 +87,16 @@ impl GitLabClient {
                 // the consumer syncs (and so moves) any of them: a write in
                 // between would shift the next page and skip issues.
                 let mut items = Vec::new();
+                // Pages of a group can be read back to back only while no
+                // item is being synced: once the group shows, wait for the
+                // consumer's items in flight, then read it from its start.
+                let mut quiet = in_flight.current() == 0;
                 loop {
+                    if cursor.page > 1 && !quiet {
+                        in_flight.settled().await;
+                        quiet = true;
+                        cursor.page = 1;
+                    }
                     match self.issue_page(&path, &name, &mut cursor).await {
                         Ok(page) => items.extend(page.into_iter().map(Ok)),
                         Err(e) => {

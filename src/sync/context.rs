@@ -4,6 +4,7 @@
 //! milestones and releases that the writes fill as they go.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use crate::config::Plugin;
 use crate::gitlab::{GitLabClient, Milestone, ProjectRef};
@@ -12,12 +13,15 @@ use crate::spira::{Lookups, Release, SpiraClient, User};
 use crate::store::Store;
 use crate::store::mappings::{Kind, MappingRow, Source};
 
-use super::SyncError;
+use super::{SyncError, lock};
 
 /// Names of the incident text properties that hold the GitLab side's identity.
 pub const ISSUE_PROPERTY: &str = "GitLab Issue";
 pub const URL_PROPERTY: &str = "GitLab URL";
 
+/// Shared by the items of a project that are in flight together: what the
+/// writes learn or create (milestones, releases, labels, users) is behind
+/// locks held only between awaits.
 pub struct ProjectCtx<'a> {
     pub plugin: &'a Plugin,
     pub gitlab: &'a GitLabClient,
@@ -32,13 +36,18 @@ pub struct ProjectCtx<'a> {
     pub issue_property: u32,
     pub url_property: Option<u32>,
     pub spira_users: Vec<User>,
-    pub releases: Vec<Release>,
-    pub milestones: Vec<Milestone>,
-    pub labels: HashSet<String>,
+    pub releases: Mutex<Vec<Release>>,
+    pub milestones: Mutex<Vec<Milestone>>,
+    pub labels: Mutex<HashSet<String>>,
+    /// Release ↔ milestone pairs made during this cycle (auto-created).
+    made_releases: Mutex<Vec<(i64, String)>>,
     /// GitLab username → user id, filled on demand.
-    pub gitlab_users: HashMap<String, Option<u64>>,
+    gitlab_users: Mutex<HashMap<String, Option<u64>>>,
     /// Users already warned about this cycle (unmapped assignees).
-    pub warned_users: HashSet<String>,
+    warned_users: Mutex<HashSet<String>>,
+    /// Held while a counterpart (milestone, release, label) is looked up
+    /// and created, so two items never create the same one twice.
+    pub creating: tokio::sync::Mutex<()>,
 }
 
 fn spira_id(text: &str, what: &str) -> Result<u32, SyncError> {
@@ -54,7 +63,7 @@ impl<'a> ProjectCtx<'a> {
         plugin: &'a Plugin,
         gitlab: &'a GitLabClient,
         spira: &'a SpiraClient,
-        store: &mut Store,
+        store: &Mutex<&mut Store>,
         spira_project: i64,
         gitlab_project: &str,
         dry_run: bool,
@@ -82,9 +91,15 @@ impl<'a> ProjectCtx<'a> {
         // A dry run records nothing, auto-mapped users included.
         if plugin.auto_map_users && !dry_run {
             let members = gitlab.list_members(&gitlab_ref).await?;
-            record_auto_users(store, &plugin.name, spira_project, &spira_users, &members)?;
+            record_auto_users(
+                &mut lock(store),
+                &plugin.name,
+                spira_project,
+                &spira_users,
+                &members,
+            )?;
         }
-        let rows = |kind| store.mappings(kind, Some(&plugin.name), Some(spira_project));
+        let rows = |kind| lock(store).mappings(kind, Some(&plugin.name), Some(spira_project));
         let (statuses, priorities, users, release_rows) = (
             rows(Kind::Status)?,
             rows(Kind::Priority)?,
@@ -115,11 +130,13 @@ impl<'a> ProjectCtx<'a> {
             issue_property,
             url_property,
             spira_users,
-            releases,
-            milestones,
-            labels,
-            gitlab_users: HashMap::new(),
-            warned_users: HashSet::new(),
+            releases: Mutex::new(releases),
+            milestones: Mutex::new(milestones),
+            labels: Mutex::new(labels),
+            made_releases: Mutex::default(),
+            gitlab_users: Mutex::default(),
+            warned_users: Mutex::default(),
+            creating: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -130,8 +147,13 @@ impl<'a> ProjectCtx<'a> {
     }
 
     /// The GitLab user id of a username, looked up once per cycle.
-    pub async fn gitlab_user_id(&mut self, username: &str) -> Result<Option<u64>, SyncError> {
-        if let Some(id) = self.gitlab_users.get(username) {
+    pub async fn gitlab_user_id(&self, username: &str) -> Result<Option<u64>, SyncError> {
+        if let Some(id) = lock(&self.gitlab_users).get(username) {
+            return Ok(*id);
+        }
+        // One lookup per user, however many items ask at once.
+        let _one = self.creating.lock().await;
+        if let Some(id) = lock(&self.gitlab_users).get(username) {
             return Ok(*id);
         }
         let id = self
@@ -139,8 +161,36 @@ impl<'a> ProjectCtx<'a> {
             .find_user_by_username(username)
             .await?
             .map(|u| u.id);
-        self.gitlab_users.insert(username.to_string(), id);
+        lock(&self.gitlab_users).insert(username.to_string(), id);
         Ok(id)
+    }
+
+    /// The milestone a release is mapped to (by configuration, or made this cycle).
+    pub fn milestone_of(&self, release: i64) -> Option<String> {
+        self.maps
+            .milestone_of(release)
+            .map(String::from)
+            .or_else(|| {
+                lock(&self.made_releases)
+                    .iter()
+                    .find(|(r, _)| *r == release)
+                    .map(|(_, m)| m.clone())
+            })
+    }
+
+    /// The release a milestone title is mapped to (case-insensitive).
+    pub fn release_of(&self, milestone: &str) -> Option<i64> {
+        self.maps.release_of(milestone).or_else(|| {
+            lock(&self.made_releases)
+                .iter()
+                .find(|(_, m)| m.eq_ignore_ascii_case(milestone))
+                .map(|(r, _)| *r)
+        })
+    }
+
+    /// Records a release ↔ milestone pair made during the cycle.
+    pub fn add_release(&self, release: i64, milestone: &str) {
+        lock(&self.made_releases).push((release, milestone.to_string()));
     }
 
     pub fn spira_login(&self, user_id: u32) -> Option<&str> {
@@ -158,8 +208,8 @@ impl<'a> ProjectCtx<'a> {
     }
 
     /// Logs an unmapped user once per cycle rather than once per item.
-    pub fn warn_unmapped(&mut self, who: &str, side: &str) {
-        if self.warned_users.insert(format!("{side}:{who}")) {
+    pub fn warn_unmapped(&self, who: &str, side: &str) {
+        if lock(&self.warned_users).insert(format!("{side}:{who}")) {
             tracing::warn!(plugin = %self.plugin.name, project = self.spira_project, user = who,
                 "{side} user has no counterpart (add one with `labsync map user add`); the other side is left unassigned");
         }

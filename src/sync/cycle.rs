@@ -4,23 +4,25 @@
 //! each watermark only past what is done.
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use tokio::sync::OnceCell;
 
 use crate::config::Plugin;
 use crate::gitlab::GitLabClient;
 use crate::http::HttpSettings;
+use crate::inflight::InFlight;
 use crate::spira::SpiraClient;
 use crate::store::Store;
 use crate::store::progress::SideName;
 
-use super::SyncError;
 use super::context::ProjectCtx;
-use super::pair::{self, Pass};
+use super::pair::{self, ITEM_ORDER, Pass};
 use super::report::{CycleReport, ProjectReport};
+use super::{SyncError, lock};
 
 #[derive(Clone, Debug)]
 pub struct CycleOptions {
@@ -29,7 +31,7 @@ pub struct CycleOptions {
     /// Compute and report what would be written; write nothing.
     pub dry_run: bool,
     pub http: HttpSettings,
-    /// Set by SIGTERM/SIGINT: the cycle stops after the item in hand, and
+    /// Set by SIGTERM/SIGINT: the cycle stops after the items in hand, and
     /// watermarks move only past what was done.
     pub stop: Option<Arc<AtomicBool>>,
     /// Counts items as they are done, for a progress display.
@@ -181,6 +183,14 @@ impl SideProgress {
     }
 }
 
+/// What became of one listed item.
+struct Outcome {
+    side: SideName,
+    item: i64,
+    changed_at: Option<DateTime<Utc>>,
+    result: Result<(), SyncError>,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn sync_project(
     plugin: &Plugin,
@@ -202,17 +212,6 @@ async fn sync_project(
         report.fatal = Some(format!("{spira_project} is not a Spira project id"));
         return report;
     };
-    // The project's setup (lookups, users, milestones...) is read only when
-    // an item needs it: a quiet cycle costs one listing per side.
-    let mut slot: Option<ProjectCtx<'_>> = None;
-    let load = Loader {
-        plugin,
-        gitlab,
-        spira,
-        spira_project,
-        gitlab_project,
-        dry_run,
-    };
     let offset = Duration::from_std(plugin.time_offset).unwrap_or(Duration::minutes(2));
     let start_of = |mark: Option<DateTime<Utc>>| {
         mark.map(|m| m - offset)
@@ -230,100 +229,91 @@ async fn sync_project(
             return report;
         }
     };
-    let mut pass = Pass {
-        store,
-        run_id,
+    let pass = Pass::new(store, run_id, dry_run, opts.progress.clone());
+    // The project's setup (lookups, users, milestones...) is read only when
+    // an item needs it: a quiet cycle costs one listing per side.
+    let load = Loader {
+        plugin,
+        gitlab,
+        spira,
+        spira_project,
+        gitlab_project,
         dry_run,
-        counts: Default::default(),
-        planned: Vec::new(),
-        progress: opts.progress.clone(),
+        ctx: OnceCell::new(),
+        failed: Mutex::new(None),
     };
+    let run = Run {
+        limit: plugin.concurrency.max(1),
+        halt: AtomicBool::new(false),
+        stop,
+        in_flight: InFlight::default(),
+        order: AtomicU64::new(0),
+    };
+    // Incidents synced this cycle; their issues are not synced again from the GitLab side.
     let mut done_incidents = HashSet::new();
 
     // Spira: incidents changed since the watermark.
     let mut spira_progress = SideProgress::default();
-    {
-        let stream = spira.incidents_changed_since(spira_id, start_of(spira_mark));
-        futures_util::pin_mut!(stream);
-        loop {
-            let next = stream.next().await;
-            spira_progress.started(spira.server_now());
-            match next {
-                None => {
-                    spira_progress.complete = true;
-                    break;
+    let spira_start = OnceLock::new();
+    let listing = spira.incidents_changed_since_settling(
+        spira_id,
+        start_of(spira_mark),
+        run.in_flight.clone(),
+    );
+    let read = run
+        .each(
+            listing,
+            || first_answer(&spira_start, spira.server_now()),
+            |incident| {
+                let id = incident.incident_id.map_or(0, i64::from);
+                // Listed again because this cycle's own write moved it:
+                // synced already, and a change by someone else after the
+                // read began is past the watermark, for the next cycle.
+                if !done_incidents.insert(id) {
+                    return None;
                 }
-                // The side could not be read: the project did not sync
-                // (exit 2); the other side still does, and nothing moves the watermark.
-                Some(Err(e)) => {
-                    tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read Spira incidents");
-                    report
-                        .fatal
-                        .get_or_insert(format!("reading Spira incidents: {e}"));
-                    break;
+                if let Some(p) = &pass.progress {
+                    p.spira_items.fetch_add(1, Ordering::Relaxed);
                 }
-                // Stopping leaves the read incomplete: the watermark stays.
-                Some(Ok(_)) if stopping(stop) => break,
-                Some(Ok(incident)) => {
-                    let id = incident.incident_id.unwrap_or(0);
-                    spira_progress.seen(incident.last_update_date);
-                    // Listed again because this cycle's own write moved it:
-                    // synced already, and a change by someone else after
-                    // the read began is past the watermark, for the next cycle.
-                    if !done_incidents.insert(i64::from(id)) {
-                        continue;
-                    }
-                    if let Some(p) = &pass.progress {
-                        p.spira_items
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    let ctx = match load.ensure(&mut slot, pass.store).await {
-                        Ok(c) => c,
-                        Err(e) => return stop_project(report, pass, plugin, spira_project, &e),
-                    };
-                    if let Err(e) = pair::from_incident(ctx, &mut pass, &incident).await {
-                        if fail(
-                            &mut pass,
-                            &mut report,
-                            ctx,
-                            SideName::Spira,
-                            i64::from(id),
-                            &e,
-                        ) {
-                            return finish(report, pass);
-                        }
-                        spira_progress.failed(incident.last_update_date);
-                    }
+                Some((id, incident.last_update_date))
+            },
+            |incident| {
+                let (load, pass) = (&load, &pass);
+                async move {
+                    let ctx = load.ensure(pass).await?;
+                    pair::from_incident(ctx, pass, &incident).await
                 }
-            }
-        }
+            },
+            SideName::Spira,
+            |outcome| settle(&pass, &mut report, &load, &mut spira_progress, outcome),
+        )
+        .await;
+    spira_progress.started(spira_start.get().copied().or(spira.server_now()));
+    if let Err(e) = read {
+        tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read Spira incidents");
+        report
+            .fatal
+            .get_or_insert(format!("reading Spira incidents: {e}"));
+    } else {
+        spira_progress.complete = !run.cut();
     }
 
     // GitLab: issues changed since the watermark (those just synced from the Spira side are skipped).
     let mut gitlab_progress = SideProgress::default();
-    if !stopping(stop) {
+    let gitlab_start = OnceLock::new();
+    if !run.cut() {
         let project = crate::gitlab::ProjectRef::parse(gitlab_project);
-        let stream = gitlab.list_issues_updated_since(&project, Some(start_of(gitlab_mark)));
-        futures_util::pin_mut!(stream);
-        loop {
-            let next = stream.next().await;
-            gitlab_progress.started(gitlab.server_now());
-            match next {
-                None => {
-                    gitlab_progress.complete = true;
-                    break;
-                }
-                Some(Err(e)) => {
-                    tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read GitLab issues");
-                    report
-                        .fatal
-                        .get_or_insert(format!("reading GitLab issues: {e}"));
-                    break;
-                }
-                Some(Ok(_)) if stopping(stop) => break,
-                Some(Ok(issue)) => {
-                    gitlab_progress.seen(Some(issue.updated_at));
-                    let linked = pass.store.link_by_issue(
+        let listing = gitlab.list_issues_updated_since_settling(
+            &project,
+            Some(start_of(gitlab_mark)),
+            run.in_flight.clone(),
+        );
+        let read = run
+            .each(
+                listing,
+                || first_answer(&gitlab_start, gitlab.server_now()),
+                |issue| {
+                    let linked = pass.store().link_by_issue(
                         &plugin.name,
                         issue.project_id as i64,
                         issue.id as i64,
@@ -331,38 +321,42 @@ async fn sync_project(
                     if let Ok(Some(link)) = &linked
                         && done_incidents.contains(&link.incident_id)
                     {
-                        continue;
+                        return None;
                     }
                     if let Some(p) = &pass.progress {
-                        p.gitlab_items
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        p.gitlab_items.fetch_add(1, Ordering::Relaxed);
                     }
-                    let ctx = match load.ensure(&mut slot, pass.store).await {
-                        Ok(c) => c,
-                        Err(e) => return stop_project(report, pass, plugin, spira_project, &e),
-                    };
-                    if let Err(e) = pair::from_issue(ctx, &mut pass, &issue).await {
-                        if fail(
-                            &mut pass,
-                            &mut report,
-                            ctx,
-                            SideName::GitLab,
-                            issue.iid as i64,
-                            &e,
-                        ) {
-                            return finish(report, pass);
-                        }
-                        gitlab_progress.failed(Some(issue.updated_at));
+                    Some((issue.iid as i64, Some(issue.updated_at)))
+                },
+                |issue| {
+                    let (load, pass) = (&load, &pass);
+                    async move {
+                        let ctx = load.ensure(pass).await?;
+                        pair::from_issue(ctx, pass, &issue).await
                     }
-                }
-            }
+                },
+                SideName::GitLab,
+                |outcome| settle(&pass, &mut report, &load, &mut gitlab_progress, outcome),
+            )
+            .await;
+        gitlab_progress.started(gitlab_start.get().copied().or(gitlab.server_now()));
+        if let Err(e) = read {
+            tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read GitLab issues");
+            report
+                .fatal
+                .get_or_insert(format!("reading GitLab issues: {e}"));
+        } else {
+            gitlab_progress.complete = !run.cut();
         }
+    }
+    if report.fatal.is_some() && run.halted() {
+        return finish(report, pass);
     }
 
     let sweep = plugin.comment_sweep.filter(|_| !dry_run);
     let sweep_due = match (sweep, spira.server_now()) {
         (Some(every), Some(now)) => pass
-            .store
+            .store()
             .links_due_for_comment_check(
                 &plugin.name,
                 spira_project,
@@ -374,20 +368,24 @@ async fn sync_project(
         _ => false,
     };
     let retry_waiting = pass
-        .store
+        .store()
         .queued_errors(&plugin.name, spira_project)
         .map(|q| q.iter().any(|e| !e.parked && e.next_try <= Utc::now()))
         .unwrap_or(true);
-    if (sweep_due || retry_waiting) && !stopping(stop) {
-        let ctx = match load.ensure(&mut slot, pass.store).await {
+    if (sweep_due || retry_waiting) && !run.cut() {
+        let ctx = match load.ensure(&pass).await {
             Ok(c) => c,
-            Err(e) => return stop_project(report, pass, plugin, spira_project, &e),
+            Err(e) => {
+                tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project not synced");
+                report.fatal = Some(e.to_string());
+                return finish(report, pass);
+            }
         };
         if let Some(every) = sweep.filter(|_| sweep_due) {
-            sweep_comments(ctx, &mut pass, &mut report, every, &done_incidents, stop).await;
+            sweep_comments(ctx, &pass, &mut report, every, &done_incidents, &run).await;
         }
-        if retry_waiting {
-            retry_due(ctx, &mut pass, &mut report, stop).await;
+        if retry_waiting && !run.cut() {
+            retry_due(ctx, &pass, &mut report, stop).await;
         }
     }
 
@@ -398,7 +396,7 @@ async fn sync_project(
         ] {
             if let Some(mark) = progress.watermark()
                 && let Err(e) =
-                    pass.store
+                    pass.store()
                         .advance_watermark(&plugin.name, spira_project, side, mark)
             {
                 report
@@ -410,7 +408,133 @@ async fn sync_project(
     finish(report, pass)
 }
 
-/// What loading a project's setup needs; loaded once, on first need.
+/// The server's clock at a listing's first answer, before any item of it
+/// was synced (later answers include this cycle's own writes).
+fn first_answer(start: &OnceLock<DateTime<Utc>>, server_now: Option<DateTime<Utc>>) {
+    if let Some(t) = server_now {
+        let _ = start.set(t);
+    }
+}
+
+/// Books one item's outcome: a failure is queued, or stops the project
+/// (returns true) when the setup could not be read or nothing can go on.
+fn settle(
+    pass: &Pass<'_>,
+    report: &mut ProjectReport,
+    load: &Loader<'_>,
+    progress: &mut SideProgress,
+    outcome: Outcome,
+) -> bool {
+    progress.seen(outcome.changed_at);
+    let Err(e) = outcome.result else {
+        return false;
+    };
+    if let Some(why) = load.failure() {
+        report.fatal.get_or_insert(why);
+        return true;
+    }
+    let (plugin, project) = (load.plugin, load.spira_project);
+    if fail(
+        pass,
+        report,
+        plugin,
+        project,
+        outcome.side,
+        outcome.item,
+        &e,
+    ) {
+        return true;
+    }
+    progress.failed(outcome.changed_at);
+    false
+}
+
+/// How the items of one project are worked through: at most `limit` at a
+/// time, each listed item once, until the listing ends, a fatal error
+/// halts the project, or a stop is asked for.
+struct Run<'a> {
+    limit: usize,
+    halt: AtomicBool,
+    stop: Option<&'a AtomicBool>,
+    in_flight: InFlight,
+    /// The order items were listed in, across both sides (for the plan).
+    order: AtomicU64,
+}
+
+impl Run<'_> {
+    fn halted(&self) -> bool {
+        self.halt.load(Ordering::SeqCst)
+    }
+
+    /// No more items are taken: halted, or asked to stop.
+    fn cut(&self) -> bool {
+        self.halted() || stopping(self.stop)
+    }
+
+    /// Feeds the items of `listing` that `admit` lets through to `work`,
+    /// `limit` at a time, and hands each outcome to `settle` as it comes.
+    /// Returns the listing's error, if it failed; the caller knows from
+    /// [`Run::cut`] whether the listing was read to its end.
+    #[allow(clippy::too_many_arguments)]
+    async fn each<T, E, Fut>(
+        &self,
+        listing: impl Stream<Item = Result<T, E>>,
+        answered: impl Fn(),
+        mut admit: impl FnMut(&T) -> Option<(i64, Option<DateTime<Utc>>)>,
+        work: impl Fn(T) -> Fut,
+        side: SideName,
+        mut settle: impl FnMut(Outcome) -> bool,
+    ) -> Result<(), E>
+    where
+        Fut: Future<Output = Result<(), SyncError>>,
+    {
+        let mut failed = None;
+        {
+            let items = listing
+                .take_while(|_| std::future::ready(!self.cut()))
+                .filter_map(|next| {
+                    answered();
+                    let admitted = match next {
+                        Ok(item) => admit(&item).map(|key| (item, key)),
+                        Err(e) => {
+                            failed = Some(e);
+                            None
+                        }
+                    };
+                    std::future::ready(admitted)
+                })
+                .map(|(item, (id, changed_at))| {
+                    let entered = self.in_flight.enter();
+                    let order = self.order.fetch_add(1, Ordering::Relaxed);
+                    let fut = work(item);
+                    ITEM_ORDER.scope(order, async move {
+                        let result = fut.await;
+                        drop(entered);
+                        Outcome {
+                            side,
+                            item: id,
+                            changed_at,
+                            result,
+                        }
+                    })
+                })
+                .buffer_unordered(self.limit);
+            futures_util::pin_mut!(items);
+            while let Some(outcome) = items.next().await {
+                if settle(outcome) {
+                    self.halt.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What loading a project's setup needs; loaded once, on first need, by
+/// whichever item in flight asks first (the others wait for it).
 struct Loader<'a> {
     plugin: &'a Plugin,
     gitlab: &'a GitLabClient,
@@ -418,57 +542,55 @@ struct Loader<'a> {
     spira_project: i64,
     gitlab_project: &'a str,
     dry_run: bool,
+    ctx: OnceCell<ProjectCtx<'a>>,
+    /// Why loading failed: items asking afterwards fail at once.
+    failed: Mutex<Option<String>>,
 }
 
 impl<'a> Loader<'a> {
-    async fn ensure<'s>(
-        &self,
-        slot: &'s mut Option<ProjectCtx<'a>>,
-        store: &mut Store,
-    ) -> Result<&'s mut ProjectCtx<'a>, SyncError> {
-        if slot.is_none() {
-            let ctx = ProjectCtx::load(
-                self.plugin,
-                self.gitlab,
-                self.spira,
-                store,
-                self.spira_project,
-                self.gitlab_project,
-                self.dry_run,
-            )
-            .await?;
-            *slot = Some(ctx);
+    async fn ensure(&self, pass: &Pass<'_>) -> Result<&ProjectCtx<'a>, SyncError> {
+        if let Some(why) = self.failure() {
+            return Err(SyncError::Config(why));
         }
-        slot.as_mut()
-            .ok_or_else(|| SyncError::Config("project setup vanished".into()))
+        let loaded = self
+            .ctx
+            .get_or_try_init(|| {
+                ProjectCtx::load(
+                    self.plugin,
+                    self.gitlab,
+                    self.spira,
+                    &pass.store,
+                    self.spira_project,
+                    self.gitlab_project,
+                    self.dry_run,
+                )
+            })
+            .await;
+        loaded.inspect_err(|e| {
+            tracing::error!(plugin = %self.plugin.name, project = self.spira_project, cause = %e, "project not synced");
+            lock(&self.failed).get_or_insert_with(|| e.to_string());
+        })
+    }
+
+    fn failure(&self) -> Option<String> {
+        lock(&self.failed).clone()
     }
 }
 
-/// The project cannot go on (setup failed): say why, keep what was done.
-fn stop_project(
-    mut report: ProjectReport,
-    pass: Pass<'_>,
-    plugin: &Plugin,
-    project: i64,
-    e: &SyncError,
-) -> ProjectReport {
-    tracing::error!(plugin = %plugin.name, project, cause = %e, "project not synced");
-    report.fatal = Some(e.to_string());
-    finish(report, pass)
-}
-
 fn finish(mut report: ProjectReport, pass: Pass<'_>) -> ProjectReport {
-    report.counts = pass.counts;
-    report.planned = pass.planned;
+    let (counts, planned) = pass.into_outcome();
+    report.counts = counts;
+    report.planned = planned;
     report
 }
 
 /// Records a failed item. Returns true when the failure stops the project
 /// (credentials refused, database trouble): retrying items would not help.
 fn fail(
-    pass: &mut Pass<'_>,
+    pass: &Pass<'_>,
     report: &mut ProjectReport,
-    ctx: &ProjectCtx<'_>,
+    plugin: &Plugin,
+    spira_project: i64,
     side: SideName,
     item: i64,
     e: &SyncError,
@@ -478,20 +600,20 @@ fn fail(
         SideName::GitLab => format!("issue #{item}"),
     };
     if e.is_fatal() {
-        tracing::error!(plugin = %ctx.plugin.name, project = ctx.spira_project, cause = %e, "project stopped");
-        report.fatal = Some(e.to_string());
+        tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project stopped");
+        report.fatal.get_or_insert(e.to_string());
         return true;
     }
-    tracing::warn!(plugin = %ctx.plugin.name, project = ctx.spira_project, item = %what, cause = %e, "item failed; it will be retried");
-    pass.counts.failed += 1;
+    tracing::warn!(plugin = %plugin.name, project = spira_project, item = %what, cause = %e, "item failed; it will be retried");
+    pass.count(|c| c.failed += 1);
     if let Some(p) = &pass.progress {
-        p.failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        p.failed.fetch_add(1, Ordering::Relaxed);
     }
     report.failures.push(format!("{what}: {e}"));
     if !pass.dry_run
-        && let Err(store_error) = pass.store.record_error(
-            &ctx.plugin.name,
-            i64::from(ctx.spira_project),
+        && let Err(store_error) = pass.store().record_error(
+            &plugin.name,
+            spira_project,
             side,
             item,
             &e.to_string(),
@@ -510,71 +632,88 @@ const SWEEP_BATCH: usize = 50;
 
 /// Spira may not move an incident's LastUpdateDate when a comment is added,
 /// so the comments of linked incidents not seen this cycle are read again
-/// once per `every` (by Spira's clock), a batch at a time; a pair with a new
-/// comment is synced in full.
+/// once per `every` (by Spira's clock), a batch at a time (several at once);
+/// a pair with a new comment is synced in full.
 async fn sweep_comments(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     report: &mut ProjectReport,
     every: std::time::Duration,
     done: &HashSet<i64>,
-    stop: Option<&AtomicBool>,
+    run: &Run<'_>,
 ) {
     let Some(now) = ctx.spira.server_now() else {
         return;
     };
     let before = now - Duration::from_std(every).unwrap_or(Duration::minutes(15));
-    let due = match pass.store.links_due_for_comment_check(
+    let due = pass.store().links_due_for_comment_check(
         &ctx.plugin.name,
         i64::from(ctx.spira_project),
         before,
         SWEEP_BATCH,
-    ) {
+    );
+    let due = match due {
         Ok(d) => d,
         Err(e) => {
             report.failures.push(e.to_string());
             return;
         }
     };
-    for link in due.into_iter().filter(|l| !done.contains(&l.incident_id)) {
-        if stopping(stop) {
-            return;
-        }
-        let id = link.incident_id as u32;
-        let result = async {
-            let comments = ctx.spira.list_comments(ctx.spira_project, id).await?;
-            let fresh = comments.iter().any(|c| {
-                c.comment_id
-                    .is_some_and(|n| i64::from(n) > link.last_comment_id)
-            });
-            if fresh {
-                let incident = ctx.spira.get_incident(ctx.spira_project, id).await?;
-                pair::from_incident(ctx, pass, &incident).await
-            } else {
-                pass.store
-                    .mark_comments_checked(link.id, now)
-                    .map_err(SyncError::from)
+    let checks =
+        futures_util::stream::iter(due.into_iter().filter(|l| !done.contains(&l.incident_id)))
+            .take_while(|_| std::future::ready(!run.cut()))
+            .map(|link| async move {
+                let id = link.incident_id as u32;
+                let result = async {
+                    let comments = ctx.spira.list_comments(ctx.spira_project, id).await?;
+                    let fresh = comments.iter().any(|c| {
+                        c.comment_id
+                            .is_some_and(|n| i64::from(n) > link.last_comment_id)
+                    });
+                    if fresh {
+                        let incident = ctx.spira.get_incident(ctx.spira_project, id).await?;
+                        pair::from_incident(ctx, pass, &incident).await
+                    } else {
+                        pass.store()
+                            .mark_comments_checked(link.id, now)
+                            .map_err(SyncError::from)
+                    }
+                }
+                .await;
+                (link.incident_id, result)
+            })
+            .buffer_unordered(run.limit);
+    futures_util::pin_mut!(checks);
+    while let Some((incident, result)) = checks.next().await {
+        if let Err(e) = result {
+            let project = i64::from(ctx.spira_project);
+            if fail(
+                pass,
+                report,
+                ctx.plugin,
+                project,
+                SideName::Spira,
+                incident,
+                &e,
+            ) {
+                run.halt.store(true, Ordering::SeqCst);
             }
-        }
-        .await;
-        if let Err(e) = result
-            && fail(pass, report, ctx, SideName::Spira, link.incident_id, &e)
-        {
-            return;
         }
     }
 }
 
 /// Items whose turn in the error queue has come are synced again, whether
-/// or not they changed.
+/// or not they changed. One at a time: the queue may hold both sides of
+/// one pair.
 async fn retry_due(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     report: &mut ProjectReport,
     stop: Option<&AtomicBool>,
 ) {
     let project = i64::from(ctx.spira_project);
-    let queued = match pass.store.queued_errors(&ctx.plugin.name, project) {
+    let queued = pass.store().queued_errors(&ctx.plugin.name, project);
+    let queued = match queued {
         Ok(q) => q,
         Err(e) => {
             report.failures.push(e.to_string());
@@ -613,7 +752,7 @@ async fn retry_due(
             } else {
                 SideName::GitLab
             };
-            if fail(pass, report, ctx, side, q.item_id, &e) {
+            if fail(pass, report, ctx.plugin, project, side, q.item_id, &e) {
                 return;
             }
         }

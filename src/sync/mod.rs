@@ -24,6 +24,8 @@ pub mod write;
 pub use cycle::{CycleOptions, run_plugin};
 pub use report::{Counts, CycleReport, Progress, ProjectReport};
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use crate::gitlab::GitLabError;
 use crate::spira::SpiraError;
 use crate::store::StoreError;
@@ -57,4 +59,10 @@ impl SyncError {
                 | SyncError::Config(_)
         )
     }
+}
+
+/// Locks state shared by the items in flight. Held only between awaits; a
+/// panic elsewhere does not make the data unusable, so poison is ignored.
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

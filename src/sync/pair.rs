@@ -5,6 +5,9 @@
 //! incident's "GitLab Issue" property), and a pending intent is settled by
 //! looking for its marker before anything is created again.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use chrono::{DateTime, Utc};
 
 use crate::config::Direction;
@@ -15,23 +18,98 @@ use crate::store::Store;
 use crate::store::links::{Event, ItemCommit, Link, Origin};
 use crate::text::{self, Footer};
 
-use super::SyncError;
 use super::comments::sync_comments;
 use super::context::ProjectCtx;
 use super::merge::{SideView, merge};
 use super::report::Counts;
 use super::resolve::{gitlab_view, spira_view};
 use super::write::{apply_to_incident, issue_edit, new_issue, release_for};
+use super::{SyncError, lock};
 
 /// The shared state of a project's pass: what to do, and what was done.
+/// Items in flight together share it; its locks are never held across an
+/// await.
 pub struct Pass<'s> {
-    pub store: &'s mut Store,
+    pub store: Mutex<&'s mut Store>,
     pub run_id: Option<i64>,
     pub dry_run: bool,
-    pub counts: Counts,
-    /// What a dry run would do, one line each.
-    pub planned: Vec<String>,
+    counts: Mutex<Counts>,
+    /// What a dry run would do, one line each, with the order of the item
+    /// it is about (items finish out of order).
+    planned: Mutex<Vec<(u64, String)>>,
     pub progress: Option<std::sync::Arc<super::report::Progress>>,
+    /// Pairs being matched by marker right now, so two items that name the
+    /// same counterpart are matched one after the other.
+    claims: Mutex<HashMap<Claim, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Claim {
+    Incident(i64),
+    Issue(i64),
+}
+
+tokio::task_local! {
+    /// The listing order of the item a future works on (for the plan's order).
+    pub static ITEM_ORDER: u64;
+}
+
+impl<'s> Pass<'s> {
+    pub fn new(
+        store: &'s mut Store,
+        run_id: Option<i64>,
+        dry_run: bool,
+        progress: Option<std::sync::Arc<super::report::Progress>>,
+    ) -> Pass<'s> {
+        Pass {
+            store: Mutex::new(store),
+            run_id,
+            dry_run,
+            counts: Mutex::default(),
+            planned: Mutex::default(),
+            progress,
+            claims: Mutex::default(),
+        }
+    }
+
+    /// The database, for one statement or transaction (never across an await).
+    pub fn store(&self) -> MutexGuard<'_, &'s mut Store> {
+        lock(&self.store)
+    }
+
+    pub fn count(&self, f: impl FnOnce(&mut Counts)) {
+        f(&mut lock(&self.counts));
+    }
+
+    /// Notes a line of a dry run's plan.
+    pub fn plan(&self, line: String) {
+        let order = ITEM_ORDER.try_with(|o| *o).unwrap_or(u64::MAX);
+        lock(&self.planned).push((order, line));
+    }
+
+    /// Waits until no other item is matching a pair through `claim`.
+    pub async fn claim(&self, claim: Claim) -> tokio::sync::OwnedMutexGuard<()> {
+        let cell = lock(&self.claims).entry(claim).or_default().clone();
+        cell.lock_owned().await
+    }
+
+    /// What was done (counts) and planned, in the order items were listed.
+    pub fn into_outcome(self) -> (Counts, Vec<String>) {
+        let counts = self
+            .counts
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut planned = self
+            .planned
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        planned.sort_by_key(|(order, _)| *order);
+        (counts, planned.into_iter().map(|(_, l)| l).collect())
+    }
+
+    pub fn counts(&self) -> Counts {
+        lock(&self.counts).clone()
+    }
 }
 
 fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> Footer {
@@ -55,17 +133,17 @@ fn incident_id(incident: &Incident) -> Result<u32, SyncError> {
 
 /// Syncs an incident that changed: with its linked issue, or by creating one.
 pub async fn from_incident(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     incident: &Incident,
 ) -> Result<(), SyncError> {
     let id = incident_id(incident)?;
     let plugin = ctx.plugin.name.clone();
     let project = i64::from(ctx.spira_project);
-    if let Some(link) = pass
-        .store
-        .link_by_incident(&plugin, project, i64::from(id))?
-    {
+    let linked = pass
+        .store()
+        .link_by_incident(&plugin, project, i64::from(id))?;
+    if let Some(link) = linked {
         if link.orphaned.is_some() {
             return Ok(());
         }
@@ -80,8 +158,20 @@ pub async fn from_incident(
         .and_then(|r| r.strip_prefix(&format!("{}#", ctx.gitlab_path)))
         .and_then(|n| n.parse::<u64>().ok())
     {
+        // Two incidents may name one issue (a value copied by hand): one at a time.
+        let _claim = pass.claim(Claim::Issue(iid as i64)).await;
         match ctx.gitlab.get_issue(&ctx.gitlab_ref, iid).await {
-            Ok(issue) => return link_existing(ctx, pass, incident.clone(), issue, None).await,
+            Ok(issue) => {
+                let taken = pass.store().link_by_issue(
+                    &plugin,
+                    ctx.gitlab_project_id as i64,
+                    issue.id as i64,
+                )?;
+                // An issue linked to another incident is not this one's pair.
+                if taken.is_none() {
+                    return link_existing(ctx, pass, incident.clone(), issue, None).await;
+                }
+            }
             Err(crate::gitlab::GitLabError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -94,15 +184,15 @@ pub async fn from_incident(
 
 /// Syncs an issue that changed: with its linked incident, or by creating one.
 pub async fn from_issue(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     issue: &Issue,
 ) -> Result<(), SyncError> {
     let plugin = ctx.plugin.name.clone();
-    if let Some(link) =
-        pass.store
-            .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?
-    {
+    let linked =
+        pass.store()
+            .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?;
+    if let Some(link) = linked {
         if link.orphaned.is_some() {
             return Ok(());
         }
@@ -124,8 +214,10 @@ pub async fn from_issue(
     if let (_, Some((p, incident_id))) =
         text::split_footer(issue.description.as_deref().unwrap_or(""))
         && p == i64::from(ctx.spira_project)
+        // Two issues may carry one footer (copied by hand): one at a time.
+        && let _claim = pass.claim(Claim::Incident(incident_id)).await
         // A footer copied by hand into another issue names a linked incident: ignored.
-        && pass.store.link_by_incident(&plugin, p, incident_id)?.is_none()
+        && pass.store().link_by_incident(&plugin, p, incident_id)?.is_none()
     {
         match ctx
             .spira
@@ -144,8 +236,8 @@ pub async fn from_issue(
 }
 
 async fn fetch_issue(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     link: &Link,
 ) -> Result<Option<Issue>, SyncError> {
     match ctx
@@ -165,23 +257,23 @@ async fn fetch_issue(
 
 fn orphan(
     ctx: &ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    pass: &Pass<'_>,
     link: &Link,
     reason: &str,
 ) -> Result<(), SyncError> {
     tracing::warn!(plugin = %ctx.plugin.name, incident = link.incident_id, issue = link.issue_iid, reason, "link orphaned; nothing is deleted on the other side");
     if !pass.dry_run {
-        pass.store.mark_orphaned(link.id, reason)?;
+        pass.store().mark_orphaned(link.id, reason)?;
     }
-    pass.counts.orphaned += 1;
+    pass.count(|c| c.orphaned += 1);
     Ok(())
 }
 
 /// A pair found on both sides without a link (by marker): link it, and
 /// settle differences by the conflict policy.
 async fn link_existing(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     incident: Incident,
     issue: Issue,
     intent: Option<i64>,
@@ -202,13 +294,13 @@ async fn link_existing(
         orphaned: None,
         comments_checked_at: None,
     };
-    pass.counts.linked += 1;
+    pass.count(|c| c.linked += 1);
     sync_pair(ctx, pass, link, None, incident, issue, intent, "link").await
 }
 
 async fn sync_linked(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     link: Link,
     incident: Incident,
     issue: Issue,
@@ -221,8 +313,8 @@ async fn sync_linked(
 /// comments, and commits the outcome in one transaction.
 #[allow(clippy::too_many_arguments)]
 async fn sync_pair(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     mut link: Link,
     base: Option<Ticket>,
     incident: Incident,
@@ -235,10 +327,9 @@ async fn sync_pair(
     let (mut gv, missing_release) = gitlab_view(ctx, &issue, base.as_ref());
     if let Some(title) = missing_release {
         if pass.dry_run {
-            pass.planned
-                .push(format!("create Spira release for milestone '{title}'"));
+            pass.plan(format!("create Spira release for milestone '{title}'"));
         } else {
-            gv.release = Some(release_for(ctx, pass.store, &title).await?);
+            gv.release = Some(release_for(ctx, &pass.store, &title).await?);
         }
     }
     let changed_at = |t: Option<DateTime<Utc>>| t.unwrap_or(DateTime::<Utc>::MIN_UTC);
@@ -269,40 +360,36 @@ async fn sync_pair(
     let mut events = field_events(&m, &sv, &gv);
     if pass.dry_run {
         for f in &to_gitlab {
-            pass.planned.push(format!(
+            pass.plan(format!(
                 "issue #{}: set {} from incident IN:{id}",
                 issue.iid,
                 f.name()
             ));
         }
         for f in &m.to_test_management {
-            pass.planned.push(format!(
+            pass.plan(format!(
                 "incident IN:{id}: set {} from issue #{}",
                 f.name(),
                 issue.iid
             ));
         }
         for c in &m.conflicts {
-            pass.planned.push(format!(
+            pass.plan(format!(
                 "conflict on {} of IN:{id} / #{}: {:?} wins",
                 c.field.name(),
                 issue.iid,
                 c.winner
             ));
         }
-        let comments = sync_comments(
-            ctx,
-            &pass.store.comment_links(link.id)?,
-            id,
-            issue.iid,
-            true,
-        )
-        .await?;
-        pass.planned.extend(comments.planned);
+        let linked = pass.store().comment_links(link.id)?;
+        let comments = sync_comments(ctx, &linked, id, issue.iid, true).await?;
+        for line in comments.planned {
+            pass.plan(line);
+        }
         return Ok(());
     }
     if !to_gitlab.is_empty() || footer_missing {
-        let mut edit = issue_edit(ctx, pass.store, &issue, &merged, &to_gitlab, &footer).await?;
+        let mut edit = issue_edit(ctx, &pass.store, &issue, &merged, &to_gitlab, &footer).await?;
         if footer_missing && edit.description.is_none() {
             edit.description = Some(text::gitlab_description(&body_as_written, &footer));
         }
@@ -312,7 +399,7 @@ async fn sync_pair(
                 .await?;
             tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
             if !m.to_gitlab.is_empty() {
-                pass.counts.updated_issues += 1;
+                pass.count(|c| c.updated_issues += 1);
             }
         }
     }
@@ -354,18 +441,18 @@ async fn sync_pair(
         };
         if !fields.is_empty() {
             tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&fields), direction = "to-test-management", "updated incident");
-            pass.counts.updated_incidents += 1;
+            pass.count(|c| c.updated_incidents += 1);
         }
     }
-    pass.counts.conflicts += m.conflicts.len();
+    pass.count(|c| c.conflicts += m.conflicts.len());
     let linked = if link.id == 0 {
         Vec::new()
     } else {
-        pass.store.comment_links(link.id)?
+        pass.store().comment_links(link.id)?
     };
     let comments = sync_comments(ctx, &linked, id, issue.iid, false).await?;
-    pass.counts.comments_to_gitlab += comments.to_gitlab;
-    pass.counts.comments_to_spira += comments.to_spira;
+    pass.count(|c| c.comments_to_gitlab += comments.to_gitlab);
+    pass.count(|c| c.comments_to_spira += comments.to_spira);
     if action == "link" {
         events.insert(
             0,
@@ -386,7 +473,7 @@ async fn sync_pair(
     link.last_note_id = link.last_note_id.max(comments.last_note_id);
     link.last_comment_id = link.last_comment_id.max(comments.last_comment_id);
     link.comments_checked_at = ctx.spira.server_now().or(link.comments_checked_at);
-    pass.store.commit_item(&ItemCommit {
+    pass.store().commit_item(&ItemCommit {
         run_id: pass.run_id,
         link,
         comments: comments.links,
@@ -444,14 +531,14 @@ fn field_events(m: &super::merge::Merge, sv: &Ticket, gv: &Ticket) -> Vec<Event>
 /// Creates the GitLab issue for a new incident (or finds the one a crashed
 /// cycle created), then links and syncs the pair.
 async fn create_issue(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     incident: &Incident,
 ) -> Result<(), SyncError> {
     let id = incident_id(incident)?;
     let ticket = spira_view(incident, None);
     if pass.dry_run {
-        pass.planned.push(format!(
+        pass.plan(format!(
             "create issue for incident IN:{id} '{}'",
             ticket.title
         ));
@@ -459,7 +546,7 @@ async fn create_issue(
     }
     let footer = footer(ctx, id);
     let marker = footer.marker();
-    let intent = pass.store.add_intent(
+    let intent = pass.store().add_intent(
         &ctx.plugin.name,
         i64::from(ctx.spira_project),
         "issue",
@@ -482,7 +569,7 @@ async fn create_issue(
             return link_existing(ctx, pass, incident.clone(), found, Some(intent.id)).await;
         }
     }
-    let new: NewIssue = new_issue(ctx, pass.store, &ticket, &footer).await?;
+    let new: NewIssue = new_issue(ctx, &pass.store, &ticket, &footer).await?;
     let mut issue = ctx.gitlab.create_issue(&ctx.gitlab_ref, &new).await?;
     tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
     if ticket.status.and_then(|s| ctx.maps.state_of(s)) == Some("closed") {
@@ -495,7 +582,7 @@ async fn create_issue(
             .edit_issue(&ctx.gitlab_ref, issue.iid, &close)
             .await?;
     }
-    pass.counts.created_issues += 1;
+    pass.count(|c| c.created_issues += 1);
     let link = new_link(ctx, id, &issue, Origin::Spira, ticket.clone());
     sync_pair(
         ctx,
@@ -513,23 +600,23 @@ async fn create_issue(
 /// Creates the Spira incident for a new issue (or finds the one a crashed
 /// cycle created), then links and syncs the pair.
 async fn create_incident(
-    ctx: &mut ProjectCtx<'_>,
-    pass: &mut Pass<'_>,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
     issue: &Issue,
 ) -> Result<(), SyncError> {
     let (mut ticket, missing_release) = gitlab_view(ctx, issue, None);
     if pass.dry_run {
-        pass.planned.push(format!(
+        pass.plan(format!(
             "create incident for issue #{} '{}'",
             issue.iid, ticket.title
         ));
         return Ok(());
     }
     if let Some(title) = missing_release {
-        ticket.release = Some(release_for(ctx, pass.store, &title).await?);
+        ticket.release = Some(release_for(ctx, &pass.store, &title).await?);
     }
     let reference = issue_reference(ctx, issue.iid);
-    let intent = pass.store.add_intent(
+    let intent = pass.store().add_intent(
         &ctx.plugin.name,
         i64::from(ctx.spira_project),
         "incident",
@@ -564,7 +651,7 @@ async fn create_incident(
         .await?;
     let id = incident_id(&created)?;
     tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
-    pass.counts.created_incidents += 1;
+    pass.count(|c| c.created_incidents += 1);
     // The base is what Spira kept (it may have chosen its default status).
     let kept = spira_view(&created, Some(&ticket));
     let base = Ticket {

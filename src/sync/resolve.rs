@@ -50,7 +50,7 @@ pub fn state_name(issue: &Issue) -> Option<&'static str> {
 /// What the GitLab side says, in Spira's terms. Returns also the title of
 /// a milestone that no release is mapped to yet (the caller creates it).
 pub fn gitlab_view(
-    ctx: &mut ProjectCtx<'_>,
+    ctx: &ProjectCtx<'_>,
     issue: &Issue,
     base: Option<&Ticket>,
 ) -> (Ticket, Option<String>) {
@@ -106,7 +106,7 @@ pub fn gitlab_view(
     let milestone = issue.milestone.as_ref().map(|m| m.title.clone());
     let base_release = base.and_then(|b| b.release);
     let projected_milestone =
-        base_release.and_then(|r| ctx.maps.milestone_of(r).map(str::to_lowercase));
+        base_release.and_then(|r| ctx.milestone_of(r).map(|m| m.to_lowercase()));
     let mut missing_release = None;
     let release =
         if base.is_some() && projected_milestone == milestone.as_deref().map(str::to_lowercase) {
@@ -114,7 +114,7 @@ pub fn gitlab_view(
         } else {
             match &milestone {
                 None => None,
-                Some(title) => match ctx.maps.release_of(title) {
+                Some(title) => match ctx.release_of(title) {
                     Some(r) => Some(r),
                     None => {
                         missing_release = Some(title.clone());

@@ -9,38 +9,46 @@ use crate::store::Store;
 use crate::store::mappings::{Kind, MappingRow, Source};
 use crate::text;
 
-use super::SyncError;
+use std::sync::Mutex;
+
 use super::context::ProjectCtx;
 use super::resolve::gitlab_username;
+use super::{SyncError, lock};
 
 /// The milestone id for a Spira release, creating the milestone (and the
 /// mapping) when the release has none yet.
 pub async fn milestone_for(
-    ctx: &mut ProjectCtx<'_>,
-    store: &mut Store,
+    ctx: &ProjectCtx<'_>,
+    store: &Mutex<&mut Store>,
     release: i64,
 ) -> Result<Option<u64>, SyncError> {
-    let title = match ctx.maps.milestone_of(release) {
-        Some(t) => t.to_string(),
+    let known = |title: &str| {
+        lock(&ctx.milestones)
+            .iter()
+            .find(|m| m.title.eq_ignore_ascii_case(title) || m.id.to_string() == title)
+            .map(|m| m.id)
+    };
+    if let Some(id) = ctx.milestone_of(release).and_then(|t| known(&t)) {
+        return Ok(Some(id));
+    }
+    // Items in flight together wait here: the first creates, the rest find it.
+    let _one = ctx.creating.lock().await;
+    let title = match ctx.milestone_of(release) {
+        Some(t) => t,
         None => {
-            let Some(r) = ctx
-                .releases
+            let name = lock(&ctx.releases)
                 .iter()
                 .find(|r| r.release_id.map(i64::from) == Some(release))
-            else {
+                .map(|r| r.name.clone());
+            let Some(title) = name else {
                 return Ok(None);
             };
-            let title = r.name.clone();
-            record_release(ctx, store, release, &title)?;
+            record_release(ctx, store, release, &title);
             title
         }
     };
-    if let Some(m) = ctx
-        .milestones
-        .iter()
-        .find(|m| m.title.eq_ignore_ascii_case(&title) || m.id.to_string() == title)
-    {
-        return Ok(Some(m.id));
+    if let Some(id) = known(&title) {
+        return Ok(Some(id));
     }
     let created = ctx
         .gitlab
@@ -54,22 +62,25 @@ pub async fn milestone_for(
         .await?;
     tracing::info!(plugin = %ctx.plugin.name, milestone = %title, "created GitLab milestone for a Spira release");
     let id = created.id;
-    ctx.milestones.push(created);
+    lock(&ctx.milestones).push(created);
     Ok(Some(id))
 }
 
 /// The release id for a GitLab milestone, creating the release (and the
 /// mapping) when none is mapped yet.
 pub async fn release_for(
-    ctx: &mut ProjectCtx<'_>,
-    store: &mut Store,
+    ctx: &ProjectCtx<'_>,
+    store: &Mutex<&mut Store>,
     milestone: &str,
 ) -> Result<i64, SyncError> {
-    if let Some(r) = ctx.maps.release_of(milestone) {
+    if let Some(r) = ctx.release_of(milestone) {
         return Ok(r);
     }
-    let existing = ctx
-        .releases
+    let _one = ctx.creating.lock().await;
+    if let Some(r) = ctx.release_of(milestone) {
+        return Ok(r);
+    }
+    let existing = lock(&ctx.releases)
         .iter()
         .find(|r| {
             r.name.eq_ignore_ascii_case(milestone)
@@ -94,21 +105,16 @@ pub async fn release_for(
             let id = created
                 .release_id
                 .ok_or_else(|| SyncError::Config("Spira created a release without an id".into()))?;
-            ctx.releases.push(created);
+            lock(&ctx.releases).push(created);
             id
         }
     };
-    record_release(ctx, store, i64::from(id), milestone)?;
+    record_release(ctx, store, i64::from(id), milestone);
     Ok(i64::from(id))
 }
 
-fn record_release(
-    ctx: &mut ProjectCtx<'_>,
-    store: &mut Store,
-    release: i64,
-    milestone: &str,
-) -> Result<(), SyncError> {
-    ctx.maps.add_release(release, milestone);
+fn record_release(ctx: &ProjectCtx<'_>, store: &Mutex<&mut Store>, release: i64, milestone: &str) {
+    ctx.add_release(release, milestone);
     let row = MappingRow {
         plugin: ctx.plugin.name.clone(),
         spira_project: i64::from(ctx.spira_project),
@@ -117,15 +123,18 @@ fn record_release(
         primary: false,
         source: Source::Auto,
     };
-    if let Err(e) = store.add_mapping(Kind::Release, &row) {
+    if let Err(e) = lock(store).add_mapping(Kind::Release, &row) {
         tracing::debug!(cause = %e, "release mapping already recorded");
     }
-    Ok(())
 }
 
 /// Creates the priority label once, so it has a colour of its own.
-async fn ensure_label(ctx: &mut ProjectCtx<'_>, label: &str) -> Result<(), SyncError> {
-    if ctx.labels.contains(label) {
+async fn ensure_label(ctx: &ProjectCtx<'_>, label: &str) -> Result<(), SyncError> {
+    if lock(&ctx.labels).contains(label) {
+        return Ok(());
+    }
+    let _one = ctx.creating.lock().await;
+    if lock(&ctx.labels).contains(label) {
         return Ok(());
     }
     let new = NewLabel {
@@ -134,14 +143,14 @@ async fn ensure_label(ctx: &mut ProjectCtx<'_>, label: &str) -> Result<(), SyncE
         description: Some("Priority synced from Spira by labsync".into()),
     };
     ctx.gitlab.create_label(&ctx.gitlab_ref, &new).await?;
-    ctx.labels.insert(label.to_string());
+    lock(&ctx.labels).insert(label.to_string());
     Ok(())
 }
 
 /// The GitLab edit that carries `fields` of `merged` onto `issue`.
 pub async fn issue_edit(
-    ctx: &mut ProjectCtx<'_>,
-    store: &mut Store,
+    ctx: &ProjectCtx<'_>,
+    store: &Mutex<&mut Store>,
     issue: &Issue,
     merged: &Ticket,
     fields: &[Field],
@@ -156,6 +165,7 @@ pub async fn issue_edit(
             }
             Field::Status => {
                 let target = merged.status.and_then(|s| ctx.maps.state_of(s));
+
                 edit.state_event = match (target, issue.is_open()) {
                     (Some("closed"), true) => Some(StateEvent::Close),
                     (Some("opened"), false) => Some(StateEvent::Reopen),
@@ -215,8 +225,8 @@ pub async fn issue_edit(
 
 /// A new issue for an incident: every field, the footer with its marker.
 pub async fn new_issue(
-    ctx: &mut ProjectCtx<'_>,
-    store: &mut Store,
+    ctx: &ProjectCtx<'_>,
+    store: &Mutex<&mut Store>,
     ticket: &Ticket,
     footer: &text::Footer,
 ) -> Result<NewIssue, SyncError> {

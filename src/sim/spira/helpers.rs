@@ -1,6 +1,8 @@
 //! Test helpers that act on the simulator's state as a person in Spira's
 //! web UI would: their changes move LastUpdateDate and ConcurrencyDate.
 
+use chrono::{DateTime, Utc};
+
 use super::SpiraSim;
 use super::comments;
 use super::random_api_key;
@@ -95,6 +97,20 @@ impl SpiraSim {
                 edit(inc);
                 inc.last_update_date = stamp;
                 inc.concurrency_date = stamp;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stamps an incident as last changed at `at` (as a bulk import or a
+    /// mass update leaves many incidents with one LastUpdateDate).
+    pub fn set_incident_updated_at(&self, id: u32, at: DateTime<Utc>) -> bool {
+        let mut db = self.shared.db();
+        match db.incidents.get_mut(&id) {
+            Some(inc) => {
+                inc.last_update_date = at;
+                inc.concurrency_date = at;
                 true
             }
             None => false,
