@@ -194,7 +194,12 @@ fn an_intent_is_recorded_once_and_cleared_by_its_item() {
             "{}",
         )
         .unwrap();
-    assert_eq!(a, b, "a retried create finds its own intent");
+    assert_eq!(a.id, b.id, "a retried create finds its own intent");
+    assert!(a.fresh, "the first attempt made the intent");
+    assert!(
+        !b.fresh,
+        "a retry is told an earlier attempt may have created the item"
+    );
     assert_eq!(s.pending_intents("p", 1).unwrap().len(), 1);
     let mut item = commit(link(42, 1001));
     item.intent_id = Some(a.id);

@@ -78,12 +78,36 @@ impl SpiraClient {
     where
         F: Fn(&mut Incident),
     {
+        self.update_incident_from(project, id, None, true, change)
+            .await
+    }
+
+    /// The same, starting from `current` when the caller has just read the
+    /// whole incident (a stale copy only costs a 409 and one read), and
+    /// reading the saved incident back only when `read_back` is asked for
+    /// (to see whether Spira kept a status); otherwise the incident as sent
+    /// is returned.
+    pub async fn update_incident_from<F>(
+        &self,
+        project: u32,
+        id: u32,
+        mut current: Option<Incident>,
+        read_back: bool,
+        change: F,
+    ) -> Result<Incident, SpiraError>
+    where
+        F: Fn(&mut Incident),
+    {
         let mut attempt = 0;
         loop {
-            let mut incident = self.get_incident(project, id).await?;
+            let mut incident = match current.take() {
+                Some(i) => i,
+                None => self.get_incident(project, id).await?,
+            };
             change(&mut incident);
             incident.incident_id = Some(id);
             match self.update_incident(project, &incident).await {
+                Ok(()) if !read_back => return Ok(incident),
                 Ok(()) => {
                     let saved = self.get_incident(project, id).await?;
                     if incident.incident_status_id.is_some()

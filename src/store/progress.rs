@@ -31,6 +31,8 @@ pub struct Intent {
     /// Looked for on the other side before creating again.
     pub marker: String,
     pub payload: String,
+    /// Made by this call: no earlier attempt can have created anything.
+    pub fresh: bool,
 }
 
 /// An item waiting in the error queue.
@@ -106,7 +108,8 @@ impl Store {
         marker: &str,
         payload: &str,
     ) -> Result<Intent, StoreError> {
-        self.conn()
+        let inserted = self
+            .conn()
             .execute(
                 "INSERT INTO intents (plugin, spira_project, kind, source_id, marker, payload, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (plugin, spira_project, kind, source_id) DO NOTHING",
@@ -117,7 +120,7 @@ impl Store {
             .query_row(
                 "SELECT id, kind, source_id, marker, payload FROM intents WHERE plugin = ?1 AND spira_project = ?2 AND kind = ?3 AND source_id = ?4",
                 params![plugin, project, kind, source_id],
-                |r| Ok(Intent { id: r.get(0)?, kind: r.get(1)?, source_id: r.get(2)?, marker: r.get(3)?, payload: r.get(4)? }),
+                |r| Ok(Intent { id: r.get(0)?, kind: r.get(1)?, source_id: r.get(2)?, marker: r.get(3)?, payload: r.get(4)?, fresh: inserted == 1 }),
             )
             .map_err(|e| self.err(e))
     }
@@ -135,6 +138,7 @@ impl Store {
                     source_id: r.get(2)?,
                     marker: r.get(3)?,
                     payload: r.get(4)?,
+                    fresh: false,
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -144,6 +148,24 @@ impl Store {
     pub fn drop_intent(&mut self, id: i64) -> Result<(), StoreError> {
         self.conn()
             .execute("DELETE FROM intents WHERE id = ?1", [id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Takes an item off the error queue: it was found to hold nothing left
+    /// to sync (a successful sync clears its pair in `commit_item`).
+    pub fn clear_error(
+        &mut self,
+        plugin: &str,
+        project: i64,
+        side: SideName,
+        item: i64,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2 AND side = ?3 AND item_id = ?4",
+                params![plugin, project, side.as_str(), item],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }

@@ -59,6 +59,15 @@ fn defuse_quick_actions(markdown: &str) -> String {
         .join("\n")
 }
 
+/// Which side of a pair this cycle created: it has no comments yet, so
+/// they are not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JustCreated {
+    Neither,
+    Issue,
+    Incident,
+}
+
 /// Copies the comments of one linked pair that the other side lacks.
 pub async fn sync_comments(
     ctx: &ProjectCtx<'_>,
@@ -66,16 +75,23 @@ pub async fn sync_comments(
     incident_id: u32,
     iid: u64,
     dry_run: bool,
+    created: JustCreated,
 ) -> Result<CommentSync, SyncError> {
-    let notes: Vec<Note> = ctx
-        .gitlab
-        .list_notes(&ctx.gitlab_ref, iid)
-        .try_collect()
-        .await?;
-    let comments: Vec<Comment> = ctx
-        .spira
-        .list_comments(ctx.spira_project, incident_id)
-        .await?;
+    let notes: Vec<Note> = if created == JustCreated::Issue {
+        Vec::new()
+    } else {
+        ctx.gitlab
+            .list_notes(&ctx.gitlab_ref, iid)
+            .try_collect()
+            .await?
+    };
+    let comments: Vec<Comment> = if created == JustCreated::Incident {
+        Vec::new()
+    } else {
+        ctx.spira
+            .list_comments(ctx.spira_project, incident_id)
+            .await?
+    };
     let mut out = CommentSync {
         last_note_id: notes.iter().map(|n| n.id as i64).max().unwrap_or(0),
         last_comment_id: comments

@@ -249,7 +249,8 @@ async fn sync_project(
         in_flight: InFlight::default(),
         order: AtomicU64::new(0),
     };
-    // Incidents synced this cycle; their issues are not synced again from the GitLab side.
+    // Incidents listed this cycle; their issues are not synced again from
+    // the GitLab side (unless the incident held nothing new).
     let mut done_incidents = HashSet::new();
 
     // Spira: incidents changed since the watermark.
@@ -281,7 +282,7 @@ async fn sync_project(
                 let (load, pass) = (&load, &pass);
                 async move {
                     let ctx = load.ensure(pass).await?;
-                    pair::from_incident(ctx, pass, &incident).await
+                    pair::from_incident(ctx, pass, &incident, false).await
                 }
             },
             SideName::Spira,
@@ -320,6 +321,7 @@ async fn sync_project(
                     );
                     if let Ok(Some(link)) = &linked
                         && done_incidents.contains(&link.incident_id)
+                        && !pass.found_unchanged(link.incident_id)
                     {
                         return None;
                     }
@@ -672,7 +674,7 @@ async fn sweep_comments(
                     });
                     if fresh {
                         let incident = ctx.spira.get_incident(ctx.spira_project, id).await?;
-                        pair::from_incident(ctx, pass, &incident).await
+                        pair::from_incident(ctx, pass, &incident, true).await
                     } else {
                         pass.store()
                             .mark_comments_checked(link.id, now)
@@ -734,7 +736,7 @@ async fn retry_due(
                 .get_incident(ctx.spira_project, q.item_id as u32)
                 .await
             {
-                Ok(incident) => pair::from_incident(ctx, pass, &incident).await,
+                Ok(incident) => pair::from_incident(ctx, pass, &incident, true).await,
                 Err(e) => Err(e.into()),
             },
             _ => match ctx

@@ -5,7 +5,7 @@
 //! incident's "GitLab Issue" property), and a pending intent is settled by
 //! looking for its marker before anything is created again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -16,9 +16,10 @@ use crate::model::{Field, Ticket};
 use crate::spira::Incident;
 use crate::store::Store;
 use crate::store::links::{Event, ItemCommit, Link, Origin};
+use crate::store::progress::SideName;
 use crate::text::{self, Footer};
 
-use super::comments::sync_comments;
+use super::comments::{JustCreated, sync_comments};
 use super::context::ProjectCtx;
 use super::merge::{SideView, merge};
 use super::report::Counts;
@@ -41,6 +42,9 @@ pub struct Pass<'s> {
     /// Pairs being matched by marker right now, so two items that name the
     /// same counterpart are matched one after the other.
     claims: Mutex<HashMap<Claim, Arc<tokio::sync::Mutex<()>>>>,
+    /// Incidents listed this cycle that held nothing new: their issues are
+    /// still looked at from the GitLab side.
+    unchanged: Mutex<HashSet<i64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,7 +73,13 @@ impl<'s> Pass<'s> {
             planned: Mutex::default(),
             progress,
             claims: Mutex::default(),
+            unchanged: Mutex::default(),
         }
+    }
+
+    /// True when the incident was listed this cycle but held nothing new.
+    pub fn found_unchanged(&self, incident_id: i64) -> bool {
+        lock(&self.unchanged).contains(&incident_id)
     }
 
     /// The database, for one statement or transaction (never across an await).
@@ -132,10 +142,13 @@ fn incident_id(incident: &Incident) -> Result<u32, SyncError> {
 }
 
 /// Syncs an incident that changed: with its linked issue, or by creating one.
+/// `whole`: the incident was just read by id (a search listing's copy is
+/// not written back, and may be this cycle's own echo).
 pub async fn from_incident(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     incident: &Incident,
+    whole: bool,
 ) -> Result<(), SyncError> {
     let id = incident_id(incident)?;
     let plugin = ctx.plugin.name.clone();
@@ -147,10 +160,13 @@ pub async fn from_incident(
         if link.orphaned.is_some() {
             return Ok(());
         }
+        if !whole && incident_unchanged(ctx, pass, &link, incident, id).await? {
+            return Ok(());
+        }
         let Some(issue) = fetch_issue(ctx, pass, &link).await? else {
             return Ok(());
         };
-        return sync_linked(ctx, pass, link, incident.clone(), issue).await;
+        return sync_linked(ctx, pass, link, incident.clone(), whole, issue).await;
     }
     // Not linked: an issue that names this incident (marker) is its pair.
     if let Some(iid) = incident
@@ -169,7 +185,7 @@ pub async fn from_incident(
                 )?;
                 // An issue linked to another incident is not this one's pair.
                 if taken.is_none() {
-                    return link_existing(ctx, pass, incident.clone(), issue, None).await;
+                    return link_existing(ctx, pass, incident.clone(), whole, issue, None).await;
                 }
             }
             Err(crate::gitlab::GitLabError::NotFound { .. }) => {}
@@ -179,7 +195,7 @@ pub async fn from_incident(
     if ctx.plugin.direction == Direction::ToTestManagement {
         return Ok(());
     }
-    create_issue(ctx, pass, incident).await
+    create_issue(ctx, pass, incident, whole).await
 }
 
 /// Syncs an issue that changed: with its linked incident, or by creating one.
@@ -193,7 +209,7 @@ pub async fn from_issue(
         pass.store()
             .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?;
     if let Some(link) = linked {
-        if link.orphaned.is_some() {
+        if link.orphaned.is_some() || issue_unchanged(ctx, pass, &link, issue)? {
             return Ok(());
         }
         let incident = match ctx
@@ -208,7 +224,7 @@ pub async fn from_issue(
             }
             Err(e) => return Err(e.into()),
         };
-        return sync_linked(ctx, pass, link, incident, issue.clone()).await;
+        return sync_linked(ctx, pass, link, incident, true, issue.clone()).await;
     }
     // Not linked: the footer marker names the incident it was made for.
     if let (_, Some((p, incident_id))) =
@@ -224,7 +240,9 @@ pub async fn from_issue(
             .get_incident(ctx.spira_project, incident_id as u32)
             .await
         {
-            Ok(incident) => return link_existing(ctx, pass, incident, issue.clone(), None).await,
+            Ok(incident) => {
+                return link_existing(ctx, pass, incident, true, issue.clone(), None).await;
+            }
             Err(crate::spira::SpiraError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -275,6 +293,7 @@ async fn link_existing(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     incident: Incident,
+    whole: bool,
     issue: Issue,
     intent: Option<i64>,
 ) -> Result<(), SyncError> {
@@ -295,7 +314,12 @@ async fn link_existing(
         comments_checked_at: None,
     };
     pass.count(|c| c.linked += 1);
-    sync_pair(ctx, pass, link, None, incident, issue, intent, "link").await
+    let sides = Sides {
+        incident,
+        whole,
+        issue,
+    };
+    sync_pair(ctx, pass, link, None, sides, intent, Action::Link).await
 }
 
 async fn sync_linked(
@@ -303,10 +327,106 @@ async fn sync_linked(
     pass: &Pass<'_>,
     link: Link,
     incident: Incident,
+    whole: bool,
     issue: Issue,
 ) -> Result<(), SyncError> {
     let base = link.base.clone();
-    sync_pair(ctx, pass, link, Some(base), incident, issue, None, "update").await
+    let sides = Sides {
+        incident,
+        whole,
+        issue,
+    };
+    sync_pair(ctx, pass, link, Some(base), sides, None, Action::Update).await
+}
+
+/// The two sides of a pair as read this cycle.
+struct Sides {
+    incident: Incident,
+    /// The incident was read by id just now, so a write can start from it.
+    whole: bool,
+    issue: Issue,
+}
+
+/// Why a pair is synced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Update,
+    Link,
+    Created(JustCreated),
+}
+
+/// The incident, as listed, holds nothing new for its pair: its fields
+/// resolve to the base, it names its issue, and it has no comment newer
+/// than those already handled. Then the issue need not be read (a change
+/// there is the GitLab listing's to find). Costs one read of comments.
+async fn incident_unchanged(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    link: &Link,
+    incident: &Incident,
+    id: u32,
+) -> Result<bool, SyncError> {
+    let reference = issue_reference(ctx, link.issue_iid as u64);
+    if spira_view(incident, Some(&link.base)) != link.base
+        || incident.custom_text(ctx.issue_property) != Some(reference.as_str())
+    {
+        return Ok(false);
+    }
+    let comments = ctx.spira.list_comments(ctx.spira_project, id).await?;
+    let newest = comments
+        .iter()
+        .filter_map(|c| c.comment_id)
+        .map(i64::from)
+        .max()
+        .unwrap_or(0);
+    if newest > link.last_comment_id {
+        return Ok(false);
+    }
+    if !pass.dry_run {
+        let mut store = pass.store();
+        if let Some(now) = ctx.spira.server_now() {
+            store.mark_comments_checked(link.id, now)?;
+        }
+        let project = link.spira_project;
+        store.clear_error(&ctx.plugin.name, project, SideName::Spira, link.incident_id)?;
+    }
+    lock(&pass.unchanged).insert(link.incident_id);
+    Ok(true)
+}
+
+/// The issue, as listed, holds nothing new for its pair: its fields
+/// resolve to the base, it carries the footer, and its count of user
+/// notes is the count already paired. No request is needed to know it.
+fn issue_unchanged(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    link: &Link,
+    issue: &Issue,
+) -> Result<bool, SyncError> {
+    let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base));
+    if missing_release.is_some() || gv != link.base {
+        return Ok(false);
+    }
+    let marker = text::split_footer(issue.description.as_deref().unwrap_or("")).1;
+    if ctx.plugin.direction != Direction::ToTestManagement
+        && marker != Some((link.spira_project, link.incident_id))
+    {
+        return Ok(false);
+    }
+    let paired = pass.store().comment_links(link.id)?.len();
+    if issue.user_notes_count != paired as u64 {
+        return Ok(false);
+    }
+    // An earlier failure of this issue has nothing left to retry.
+    if !pass.dry_run {
+        pass.store().clear_error(
+            &ctx.plugin.name,
+            link.spira_project,
+            SideName::GitLab,
+            issue.iid as i64,
+        )?;
+    }
+    Ok(true)
 }
 
 /// Merges one pair against its base, writes what must cross, copies
@@ -317,11 +437,19 @@ async fn sync_pair(
     pass: &Pass<'_>,
     mut link: Link,
     base: Option<Ticket>,
-    incident: Incident,
-    issue: Issue,
+    sides: Sides,
     intent: Option<i64>,
-    action: &str,
+    action: Action,
 ) -> Result<(), SyncError> {
+    let Sides {
+        incident,
+        whole,
+        issue,
+    } = sides;
+    let created = match action {
+        Action::Created(side) => side,
+        _ => JustCreated::Neither,
+    };
     let id = incident_id(&incident)?;
     let sv = spira_view(&incident, base.as_ref());
     let (mut gv, missing_release) = gitlab_view(ctx, &issue, base.as_ref());
@@ -382,7 +510,7 @@ async fn sync_pair(
             ));
         }
         let linked = pass.store().comment_links(link.id)?;
-        let comments = sync_comments(ctx, &linked, id, issue.iid, true).await?;
+        let comments = sync_comments(ctx, &linked, id, issue.iid, true, created).await?;
         for line in comments.planned {
             pass.plan(line);
         }
@@ -411,9 +539,12 @@ async fn sync_pair(
             ctx.issue_property,
             issue.web_url.clone(),
         );
+        // Read back only to learn whether Spira kept a status change.
+        let read_back = fields.contains(&Field::Status);
+        let current = whole.then(|| incident.clone());
         let saved = ctx
             .spira
-            .update_incident_with(ctx.spira_project, id, |inc| {
+            .update_incident_from(ctx.spira_project, id, current, read_back, |inc| {
                 apply_to_incident(inc, &merged_now, &fields);
                 inc.set_custom_text(issue_prop, Some(reference.clone()));
                 if let Some(p) = url_prop {
@@ -450,10 +581,10 @@ async fn sync_pair(
     } else {
         pass.store().comment_links(link.id)?
     };
-    let comments = sync_comments(ctx, &linked, id, issue.iid, false).await?;
+    let comments = sync_comments(ctx, &linked, id, issue.iid, false, created).await?;
     pass.count(|c| c.comments_to_gitlab += comments.to_gitlab);
     pass.count(|c| c.comments_to_spira += comments.to_spira);
-    if action == "link" {
+    if action == Action::Link {
         events.insert(
             0,
             Event {
@@ -534,6 +665,7 @@ async fn create_issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     incident: &Incident,
+    whole: bool,
 ) -> Result<(), SyncError> {
     let id = incident_id(incident)?;
     let ticket = spira_view(incident, None);
@@ -554,19 +686,24 @@ async fn create_issue(
         &marker,
         "{}",
     )?;
-    // A pending intent from an earlier attempt: the issue may exist already.
-    for found in ctx
-        .gitlab
-        .find_issues_by_search(&ctx.gitlab_ref, &marker)
-        .await?
-    {
+    // A pending intent from an earlier attempt: the issue may exist
+    // already. A fresh intent means no attempt can have created one.
+    let earlier = if intent.fresh {
+        Vec::new()
+    } else {
+        ctx.gitlab
+            .find_issues_by_search(&ctx.gitlab_ref, &marker)
+            .await?
+    };
+    for found in earlier {
         if found
             .description
             .as_deref()
             .is_some_and(|d| d.contains(&marker))
         {
             tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
-            return link_existing(ctx, pass, incident.clone(), found, Some(intent.id)).await;
+            let intent = Some(intent.id);
+            return link_existing(ctx, pass, incident.clone(), whole, found, intent).await;
         }
     }
     let new: NewIssue = new_issue(ctx, &pass.store, &ticket, &footer).await?;
@@ -584,15 +721,20 @@ async fn create_issue(
     }
     pass.count(|c| c.created_issues += 1);
     let link = new_link(ctx, id, &issue, Origin::Spira, ticket.clone());
+    let sides = Sides {
+        incident: incident.clone(),
+        whole,
+        issue,
+    };
+    let created = Action::Created(JustCreated::Issue);
     sync_pair(
         ctx,
         pass,
         link,
         Some(ticket),
-        incident.clone(),
-        issue,
+        sides,
         Some(intent.id),
-        "create",
+        created,
     )
     .await
 }
@@ -624,13 +766,18 @@ async fn create_incident(
         &reference,
         "{}",
     )?;
-    let existing = ctx
-        .spira
-        .find_incidents_by_custom_property(ctx.spira_project, ctx.issue_property, &reference)
-        .await?;
+    // As for issues: only an earlier attempt can have created it.
+    let existing = if intent.fresh {
+        Vec::new()
+    } else {
+        ctx.spira
+            .find_incidents_by_custom_property(ctx.spira_project, ctx.issue_property, &reference)
+            .await?
+    };
     if let Some(found) = existing.into_iter().next() {
         tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = ?found.incident_id, "found the incident an interrupted cycle created");
-        return link_existing(ctx, pass, found, issue.clone(), Some(intent.id)).await;
+        let intent = Some(intent.id);
+        return link_existing(ctx, pass, found, false, issue.clone(), intent).await;
     }
     let mut incident = Incident {
         project_id: Some(ctx.spira_project),
@@ -659,17 +806,13 @@ async fn create_incident(
         ..ticket
     };
     let link = new_link(ctx, id, issue, Origin::GitLab, base.clone());
-    sync_pair(
-        ctx,
-        pass,
-        link,
-        Some(base),
-        created,
-        issue.clone(),
-        Some(intent.id),
-        "create",
-    )
-    .await
+    let sides = Sides {
+        incident: created,
+        whole: false,
+        issue: issue.clone(),
+    };
+    let action = Action::Created(JustCreated::Incident);
+    sync_pair(ctx, pass, link, Some(base), sides, Some(intent.id), action).await
 }
 
 fn new_link(
