@@ -124,6 +124,21 @@ struct RateState {
     blocked_until: Option<Instant>,
     /// The server's clock (`Date` header) at the last answer, and when that was.
     server_time: Option<(chrono::DateTime<chrono::Utc>, Instant)>,
+    /// Requests sent and not yet answered: an answer's `RateLimit-Remaining`
+    /// may not count them yet.
+    in_flight: u64,
+}
+
+/// One request on its way; counted out when dropped (answered or failed).
+struct Sending {
+    rate: Arc<Mutex<RateState>>,
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        let mut state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
 }
 
 /// A reqwest client with the retry policy and rate gate of one host.
@@ -199,7 +214,7 @@ impl HttpClient {
             .with_max_times(self.settings.max_retries)
             .with_jitter();
         let result = (|| async {
-            self.wait_for_budget().await;
+            let _sending = self.wait_for_budget().await;
             let response = build(&self.client)
                 .send()
                 .await
@@ -286,8 +301,9 @@ impl HttpClient {
         })
     }
 
-    /// Sleeps while the host's budget is spent or a 429 told us to wait.
-    async fn wait_for_budget(&self) {
+    /// Sleeps while the host's budget is spent or a 429 told us to wait;
+    /// the request is counted in flight until the returned guard drops.
+    async fn wait_for_budget(&self) -> Sending {
         loop {
             let wait = {
                 let mut state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
@@ -329,7 +345,13 @@ impl HttpClient {
                         state.reset_at = None;
                     }
                 }
-                _ => return,
+                _ => {
+                    let mut state = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+                    state.in_flight += 1;
+                    return Sending {
+                        rate: self.rate.clone(),
+                    };
+                }
             }
         }
     }
@@ -346,7 +368,10 @@ impl HttpClient {
             state.server_time = Some((date.with_timezone(&chrono::Utc), now));
         }
         if let Some(left) = header_u64(headers, "ratelimit-remaining") {
-            state.remaining = Some(left);
+            // The other requests in flight may reach the server after this
+            // answer was counted: keep their share aside.
+            let others = state.in_flight.saturating_sub(1);
+            state.remaining = Some(left.saturating_sub(others));
         }
         if let Some(epoch) = header_u64(headers, "ratelimit-reset") {
             let wall_now = SystemTime::now()

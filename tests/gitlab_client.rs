@@ -598,6 +598,40 @@ async fn a_small_rate_budget_slows_the_client_without_any_429() {
     sim.shutdown().await;
 }
 
+/// Eight requests at a time against a budget of 10 per window: answers
+/// report what the server had counted when they left it, not the requests
+/// still in flight, so the client keeps their share aside.
+#[tokio::test]
+async fn concurrent_requests_share_the_rate_budget_without_any_429() {
+    let (sim, _gl, project) = start(GitLabSimConfig {
+        seed: Seed::Empty,
+        rate_limit_per_minute: Some(10),
+        rate_window: Duration::from_secs(1),
+        latency: Duration::from_millis(20),
+        ..GitLabSimConfig::default()
+    })
+    .await;
+    for n in 0..8 {
+        sim.create_issue_as("alice", &format!("r{n}"), "");
+    }
+    let settings = HttpSettings {
+        rate_reserve: 1,
+        ..fast_settings()
+    };
+    let paced = GitLabClient::new(&sim.url(), Secret::new(sim.token()), settings).unwrap();
+    let reads = (0..48u64).map(|n| {
+        let (paced, project) = (&paced, &project);
+        async move { paced.get_issue(project, 1 + n % 8).await }
+    });
+    let answers: Vec<_> = futures_util::stream::iter(reads)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert!(answers.iter().all(Result::is_ok));
+    assert_eq!(sim.status_count(429), 0, "the client ran into the throttle");
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn reads_are_retried_through_injected_5xx_and_drops() {
     let (sim, gl, project) = start(GitLabSimConfig::default()).await;
