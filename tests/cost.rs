@@ -113,16 +113,18 @@ const NEW_INCIDENT_SPIRA: u64 = 3;
 /// Requests beyond a quiet cycle and the setup to sync one new issue into a
 /// new incident: Spira 2 (the create, which carries the issue reference, and
 /// the read of what Spira kept: its answer is the submitted object, and the
-/// status may have been replaced by the default); GitLab 2 (the issue's
-/// notes, the edit that adds the footer linking back).
-const NEW_ISSUE_GITLAB: u64 = 2;
+/// status may have been replaced by the default); GitLab 1 (the edit that
+/// adds the footer linking back; the issue has no user notes, as its
+/// `user_notes_count` says, so they are not listed).
+const NEW_ISSUE_GITLAB: u64 = 1;
 const NEW_ISSUE_SPIRA: u64 = 2;
 
 /// Requests beyond a quiet cycle and the setup per edited incident (title):
-/// GitLab 3 (the linked issue read, its notes, the edit), Spira 1 (the
+/// GitLab 2 (the linked issue read, the edit; its notes are all paired, as
+/// its `user_notes_count` says, so they are not listed), Spira 1 (the
 /// comments). The echo of that edit in the next cycle is free on GitLab's
 /// side (see `the_echo_of_our_own_writes_is_not_synced_again`).
-const EDIT_GITLAB: u64 = 3;
+const EDIT_GITLAB: u64 = 2;
 const EDIT_SPIRA: u64 = 1;
 
 #[tokio::test]

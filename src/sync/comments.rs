@@ -76,8 +76,12 @@ pub async fn sync_comments(
     iid: u64,
     dry_run: bool,
     created: JustCreated,
+    issue_notes: u64,
 ) -> Result<CommentSync, SyncError> {
-    let notes: Vec<Note> = if created == JustCreated::Issue {
+    // GitLab counts an issue's user notes: when they are exactly the notes
+    // already paired, none is new (nor a copy whose pairing a crash lost).
+    let nothing_new = issue_notes == linked.len() as u64;
+    let notes: Vec<Note> = if created == JustCreated::Issue || nothing_new {
         Vec::new()
     } else {
         ctx.gitlab

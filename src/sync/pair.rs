@@ -510,7 +510,16 @@ async fn sync_pair(
             ));
         }
         let linked = pass.store().comment_links(link.id)?;
-        let comments = sync_comments(ctx, &linked, id, issue.iid, true, created).await?;
+        let comments = sync_comments(
+            ctx,
+            &linked,
+            id,
+            issue.iid,
+            true,
+            created,
+            issue.user_notes_count,
+        )
+        .await?;
         for line in comments.planned {
             pass.plan(line);
         }
@@ -581,7 +590,16 @@ async fn sync_pair(
     } else {
         pass.store().comment_links(link.id)?
     };
-    let comments = sync_comments(ctx, &linked, id, issue.iid, false, created).await?;
+    let comments = sync_comments(
+        ctx,
+        &linked,
+        id,
+        issue.iid,
+        false,
+        created,
+        issue.user_notes_count,
+    )
+    .await?;
     pass.count(|c| c.comments_to_gitlab += comments.to_gitlab);
     pass.count(|c| c.comments_to_spira += comments.to_spira);
     if action == Action::Link {
