@@ -2,9 +2,11 @@
 //!
 //! The simulators of GitLab and Spira run in this process, with a latency
 //! on every answer and, for some scenarios, GitLab's authenticated-API rate
-//! limit. Each cycle is one `labsync --sync-now` child process (the release
-//! binary cargo builds for benches), so that its wall time, CPU time and peak
-//! RSS are labsync's alone; the requests it made are counted by the
+//! limit. Each cycle is one `labsync --sync-now` process (the release binary
+//! cargo builds for benches), started through a small helper (this binary
+//! run with `--measure-labsync`, see [`measure_main`]) that waits for it with
+//! wait4, so that its wall time, CPU time and peak RSS are labsync's alone;
+//! the requests it made are counted by the
 //! simulators, and what it did is read from its exit code and the `runs`
 //! table of its database. A cycle that exits non-zero, or whose run log is
 //! not "ok" with no failed item, stops the bench with exit code 1.
@@ -509,16 +511,58 @@ fn own_cpu() -> f64 {
     timeval_secs(usage.ru_utime) + timeval_secs(usage.ru_stime)
 }
 
-/// How a child ended, and what it used.
+/// How labsync ended, and what it used.
 struct Ended {
     /// The exit code, or a description of the signal that killed it.
     code: Result<i32, String>,
+    /// From spawn to exit.
+    wall: Duration,
+    /// User + system CPU seconds.
     cpu: f64,
+    /// Peak resident set (ru_maxrss, KiB on Linux).
     rss_kib: i64,
 }
 
+impl Ended {
+    fn write(&self, path: &Path) -> std::io::Result<()> {
+        let (code, how) = match &self.code {
+            Ok(c) => (Some(*c), None),
+            Err(how) => (None, Some(how.clone())),
+        };
+        let json = serde_json::json!({
+            "code": code,
+            "how": how,
+            "wall_s": self.wall.as_secs_f64(),
+            "cpu_s": self.cpu,
+            "rss_kib": self.rss_kib,
+        });
+        std::fs::write(path, json.to_string())
+    }
+
+    fn read(path: &Path) -> Fallible<Ended> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let num = |k: &str| {
+            v[k].as_f64()
+                .ok_or_else(|| format!("{}: no '{k}' in {text}", path.display()))
+        };
+        let code = match (v["code"].as_i64(), v["how"].as_str()) {
+            (Some(c), _) => Ok(i32::try_from(c).unwrap_or(i32::MAX)),
+            (None, Some(how)) => Err(how.to_string()),
+            (None, None) => Err("ended, how is not known".to_string()),
+        };
+        Ok(Ended {
+            code,
+            wall: Duration::from_secs_f64(num("wall_s")?.max(0.0)),
+            cpu: num("cpu_s")?,
+            rss_kib: num("rss_kib")? as i64,
+        })
+    }
+}
+
 /// Waits for `pid` with wait4, which returns its resource usage alone.
-fn wait_child(pid: libc::pid_t) -> Fallible<Ended> {
+fn wait_child(pid: libc::pid_t, started: Instant) -> Fallible<Ended> {
     let mut status: libc::c_int = 0;
     // SAFETY: as in own_cpu.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -533,6 +577,7 @@ fn wait_child(pid: libc::pid_t) -> Fallible<Ended> {
             return Err(format!("waiting for labsync (pid {pid}): {e}"));
         }
     }
+    let wall = started.elapsed();
     let code = if libc::WIFEXITED(status) {
         Ok(libc::WEXITSTATUS(status))
     } else if libc::WIFSIGNALED(status) {
@@ -542,10 +587,50 @@ fn wait_child(pid: libc::pid_t) -> Fallible<Ended> {
     };
     Ok(Ended {
         code,
+        wall,
         cpu: timeval_secs(usage.ru_utime) + timeval_secs(usage.ru_stime),
-        // ru_maxrss is in KiB on Linux.
         rss_kib: usage.ru_maxrss,
     })
+}
+
+/// First argument of this binary run as the measuring helper.
+const MEASURE: &str = "--measure-labsync";
+
+/// The measuring helper: `sync --measure-labsync REPORT PROGRAM ARGS...`
+/// runs PROGRAM (stdio and environment inherited), waits for it with wait4
+/// and writes its exit, wall time, CPU time and peak RSS to REPORT as JSON.
+///
+/// Why a helper: on Linux, exec records the high-water RSS of the address
+/// space it replaces in the new program's ru_maxrss, and a child spawned by
+/// the bench starts as (or shares) the bench's address space, simulators and
+/// all: labsync would show the bench's peak. The helper is small when it
+/// spawns labsync (a few MiB, below labsync's own), so the figure is labsync's.
+fn measure_main(args: &[std::ffi::OsString]) -> ExitCode {
+    let [report, program, rest @ ..] = args else {
+        eprintln!("bench: usage: {MEASURE} REPORT PROGRAM [ARGS...]");
+        return ExitCode::from(64);
+    };
+    let started = Instant::now();
+    let ended = Command::new(program)
+        .args(rest)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", Path::new(program).display()))
+        .and_then(|child| {
+            let pid = libc::pid_t::try_from(child.id())
+                .map_err(|_| format!("pid {} out of range", child.id()))?;
+            wait_child(pid, started)
+        });
+    match ended.map(|e| e.write(Path::new(report))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("bench: writing {}: {e}", Path::new(report).display());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The last `lines` lines of a file, for error messages.
@@ -700,8 +785,16 @@ impl World {
         let err_path = self.dir.path().join("cycle.err");
         let file = |p: &Path| File::create(p).map_err(|e| format!("{}: {e}", p.display()));
         let (out, err) = (file(&out_path)?, file(&err_path)?);
-        let mut command = Command::new(&self.binary);
+        // Through the measuring helper (see `measure_main`): labsync's own
+        // peak RSS cannot be had from a child of this big process.
+        let me = std::env::current_exe().map_err(|e| format!("this bench's own path: {e}"))?;
+        let report = self.dir.path().join("cycle.rusage.json");
+        let _ = std::fs::remove_file(&report);
+        let mut command = Command::new(me);
         command
+            .arg(MEASURE)
+            .arg(&report)
+            .arg(&self.binary)
             .arg("--config")
             .arg(&self.config)
             .arg("--db")
@@ -719,33 +812,34 @@ impl World {
             }
         }
         let sims_cpu = own_cpu();
-        let started = Instant::now();
-        let child = command
+        let mut helper = command
             .spawn()
-            .map_err(|e| format!("{scenario}: starting {}: {e}", self.binary.display()))?;
-        let pid = libc::pid_t::try_from(child.id())
-            .map_err(|_| format!("{scenario}: pid {} out of range", child.id()))?;
-        let ended = tokio::task::spawn_blocking(move || wait_child(pid))
+            .map_err(|e| format!("{scenario}: starting the measuring helper: {e}"))?;
+        let helper_status = tokio::task::spawn_blocking(move || helper.wait())
             .await
-            .map_err(|e| format!("{scenario}: waiting for labsync: {e}"))??;
-        let wall = started.elapsed();
+            .map_err(|e| format!("{scenario}: waiting for labsync: {e}"))?
+            .map_err(|e| format!("{scenario}: waiting for labsync: {e}"))?;
         let sims_cpu = own_cpu() - sims_cpu;
-        drop(child);
+        let ended = Ended::read(&report).map_err(|e| {
+            format!(
+                "{scenario}: the measuring helper ({helper_status}) gave no figures: {e}\n\
+                 --- its stderr, last lines:\n{}",
+                tail(&err_path, 30)
+            )
+        })?;
+        let wall = ended.wall;
         let failed = |why: String| {
             format!(
-                "{scenario}: {why}\n--- labsync stdout ({}):\n{}\n--- labsync stderr, last lines ({}):\n{}",
-                out_path.display(),
+                "{scenario}: {why}\n--- labsync stdout:\n{}\n--- labsync stderr, last lines:\n{}",
                 tail(&out_path, 20),
-                err_path.display(),
                 tail(&err_path, 30)
             )
         };
-        match ended.code {
-            Ok(0) => {}
+        let (run, links) = match ended.code {
+            Ok(0) => self.read_run().map_err(failed)?,
             Ok(code) => return Err(failed(format!("labsync exited with code {code}"))),
             Err(how) => return Err(failed(format!("labsync {how}"))),
-        }
-        let (run, links) = self.read_run().map_err(failed)?;
+        };
         Ok(Row {
             scenario,
             items,
@@ -982,7 +1076,8 @@ impl Bench<'_> {
         w.check_edits(round, incidents + issues)
     }
 
-    /// A world from seeding to its idle and incremental cycles.
+    /// A world from seeding to its idle and incremental cycles. When it
+    /// fails, its files stay for a look.
     async fn world(
         &mut self,
         n: usize,
@@ -991,7 +1086,6 @@ impl Bench<'_> {
         rate: Option<Rate>,
         rate_after: Option<Rate>,
     ) -> Fallible<()> {
-        let s = self.settings;
         let first = if build_at_zero {
             Duration::ZERO
         } else {
@@ -1002,8 +1096,28 @@ impl Bench<'_> {
             first.as_millis(),
             rate.map_or(String::new(), |r| format!(", {}/min", r.per_minute))
         );
-        let mut w = World::start(s, n, first, rate).await?;
-        let (n64, c) = (n as u64, s.comments as u64);
+        let mut w = World::start(self.settings, n, first, rate).await?;
+        let result = self
+            .world_cycles(&mut w, latency, build_at_zero, rate_after)
+            .await;
+        result.map_err(|why| {
+            w.dir.disable_cleanup(true);
+            format!(
+                "{why}\n--- kept for a look: {} (plugins.toml, labsync.db, cycle.out, cycle.err)",
+                w.dir.path().display()
+            )
+        })
+    }
+
+    async fn world_cycles(
+        &mut self,
+        w: &mut World,
+        latency: Duration,
+        build_at_zero: bool,
+        rate_after: Option<Rate>,
+    ) -> Fallible<()> {
+        let s = self.settings;
+        let (n64, c) = (w.n as u64, s.comments as u64);
         let initial = Work::Initial {
             incidents: n64,
             issues: n64,
@@ -1016,15 +1130,15 @@ impl Bench<'_> {
             issues: 2 * n64,
             incidents: 2 * n64,
         };
-        self.settle(&mut w, "settle 1", echo, 2 * n64).await?;
+        self.settle(w, "settle 1", echo, 2 * n64).await?;
         w.check_complete()?;
         if build_at_zero {
             w.set_latency(latency);
         }
-        self.idle_and_edits(&mut w).await?;
+        self.idle_and_edits(w).await?;
         if let Some(r) = rate_after {
             w.set_rate(Some(r));
-            self.idle_and_edits(&mut w).await?;
+            self.idle_and_edits(w).await?;
         }
         Ok(())
     }
@@ -1273,6 +1387,10 @@ fn write_report(text: &str) {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args.first().is_some_and(|a| a == MEASURE) {
+        return measure_main(&args[1..]);
+    }
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
