@@ -1,91 +1,726 @@
-//! Benchmark of the sync engine against both simulators, in-process.
+//! Benchmark of the real `labsync` binary against both simulators.
 //!
-//! `cargo bench --bench sync` runs the default scenarios and prints a table;
-//! the same table, with the run's settings, goes to `target/bench-sync.md`.
-//! Knobs (environment):
+//! The simulators of GitLab and Spira run in this process, with a latency
+//! on every answer and, for some scenarios, GitLab's authenticated-API rate
+//! limit. Each cycle is one `labsync --sync-now` process (the release binary
+//! cargo builds for benches), started through a small helper (this binary
+//! run with `--measure-labsync`, see [`measure_main`]) that waits for it with
+//! wait4, so that its wall time, CPU time and peak RSS are labsync's alone;
+//! the requests it made are counted by the
+//! simulators, and what it did is read from its exit code and the `runs`
+//! table of its database. A cycle that exits non-zero, or whose run log is
+//! not "ok" with no failed item, stops the bench with exit code 1.
 //!
-//! - `BENCH_N=200,1000`       items per side for the 0 ms backfills
-//! - `BENCH_SLOW_N=200`       items per side for the backfill with latency
-//! - `BENCH_LATENCY_MS=20`    the per-request latency of that backfill
-//! - `BENCH_COMMENTS=2`       comments seeded on each item
-//! - `BENCH_CHANGED_PCT=5`    share of items edited for the incremental cycle
-//! - `BENCH_RATE_N=100`        items per side for the rate-limited run
-//! - `BENCH_RATE=2000`        GitLab requests per minute in that run (0 skips it)
+//! Scenarios, per world of N incidents and N issues (each with comments):
+//! the initial sync, settle cycles until one writes nothing, an idle cycle,
+//! an incremental cycle with a share of the links edited (half in Spira,
+//! half in GitLab, on distinct links), and its echo. The largest world then
+//! has GitLab's rate limit turned on for an idle and an incremental cycle;
+//! separate worlds run the initial sync under the rate limit. Each row
+//! shows the lower bound of its time from [`min_requests`] and the ratio.
 //!
-//! Timings are for comparing runs on one machine, in one run; request counts
-//! are exact and do not depend on the machine.
+//! `cargo bench --bench sync` prints a Markdown table and writes it, with
+//! requests by route, to `target/bench-sync.md` (after every cycle, so a long
+//! run that is stopped keeps what it measured). Knobs (environment):
+//!
+//! - `BENCH_QUICK=1`           preset for a quick check (about 2 minutes):
+//!   N=200, rate-limited initial sync at N=50, 2 s rate window; the knobs
+//!   below still override it
+//! - `BENCH_N=1000,10000`      world sizes (items per side), synced at the latency
+//! - `BENCH_PREBUILD=`         sizes of `BENCH_N` whose initial sync and settle
+//!   cycles run at 0 ms (still reported), so that their idle and incremental
+//!   cycles are measured at the latency without waiting for the initial sync
+//! - `BENCH_ZERO_N=`           extra worlds at 0 ms latency (no time bound)
+//! - `BENCH_LATENCY_MS=20`     latency of every answer of both simulators
+//! - `BENCH_COMMENTS=2`        comments on each seeded item
+//! - `BENCH_CHANGED_PCT=1`     share of the links edited for the incremental cycle
+//! - `BENCH_CONCURRENCY=8`     `concurrency` in plugins.toml, and in the bound
+//! - `BENCH_RATE=2000`         GitLab requests per minute (0: no rate-limited run)
+//! - `BENCH_RATE_N=1000`       sizes of the worlds synced under the rate limit
+//!   from the start (10000 takes at least 25 minutes by the bound itself)
+//! - `BENCH_RATE_WINDOW_S=3`   GitLab's throttle window; the budget per window
+//!   is scaled to it (60 is GitLab's own window)
+//! - `BENCH_SWEEP=off`         `comment_sweep` in plugins.toml (off: the sweep
+//!   would come due by wall time in long runs and blur the idle cycles)
+//! - `BENCH_LOG_LEVEL=info`    labsync's log level (its log goes to a file)
+//! - `BENCH_LABSYNC=PATH`      another labsync binary to measure
+//!
+//! Request counts are exact and do not depend on the machine; times are for
+//! comparing rows of one run on one machine.
 
 use std::fmt::Write as _;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use labsync::config::Config;
-use labsync::http::HttpSettings;
 use labsync::sim::Seed;
+use labsync::sim::faults::FaultRule;
 use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
 use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
 use labsync::store::Store;
-use labsync::sync::{CycleOptions, CycleReport, run_plugin};
 
-/// GitLab's rate-limit window in the rate-limited run: short, so that the
-/// run takes seconds, and the budget per window is scaled to match.
-const RATE_WINDOW: Duration = Duration::from_secs(3);
+type Fallible<T> = Result<T, String>;
 
-struct World {
-    gitlab: GitLabSim,
-    spira: SpiraSim,
-    _dir: tempfile::TempDir,
-    store: Store,
-    config: Config,
+/// The plugin name in the generated plugins.toml.
+const PLUGIN: &str = "bench";
+
+// ---------------------------------------------------------------------------
+// The lower bound
+// ---------------------------------------------------------------------------
+
+/// Issues per page of GitLab's issue list (`per_page` at most 100). GitLab
+/// says whether there is a next page, so a full last page needs no extra request.
+const GITLAB_PAGE: u64 = 100;
+/// Rows per page of Spira's incident search. Spira gives no total, so only a
+/// short page ends the listing: a full last page costs one more request.
+const SPIRA_PAGE: u64 = 500;
+/// Project setup read by a cycle that has work, GitLab side: the project,
+/// labels, milestones and members.
+const GITLAB_SETUP: u64 = 4;
+/// Project setup, Spira side: the project, 4 template lists (statuses,
+/// priorities, severities, types), the custom property definitions, users
+/// and releases.
+const SPIRA_SETUP: u64 = 8;
+
+/// What a cycle has to do, in terms of the APIs.
+#[derive(Clone, Copy, Debug)]
+enum Work {
+    /// A first cycle over new, unlinked items, each with `comments` comments.
+    Initial {
+        incidents: u64,
+        issues: u64,
+        comments: u64,
+    },
+    /// Items changed by labsync's own writes in the previous cycle: they must
+    /// be listed, and nothing else (they match what labsync stored).
+    Echo { issues: u64, incidents: u64 },
+    /// Linked items edited by people (fields, no new comment).
+    Edits { incidents: u64, issues: u64 },
 }
 
-struct Setup {
+/// A count per side.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sides {
+    gitlab: u64,
+    spira: u64,
+}
+
+impl Sides {
+    fn total(self) -> u64 {
+        self.gitlab + self.spira
+    }
+}
+
+/// The fewest requests a cycle can make for `work`, from what the APIs force:
+///
+/// - listing: GitLab `max(1, ceil(changed / 100))` pages, Spira
+///   `floor(changed / 500) + 1` (see [`GITLAB_PAGE`], [`SPIRA_PAGE`]); an idle
+///   cycle is 1 list request per side;
+/// - project setup, once per cycle that has an item to sync: 4 GitLab + 8
+///   Spira reads ([`GITLAB_SETUP`], [`SPIRA_SETUP`]);
+/// - per new incident with c comments: read its comments (1 Spira), create
+///   the issue (1 GitLab), c notes (c GitLab), record the issue on the
+///   incident (GET + PUT, 2 Spira: a PUT replaces the whole record);
+/// - per new issue with c notes: read its notes (1 GitLab), create the
+///   incident with the issue reference (1 Spira), c comments (c Spira), put
+///   the footer with the incident link on the issue (1 GitLab);
+/// - per edited item: read the comments of the edited side (1), read the
+///   counterpart (GET, 1) and write it (1). The counterpart's GET is also
+///   what Spira's PUT needs, so a write to Spira is GET + PUT as well;
+/// - an echo (labsync's own writes listed again): the listing only.
+fn min_requests(work: Work) -> Sides {
+    let gitlab_list = |changed: u64| changed.div_ceil(GITLAB_PAGE).max(1);
+    let spira_list = |changed: u64| changed / SPIRA_PAGE + 1;
+    let setup = |items: u64| {
+        if items > 0 {
+            Sides {
+                gitlab: GITLAB_SETUP,
+                spira: SPIRA_SETUP,
+            }
+        } else {
+            Sides::default()
+        }
+    };
+    match work {
+        Work::Initial {
+            incidents,
+            issues,
+            comments,
+        } => {
+            let s = setup(incidents + issues);
+            Sides {
+                gitlab: gitlab_list(issues) + s.gitlab + incidents * (1 + comments) + issues * 2,
+                spira: spira_list(incidents) + s.spira + incidents * 3 + issues * (1 + comments),
+            }
+        }
+        Work::Echo { issues, incidents } => Sides {
+            gitlab: gitlab_list(issues),
+            spira: spira_list(incidents),
+        },
+        Work::Edits { incidents, issues } => {
+            let s = setup(incidents + issues);
+            Sides {
+                gitlab: gitlab_list(issues) + s.gitlab + incidents * 2 + issues,
+                spira: spira_list(incidents) + s.spira + incidents + issues * 2,
+            }
+        }
+    }
+}
+
+/// GitLab's throttle as the simulator applies it: `budget` requests per
+/// `window`, scaled from `per_minute`.
+#[derive(Clone, Copy, Debug)]
+struct Rate {
+    per_minute: u32,
+    window: Duration,
+    budget: u32,
+}
+
+impl Rate {
+    fn new(per_minute: u32, window: Duration) -> Rate {
+        let budget = (u128::from(per_minute) * window.as_millis() / 60_000).max(1);
+        Rate {
+            per_minute,
+            window,
+            budget: u32::try_from(budget).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Requests per second the simulator lets through, on average.
+    fn per_second(self) -> f64 {
+        f64::from(self.budget) / self.window.as_secs_f64()
+    }
+}
+
+/// The least time `requests` can take: all of them at `latency`,
+/// `concurrency` at a time, or GitLab's share at the rate limit, whichever
+/// is longer. (The throttle's windows are aligned on the epoch, so a run
+/// that starts in a fresh window may beat the rate bound by up to one window.)
+fn time_bound(
+    requests: Sides,
     latency: Duration,
-    rate_per_minute: Option<u32>,
+    concurrency: usize,
+    rate: Option<Rate>,
+) -> Duration {
+    let by_latency = latency.as_secs_f64() * requests.total() as f64 / concurrency.max(1) as f64;
+    let by_rate = rate.map_or(0.0, |r| requests.gitlab as f64 / r.per_second());
+    Duration::from_secs_f64(by_latency.max(by_rate))
+}
+
+// ---------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------
+
+struct Settings {
+    quick: bool,
+    sizes: Vec<usize>,
+    prebuild: Vec<usize>,
+    zero_ms: Vec<usize>,
+    latency: Duration,
+    comments: usize,
+    changed_pct: f64,
+    concurrency: usize,
+    rate: Option<Rate>,
+    rate_sizes: Vec<usize>,
+    sweep: String,
+    log_level: String,
+    binary: PathBuf,
+    machine: String,
+}
+
+fn env_text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_list(name: &str, default: &str) -> Fallible<Vec<usize>> {
+    let text = std::env::var(name).unwrap_or_else(|_| default.to_string());
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.replace('_', "")
+                .parse()
+                .map_err(|_| format!("{name}: '{s}' is not a whole number"))
+        })
+        .collect()
+}
+
+fn env_num<T: std::str::FromStr>(name: &str, default: T) -> Fallible<T> {
+    match env_text(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}: '{v}' is not a number")),
+    }
+}
+
+impl Settings {
+    fn from_env() -> Fallible<Settings> {
+        let quick = env_text("BENCH_QUICK").is_some_and(|v| v != "0");
+        let (sizes, rate_sizes, window) = if quick {
+            ("200", "50", 2)
+        } else {
+            ("1000,10000", "1000", 3)
+        };
+        let concurrency = env_num("BENCH_CONCURRENCY", 8usize)?;
+        if !(1..=32).contains(&concurrency) {
+            return Err(format!(
+                "BENCH_CONCURRENCY: {concurrency} is outside labsync's 1..32"
+            ));
+        }
+        let per_minute = env_num("BENCH_RATE", 2000u32)?;
+        let window = Duration::from_secs(env_num("BENCH_RATE_WINDOW_S", window)?.max(1));
+        let changed_pct = env_num("BENCH_CHANGED_PCT", 1.0f64)?;
+        if !(changed_pct > 0.0 && changed_pct <= 100.0) {
+            return Err(format!(
+                "BENCH_CHANGED_PCT: {changed_pct} is not in (0, 100]"
+            ));
+        }
+        Ok(Settings {
+            quick,
+            sizes: env_list("BENCH_N", sizes)?,
+            prebuild: env_list("BENCH_PREBUILD", "")?,
+            zero_ms: env_list("BENCH_ZERO_N", "")?,
+            latency: Duration::from_millis(env_num("BENCH_LATENCY_MS", 20u64)?),
+            comments: env_num("BENCH_COMMENTS", 2usize)?,
+            changed_pct,
+            concurrency,
+            rate: (per_minute > 0).then(|| Rate::new(per_minute, window)),
+            rate_sizes: env_list("BENCH_RATE_N", rate_sizes)?,
+            sweep: env_text("BENCH_SWEEP").unwrap_or_else(|| "off".into()),
+            log_level: env_text("BENCH_LOG_LEVEL").unwrap_or_else(|| "info".into()),
+            binary: labsync_binary()?,
+            machine: machine(),
+        })
+    }
+
+    fn describe(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "Machine: {}.", self.machine);
+        let _ = writeln!(
+            s,
+            "Binary: `{}` (`labsync --sync-now`, one process per cycle, log level {}).",
+            self.binary.display(),
+            self.log_level
+        );
+        let _ = write!(
+            s,
+            "Settings: {} ms latency on every answer of both simulators; `concurrency = {}`; \
+             {} comments per seeded item; {}% of the links edited for an incremental cycle \
+             (half in Spira, half in GitLab); `comment_sweep = \"{}\"`",
+            self.latency.as_millis(),
+            self.concurrency,
+            self.comments,
+            self.changed_pct,
+            self.sweep
+        );
+        match self.rate {
+            Some(r) => {
+                let _ = writeln!(
+                    s,
+                    "; GitLab rate limit {}/min, simulated as {} requests per {} s window \
+                     ({:.0}/min; GitLab's own window is 60 s), the bound uses the same rate.",
+                    r.per_minute,
+                    r.budget,
+                    r.window.as_secs(),
+                    r.per_second() * 60.0
+                );
+            }
+            None => s.push_str("; no rate-limited run.\n"),
+        }
+        if self.quick {
+            s.push_str("Preset: BENCH_QUICK (small sizes, for checking the bench itself).\n");
+        }
+        s
+    }
+}
+
+/// The binary cargo built for this bench (`cargo bench` builds the package's
+/// binaries with the bench profile), or `BENCH_LABSYNC`.
+fn labsync_binary() -> Fallible<PathBuf> {
+    let path = env_text("BENCH_LABSYNC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_labsync")));
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "the labsync binary {} is missing: run the bench with `cargo bench --bench sync` \
+             (which builds it), build it with `cargo build --release`, or give BENCH_LABSYNC=PATH",
+            path.display()
+        ))
+    }
+}
+
+/// "x86_64, 2 × AMD EPYC": `uname -m`, and the CPUs of /proc/cpuinfo.
+fn machine() -> String {
+    let arch = Command::new("uname")
+        .arg("-m")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let models: Vec<&str> = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("model name"))
+        .filter_map(|l| l.split_once(':').map(|(_, m)| m.trim()))
+        .collect();
+    let count = if models.is_empty() {
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    } else {
+        models.len()
+    };
+    let model = models.first().copied().unwrap_or("unknown CPU");
+    format!("{arch}, {count} × {model}")
+}
+
+// ---------------------------------------------------------------------------
+// Measurements
+// ---------------------------------------------------------------------------
+
+/// Requests one simulator answered in a cycle, by kind.
+#[derive(Clone, Copy, Debug, Default)]
+struct Requests {
+    total: u64,
+    get: u64,
+    /// POST, PUT and DELETE that change something (Spira's search POST excluded).
+    write: u64,
+    /// GitLab: every `GET …/issues` (listing pages and marker searches);
+    /// Spira: every incident search.
+    list: u64,
+    /// Notes (GitLab) or comments (Spira), read or written.
+    comments: u64,
+}
+
+impl Requests {
+    fn gitlab(sim: &GitLabSim) -> Requests {
+        let n = |f: &str| sim.request_count(f);
+        Requests {
+            total: n(""),
+            get: n("GET "),
+            write: n("POST ") + n("PUT ") + n("DELETE "),
+            list: n("GET /api/v4/projects/{id}/issues") - n("GET /api/v4/projects/{id}/issues/"),
+            comments: n("/notes"),
+        }
+    }
+
+    fn spira(sim: &SpiraSim) -> Requests {
+        let n = |f: &str| sim.request_count(f);
+        Requests {
+            total: n(""),
+            get: n("GET "),
+            write: n("POST ") + n("PUT ") + n("DELETE ") - n("incidents/search"),
+            list: n("incidents/search"),
+            comments: n("/comments"),
+        }
+    }
+}
+
+/// What the cycle's run log says it did.
+#[derive(Clone, Copy, Debug, Default)]
+struct RunCounts {
+    created: u64,
+    /// Creates, updates and comments copied, both ways.
+    written: u64,
+}
+
+struct Row {
+    scenario: String,
+    /// Links the cycle had to sync (both sides' items of a pair count once).
+    items: u64,
+    /// Links in the database after the cycle.
+    links: i64,
+    latency: Duration,
+    rate: Option<Rate>,
+    concurrency: usize,
+    wall: Duration,
+    /// labsync's user + system CPU time.
+    cpu: f64,
+    /// labsync's peak resident set.
+    rss_mib: f64,
+    /// CPU time of this process (the simulators) during the cycle.
+    sims_cpu: f64,
+    gitlab: Requests,
+    spira: Requests,
+    throttled: u64,
+    min: Sides,
+    run: RunCounts,
+    /// Requests by route, both sides ("GitLab GET /api/v4/...", "Spira PUT /...").
+    routes: Vec<(String, u64)>,
+}
+
+impl Row {
+    fn made(&self) -> Sides {
+        Sides {
+            gitlab: self.gitlab.total,
+            spira: self.spira.total,
+        }
+    }
+
+    fn bound(&self) -> Duration {
+        time_bound(self.min, self.latency, self.concurrency, self.rate)
+    }
+
+    /// The same bound for the requests actually made: how well they were overlapped.
+    fn made_bound(&self) -> Duration {
+        time_bound(self.made(), self.latency, self.concurrency, self.rate)
+    }
+
+    fn per_item(&self, n: u64) -> String {
+        if self.items == 0 {
+            "-".into()
+        } else {
+            format!("{:.2}", n as f64 / self.items as f64)
+        }
+    }
+}
+
+fn ratio(wall: Duration, bound: Duration) -> String {
+    if bound.is_zero() {
+        "-".into()
+    } else {
+        format!("{:.2}", wall.as_secs_f64() / bound.as_secs_f64())
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    if d.is_zero() {
+        "-".into()
+    } else {
+        format!("{:.2}", d.as_secs_f64())
+    }
+}
+
+fn timeval_secs(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}
+
+/// User + system CPU seconds of this process so far.
+fn own_cpu() -> f64 {
+    // SAFETY: getrusage fills the struct it is given; an all-zero rusage is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a rusage owned by this frame.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    timeval_secs(usage.ru_utime) + timeval_secs(usage.ru_stime)
+}
+
+/// How labsync ended, and what it used.
+struct Ended {
+    /// The exit code, or a description of the signal that killed it.
+    code: Result<i32, String>,
+    /// From spawn to exit.
+    wall: Duration,
+    /// User + system CPU seconds.
+    cpu: f64,
+    /// Peak resident set (ru_maxrss, KiB on Linux).
+    rss_kib: i64,
+}
+
+impl Ended {
+    fn write(&self, path: &Path) -> std::io::Result<()> {
+        let (code, how) = match &self.code {
+            Ok(c) => (Some(*c), None),
+            Err(how) => (None, Some(how.clone())),
+        };
+        let json = serde_json::json!({
+            "code": code,
+            "how": how,
+            "wall_s": self.wall.as_secs_f64(),
+            "cpu_s": self.cpu,
+            "rss_kib": self.rss_kib,
+        });
+        std::fs::write(path, json.to_string())
+    }
+
+    fn read(path: &Path) -> Fallible<Ended> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let num = |k: &str| {
+            v[k].as_f64()
+                .ok_or_else(|| format!("{}: no '{k}' in {text}", path.display()))
+        };
+        let code = match (v["code"].as_i64(), v["how"].as_str()) {
+            (Some(c), _) => Ok(i32::try_from(c).unwrap_or(i32::MAX)),
+            (None, Some(how)) => Err(how.to_string()),
+            (None, None) => Err("ended, how is not known".to_string()),
+        };
+        Ok(Ended {
+            code,
+            wall: Duration::from_secs_f64(num("wall_s")?.max(0.0)),
+            cpu: num("cpu_s")?,
+            rss_kib: num("rss_kib")? as i64,
+        })
+    }
+}
+
+/// Waits for `pid` with wait4, which returns its resource usage alone.
+fn wait_child(pid: libc::pid_t, started: Instant) -> Fallible<Ended> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: as in own_cpu.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: valid pointers to locals; pid is our own child, reaped only here.
+        let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if got == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(format!("waiting for labsync (pid {pid}): {e}"));
+        }
+    }
+    let wall = started.elapsed();
+    let code = if libc::WIFEXITED(status) {
+        Ok(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        Err(format!("killed by signal {}", libc::WTERMSIG(status)))
+    } else {
+        Err(format!("ended with wait status {status}"))
+    };
+    Ok(Ended {
+        code,
+        wall,
+        cpu: timeval_secs(usage.ru_utime) + timeval_secs(usage.ru_stime),
+        rss_kib: usage.ru_maxrss,
+    })
+}
+
+/// First argument of this binary run as the measuring helper.
+const MEASURE: &str = "--measure-labsync";
+
+/// The measuring helper: `sync --measure-labsync REPORT PROGRAM ARGS...`
+/// runs PROGRAM (stdio and environment inherited), waits for it with wait4
+/// and writes its exit, wall time, CPU time and peak RSS to REPORT as JSON.
+///
+/// Why a helper: on Linux, exec records the high-water RSS of the address
+/// space it replaces in the new program's ru_maxrss, and a child spawned by
+/// the bench starts as (or shares) the bench's address space, simulators and
+/// all: labsync would show the bench's peak. The helper is small when it
+/// spawns labsync (a few MiB, below labsync's own), so the figure is labsync's.
+fn measure_main(args: &[std::ffi::OsString]) -> ExitCode {
+    let [report, program, rest @ ..] = args else {
+        eprintln!("bench: usage: {MEASURE} REPORT PROGRAM [ARGS...]");
+        return ExitCode::from(64);
+    };
+    let started = Instant::now();
+    let ended = Command::new(program)
+        .args(rest)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", Path::new(program).display()))
+        .and_then(|child| {
+            let pid = libc::pid_t::try_from(child.id())
+                .map_err(|_| format!("pid {} out of range", child.id()))?;
+            wait_child(pid, started)
+        });
+    match ended.map(|e| e.write(Path::new(report))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("bench: writing {}: {e}", Path::new(report).display());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The last `lines` lines of a file, for error messages.
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    all[start..].join("\n")
+}
+
+// ---------------------------------------------------------------------------
+// A world: two simulators, a plugins.toml and a database
+// ---------------------------------------------------------------------------
+
+struct World {
+    n: usize,
+    gitlab: GitLabSim,
+    spira: SpiraSim,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    db: PathBuf,
+    /// Seeded items (the people's), by index.
+    incidents: Vec<u32>,
+    issues: Vec<u64>,
+    latency: Duration,
+    rate: Option<Rate>,
+    concurrency: usize,
+    log_level: String,
+    binary: PathBuf,
+    last_run: i64,
+    edit_rounds: usize,
 }
 
 impl World {
-    async fn start(setup: &Setup) -> World {
-        let window_budget = setup
-            .rate_per_minute
-            .map(|r| (u64::from(r) * RATE_WINDOW.as_secs() / 60).max(1) as u32);
+    async fn start(
+        s: &Settings,
+        n: usize,
+        latency: Duration,
+        rate: Option<Rate>,
+    ) -> Fallible<World> {
         let gitlab = GitLabSim::start(GitLabSimConfig {
             seed: Seed::Empty,
-            latency: setup.latency,
-            rate_limit_per_minute: window_budget,
-            rate_window: RATE_WINDOW,
+            latency,
+            rate_limit_per_minute: rate.map(|r| r.budget),
+            rate_window: rate.map_or(Duration::from_secs(60), |r| r.window),
             ..Default::default()
         })
         .await
-        .unwrap();
+        .map_err(|e| format!("starting the GitLab simulator: {e}"))?;
         let spira = SpiraSim::start(SpiraSimConfig {
             seed: Seed::Empty,
-            latency: setup.latency,
+            latency,
             comment_bumps_last_update: true,
             ..Default::default()
         })
         .await
-        .unwrap();
-        // Hourly, so that only the "quiet + sweep" cycle meets a due sweep.
-        let text =
-            labsync::sim::config::plugin_toml("bench", &gitlab, &spira, r#"comment_sweep = "1h""#);
-        let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("labsync.db")).unwrap();
-        store.apply_config(&config).unwrap();
-        World {
+        .map_err(|e| format!("starting the Spira simulator: {e}"))?;
+        let dir = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+        let extra = format!(
+            "concurrency = {}\ncomment_sweep = \"{}\"",
+            s.concurrency, s.sweep
+        );
+        let text = labsync::sim::config::plugin_toml(PLUGIN, &gitlab, &spira, &extra);
+        let config = dir.path().join("plugins.toml");
+        std::fs::write(&config, text).map_err(|e| format!("writing {}: {e}", config.display()))?;
+        let db = dir.path().join("labsync.db");
+        let mut world = World {
+            n,
             gitlab,
             spira,
-            _dir: dir,
-            store,
             config,
-        }
+            db,
+            dir,
+            incidents: Vec::new(),
+            issues: Vec::new(),
+            latency,
+            rate,
+            concurrency: s.concurrency,
+            log_level: s.log_level.clone(),
+            binary: s.binary.clone(),
+            last_run: 0,
+            edit_rounds: 0,
+        };
+        world.seed(s.comments);
+        Ok(world)
     }
 
     /// N incidents and N issues, each with `comments` comments, none linked.
-    fn seed(&self, n: usize, comments: usize) -> (Vec<u32>, Vec<u64>) {
-        let mut incidents = Vec::with_capacity(n);
-        let mut issues = Vec::with_capacity(n);
-        for i in 0..n {
+    fn seed(&mut self, comments: usize) {
+        for i in 0..self.n {
             let id = self.spira.add_incident(1, &format!("Incident {i}"), 1);
             self.spira.edit_incident(id, |inc| {
                 inc.description = format!("<p>Steps for incident <b>{i}</b>.</p>");
@@ -95,7 +730,7 @@ impl World {
                 self.spira
                     .add_comment(id, 1, &format!("<p>Spira comment {c} on {i}</p>"));
             }
-            incidents.push(id);
+            self.incidents.push(id);
             let iid = self.gitlab.create_issue_as(
                 "alice",
                 &format!("Issue {i}"),
@@ -105,65 +740,122 @@ impl World {
                 self.gitlab
                     .add_note_as("alice", iid, &format!("GitLab note {c} on {i}"));
             }
-            issues.push(iid);
+            self.issues.push(iid);
         }
-        (incidents, issues)
     }
 
     fn advance(&self, minutes: i64) {
-        self.gitlab
-            .clock()
-            .advance(chrono::Duration::minutes(minutes));
-        self.spira
-            .clock()
-            .advance(chrono::Duration::minutes(minutes));
+        let by = chrono::Duration::minutes(minutes);
+        self.gitlab.clock().advance(by);
+        self.spira.clock().advance(by);
     }
 
-    /// One cycle, measured from zeroed counters.
-    async fn measure(&mut self, scenario: &str, setup: &Setup, items: usize) -> Row {
+    fn set_latency(&mut self, latency: Duration) {
+        let rule = FaultRule {
+            latency,
+            ..FaultRule::default()
+        };
+        self.gitlab.faults().set_default(rule.clone());
+        self.spira.faults().set_default(rule);
+        self.latency = latency;
+    }
+
+    fn set_rate(&mut self, rate: Option<Rate>) {
+        self.gitlab.set_rate_limit(
+            rate.map(|r| r.budget),
+            rate.map_or(Duration::from_secs(60), |r| r.window),
+        );
+        self.rate = rate;
+    }
+
+    fn tag(&self, what: &str) -> String {
+        let mut s = format!("{what} N={} @{}ms", self.n, self.latency.as_millis());
+        if let Some(r) = self.rate {
+            let _ = write!(s, " @{}/min", r.per_minute);
+        }
+        s
+    }
+
+    /// One `labsync --sync-now`, measured from zeroed counters.
+    async fn cycle(&mut self, what: &str, work: Work, items: u64) -> Fallible<Row> {
+        let scenario = self.tag(what);
         self.gitlab.reset_counts();
         self.spira.reset_counts();
-        let opts = CycleOptions {
-            trigger: "sync-now",
-            dry_run: false,
-            http: HttpSettings::default(),
-            stop: None,
-            progress: None,
+        let out_path = self.dir.path().join("cycle.out");
+        let err_path = self.dir.path().join("cycle.err");
+        let file = |p: &Path| File::create(p).map_err(|e| format!("{}: {e}", p.display()));
+        let (out, err) = (file(&out_path)?, file(&err_path)?);
+        // Through the measuring helper (see `measure_main`): labsync's own
+        // peak RSS cannot be had from a child of this big process.
+        let me = std::env::current_exe().map_err(|e| format!("this bench's own path: {e}"))?;
+        let report = self.dir.path().join("cycle.rusage.json");
+        let _ = std::fs::remove_file(&report);
+        let mut command = Command::new(me);
+        command
+            .arg(MEASURE)
+            .arg(&report)
+            .arg(&self.binary)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--db")
+            .arg(&self.db)
+            .arg("--log-level")
+            .arg(&self.log_level)
+            .arg("--sync-now")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if name.starts_with("LABSYNC_") || name == "RUST_LOG" || name == "NOTIFY_SOCKET" {
+                command.env_remove(&key);
+            }
+        }
+        let sims_cpu = own_cpu();
+        let mut helper = command
+            .spawn()
+            .map_err(|e| format!("{scenario}: starting the measuring helper: {e}"))?;
+        let helper_status = tokio::task::spawn_blocking(move || helper.wait())
+            .await
+            .map_err(|e| format!("{scenario}: waiting for labsync: {e}"))?
+            .map_err(|e| format!("{scenario}: waiting for labsync: {e}"))?;
+        let sims_cpu = own_cpu() - sims_cpu;
+        let ended = Ended::read(&report).map_err(|e| {
+            format!(
+                "{scenario}: the measuring helper ({helper_status}) gave no figures: {e}\n\
+                 --- its stderr, last lines:\n{}",
+                tail(&err_path, 30)
+            )
+        })?;
+        let wall = ended.wall;
+        let failed = |why: String| {
+            format!(
+                "{scenario}: {why}\n--- labsync stdout:\n{}\n--- labsync stderr, last lines:\n{}",
+                tail(&out_path, 20),
+                tail(&err_path, 30)
+            )
         };
-        let cpu = cpu_seconds();
-        let started = Instant::now();
-        let report = run_plugin(&self.config.plugins[0], &mut self.store, &opts).await;
-        let wall = started.elapsed();
-        let cpu = cpu_seconds() - cpu;
-        check(&report, scenario);
-        let gl = |f: &str| self.gitlab.request_count(f);
-        let sp = |f: &str| self.spira.request_count(f);
-        Row {
-            scenario: scenario.to_string(),
-            latency: setup.latency,
-            rate_per_minute: setup.rate_per_minute,
+        let (run, links) = match ended.code {
+            Ok(0) => self.read_run().map_err(failed)?,
+            Ok(code) => return Err(failed(format!("labsync exited with code {code}"))),
+            Err(how) => return Err(failed(format!("labsync {how}"))),
+        };
+        Ok(Row {
+            scenario,
             items,
+            links,
+            latency: self.latency,
+            rate: self.rate,
+            concurrency: self.concurrency,
             wall,
-            cpu,
-            gitlab: Requests {
-                total: gl(""),
-                get: gl("GET "),
-                write: gl("POST ") + gl("PUT "),
-                list: gl("GET /api/v4/projects/{id}/issues")
-                    - gl("GET /api/v4/projects/{id}/issues/"),
-                comments: gl("/notes"),
-            },
-            spira: Requests {
-                total: sp(""),
-                get: sp("GET "),
-                write: sp("POST ") + sp("PUT ") - sp("incidents/search"),
-                list: sp("incidents/search"),
-                comments: sp("/comments"),
-            },
+            cpu: ended.cpu,
+            rss_mib: ended.rss_kib as f64 / 1024.0,
+            sims_cpu,
+            gitlab: Requests::gitlab(&self.gitlab),
+            spira: Requests::spira(&self.spira),
             throttled: self.gitlab.status_count(429),
-            writes: report.totals().writes(),
-            created: report.totals().created_issues + report.totals().created_incidents,
-            peak_rss_mib: peak_rss_mib(),
+            min: min_requests(work),
+            run,
             routes: self
                 .gitlab
                 .request_counts()
@@ -176,211 +868,326 @@ impl World {
                         .map(|(r, n)| (format!("Spira {r}"), n)),
                 )
                 .collect(),
-        }
-    }
-}
-
-fn check(report: &CycleReport, scenario: &str) {
-    for p in &report.projects {
-        assert!(p.fatal.is_none(), "{scenario}: {:?}", p.fatal);
-        assert!(
-            p.failures.is_empty(),
-            "{scenario}: items failed: {:?}",
-            p.failures
-        );
-    }
-}
-
-#[derive(Default, Clone, Copy)]
-struct Requests {
-    total: u64,
-    get: u64,
-    /// POST and PUT that change something (Spira's search POST excluded).
-    write: u64,
-    /// Pages of the changed-items listing.
-    list: u64,
-    /// Notes (GitLab) or comments (Spira), read or written.
-    comments: u64,
-}
-
-struct Row {
-    scenario: String,
-    latency: Duration,
-    rate_per_minute: Option<u32>,
-    /// Items the cycle had to sync (incidents + issues), for per-item figures.
-    items: usize,
-    wall: Duration,
-    cpu: f64,
-    gitlab: Requests,
-    spira: Requests,
-    throttled: u64,
-    writes: usize,
-    /// Pairs made (issues and incidents created) by the cycle.
-    created: usize,
-    peak_rss_mib: f64,
-    /// Requests by route, both sides ("GitLab GET /api/v4/...", "Spira PUT /...").
-    routes: Vec<(String, u64)>,
-}
-
-impl Row {
-    fn requests(&self) -> u64 {
-        self.gitlab.total + self.spira.total
-    }
-
-    /// The least time the requests can take: one at a time (the engine is
-    /// sequential per project) at the simulators' latency, or GitLab's
-    /// requests at the rate limit, whichever is longer.
-    fn bound(&self) -> Option<Duration> {
-        let by_latency = self.latency * self.requests() as u32;
-        let by_rate = self
-            .rate_per_minute
-            .map(|r| Duration::from_secs_f64(self.gitlab.total as f64 * 60.0 / f64::from(r)));
-        let b = by_latency.max(by_rate.unwrap_or_default());
-        (!b.is_zero()).then_some(b)
-    }
-
-    fn per_item(&self, n: u64) -> String {
-        if self.items == 0 {
-            "-".into()
-        } else {
-            format!("{:.2}", n as f64 / self.items as f64)
-        }
-    }
-}
-
-fn cpu_seconds() -> f64 {
-    // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks (100 Hz on Linux).
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let after_name = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
         })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn env_list(name: &str, default: &str) -> Vec<usize> {
-    std::env::var(name)
-        .unwrap_or_else(|_| default.to_string())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect()
-}
-
-fn env_one(name: &str, default: usize) -> usize {
-    env_list(name, &default.to_string())
-        .first()
-        .copied()
-        .unwrap_or(default)
-}
-
-/// Backfill, settle, quiet, sweep and incremental cycles over N items per side.
-async fn run_world(n: usize, setup: &Setup, comments: usize, changed_pct: usize) -> Vec<Row> {
-    let tag = |what: &str| {
-        let mut s = format!("{what} N={n}");
-        if !setup.latency.is_zero() {
-            let _ = write!(s, " @{}ms", setup.latency.as_millis());
-        }
-        if let Some(r) = setup.rate_per_minute {
-            let _ = write!(s, " @{r}/min");
-        }
-        s
-    };
-    let mut w = World::start(setup).await;
-    let (incidents, issues) = w.seed(n, comments);
-    let mut rows = Vec::new();
-    rows.push(w.measure(&tag("backfill"), setup, 2 * n).await);
-    if setup.rate_per_minute.is_some() {
-        return rows;
     }
-    // The engine's own writes moved every item: the next cycle re-reads them.
-    w.advance(10);
-    let settle = w.measure(&tag("settle (echo)"), setup, 2 * n).await;
-    let mut busy = settle.writes > 0;
-    rows.push(settle);
-    // Until a cycle writes nothing (a backfill that missed items converges here).
-    let mut extra = 0;
-    while busy && extra < 5 {
-        extra += 1;
+
+    /// The cycle's entry in the run log: new, finished, "ok", nothing failed.
+    fn read_run(&mut self) -> Fallible<(RunCounts, i64)> {
+        let store = Store::open(&self.db).map_err(|e| format!("opening the database: {e}"))?;
+        let run = store
+            .latest_run(PLUGIN)
+            .map_err(|e| format!("reading the run log: {e}"))?
+            .ok_or("the run log has no cycle of the plugin")?;
+        if run.id <= self.last_run {
+            return Err(format!(
+                "the run log has no new cycle (latest id {}, before {})",
+                run.id, self.last_run
+            ));
+        }
+        self.last_run = run.id;
+        if run.finished_at.is_none() || run.result.as_deref() != Some("ok") {
+            return Err(format!(
+                "the cycle did not end ok: result {:?}, summary {}",
+                run.result, run.summary
+            ));
+        }
+        let field = |name: &str| {
+            run.summary
+                .get(name)
+                .and_then(serde_json::Value::as_u64)
+                .ok_or_else(|| format!("the run summary has no count '{name}': {}", run.summary))
+        };
+        if field("failed")? != 0 {
+            return Err(format!("items failed: {}", run.summary));
+        }
+        let created = field("created_issues")? + field("created_incidents")?;
+        let written = created
+            + field("updated_issues")?
+            + field("updated_incidents")?
+            + field("comments_to_gitlab")?
+            + field("comments_to_spira")?;
+        let links = store
+            .link_counts(PLUGIN, i64::from(self.spira.project_id()))
+            .map_err(|e| format!("counting links: {e}"))?;
+        Ok((RunCounts { created, written }, links.total))
+    }
+
+    /// Both sides hold every item once, and every pair is linked.
+    fn check_complete(&self) -> Fallible<()> {
+        let want = 2 * self.n;
+        let issues = self.gitlab.issues().len();
+        let incidents = self.spira.incidents(self.spira.project_id()).len();
+        let links = Store::open(&self.db)
+            .and_then(|s| s.link_counts(PLUGIN, i64::from(self.spira.project_id())))
+            .map_err(|e| format!("counting links: {e}"))?
+            .total;
+        if issues != want || incidents != want || links != want as i64 {
+            return Err(format!(
+                "N={}: after settling, {issues} issues, {incidents} incidents and {links} links; \
+                 {want} of each expected",
+                self.n
+            ));
+        }
+        Ok(())
+    }
+
+    /// Edits `changed_pct` % of the links: half the incidents in Spira, half
+    /// the issues in GitLab, each on a link of its own. Returns (incidents, issues).
+    fn edit(&mut self, changed_pct: f64) -> (usize, usize) {
+        let links = 2 * self.n;
+        let k = ((links as f64 * changed_pct / 100.0).round() as usize).clamp(2, links);
+        let (in_spira, in_gitlab) = ((k / 2).min(self.n), (k - k / 2).min(self.n));
+        let round = self.edit_rounds;
+        self.edit_rounds += 1;
+        let pick = |len: usize, count: usize, j: usize| (j * (len / count.max(1)) + round) % len;
+        for j in 0..in_spira {
+            let id = self.incidents[pick(self.n, in_spira, j)];
+            self.spira
+                .edit_incident(id, |inc| inc.name = format!("{} (edit {round})", inc.name));
+        }
+        for j in 0..in_gitlab {
+            let iid = self.issues[pick(self.n, in_gitlab, j)];
+            let title = format!("Issue {iid} (edit {round})");
+            self.gitlab.edit_issue_as("alice", iid, Some(&title), None);
+        }
+        (in_spira, in_gitlab)
+    }
+
+    /// Every edit of `round` reached the other side.
+    fn check_edits(&self, round: usize, count: usize) -> Fallible<()> {
+        let mark = format!("(edit {round})");
+        let issues = self
+            .gitlab
+            .issues()
+            .iter()
+            .filter(|i| i["title"].as_str().is_some_and(|t| t.contains(&mark)))
+            .count();
+        let incidents = self
+            .spira
+            .incidents(self.spira.project_id())
+            .iter()
+            .filter(|i| i.name.contains(&mark))
+            .count();
+        if issues != count || incidents != count {
+            return Err(format!(
+                "N={}: edit round {round}: {issues} issues and {incidents} incidents carry the \
+                 edit; {count} of each expected",
+                self.n
+            ));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------
+
+/// Collects rows and rewrites the report after each one.
+struct Bench<'a> {
+    settings: &'a Settings,
+    rows: Vec<Row>,
+}
+
+impl Bench<'_> {
+    fn push(&mut self, row: Row) {
+        eprintln!(
+            "bench: {}: {:.2} s, {} + {} requests (min {} + {}), {} written, CPU {:.2} s, RSS {:.1} MiB",
+            row.scenario,
+            row.wall.as_secs_f64(),
+            row.gitlab.total,
+            row.spira.total,
+            row.min.gitlab,
+            row.min.spira,
+            row.run.written,
+            row.cpu,
+            row.rss_mib
+        );
+        self.rows.push(row);
+        write_report(&report(self.settings, &self.rows, None));
+    }
+
+    /// Cycles after one with writes, until a cycle writes nothing. The first
+    /// (`label`) lists `first` (labsync's own writes); the ideal engine
+    /// needs no later one ("settle 2", ...).
+    async fn settle(
+        &mut self,
+        w: &mut World,
+        label: &str,
+        first: Work,
+        items: u64,
+    ) -> Fallible<()> {
+        for i in 1..=5 {
+            w.advance(10);
+            let (work, items) = if i == 1 {
+                (first, items)
+            } else {
+                (
+                    Work::Echo {
+                        issues: 0,
+                        incidents: 0,
+                    },
+                    0,
+                )
+            };
+            let name = if i == 1 {
+                label.to_string()
+            } else {
+                format!("settle {i} (after {label})")
+            };
+            let row = w.cycle(&name, work, items).await?;
+            let quiet = row.run.written == 0;
+            self.push(row);
+            if quiet {
+                return Ok(());
+            }
+        }
+        Err(format!(
+            "{}: still writing after 5 settle cycles",
+            w.tag(label)
+        ))
+    }
+
+    /// An idle cycle, then an incremental one and its echo.
+    async fn idle_and_edits(&mut self, w: &mut World) -> Fallible<()> {
         w.advance(10);
-        let again = w
-            .measure(&tag(&format!("settle {}", extra + 1)), setup, 2 * n)
+        let idle = Work::Echo {
+            issues: 0,
+            incidents: 0,
+        };
+        let row = w.cycle("idle", idle, 0).await?;
+        self.push(row);
+        w.advance(2);
+        let round = w.edit_rounds;
+        let (incidents, issues) = w.edit(self.settings.changed_pct);
+        let k = (incidents + issues) as u64;
+        let edits = Work::Edits {
+            incidents: incidents as u64,
+            issues: issues as u64,
+        };
+        let row = w.cycle(&format!("incremental k={k}"), edits, k).await?;
+        self.push(row);
+        // The issues written for Spira's edits and the incidents for GitLab's.
+        let echo = Work::Echo {
+            issues: incidents as u64,
+            incidents: issues as u64,
+        };
+        self.settle(w, &format!("echo k={k}"), echo, k).await?;
+        w.check_edits(round, incidents + issues)
+    }
+
+    /// A world from seeding to its idle and incremental cycles. When it
+    /// fails, its files stay for a look.
+    async fn world(
+        &mut self,
+        n: usize,
+        latency: Duration,
+        build_at_zero: bool,
+        rate: Option<Rate>,
+        rate_after: Option<Rate>,
+    ) -> Fallible<()> {
+        let first = if build_at_zero {
+            Duration::ZERO
+        } else {
+            latency
+        };
+        eprintln!(
+            "bench: world N={n}: initial sync at {} ms{}",
+            first.as_millis(),
+            rate.map_or(String::new(), |r| format!(", {}/min", r.per_minute))
+        );
+        let mut w = World::start(self.settings, n, first, rate).await?;
+        let result = self
+            .world_cycles(&mut w, latency, build_at_zero, rate_after)
             .await;
-        busy = again.writes > 0;
-        rows.push(again);
+        result.map_err(|why| {
+            w.dir.disable_cleanup(true);
+            format!(
+                "{why}\n--- kept for a look: {} (plugins.toml, labsync.db, cycle.out, cycle.err)",
+                w.dir.path().display()
+            )
+        })
     }
-    w.advance(10);
-    rows.push(w.measure(&tag("quiet"), setup, 0).await);
-    // k incidents and k issues edited, as people would. Small clock steps:
-    // the comment sweep (hourly here) is not due yet.
-    let k = (n * changed_pct / 100).max(1);
-    w.advance(2);
-    for (i, id) in incidents.iter().take(k).enumerate() {
-        w.spira
-            .edit_incident(*id, |inc| inc.name = format!("Incident {i} (edited)"));
+
+    async fn world_cycles(
+        &mut self,
+        w: &mut World,
+        latency: Duration,
+        build_at_zero: bool,
+        rate_after: Option<Rate>,
+    ) -> Fallible<()> {
+        let s = self.settings;
+        let (n64, c) = (w.n as u64, s.comments as u64);
+        let initial = Work::Initial {
+            incidents: n64,
+            issues: n64,
+            comments: c,
+        };
+        let row = w.cycle("initial", initial, 2 * n64).await?;
+        self.push(row);
+        // Every item was written: n created and n updated on each side.
+        let echo = Work::Echo {
+            issues: 2 * n64,
+            incidents: 2 * n64,
+        };
+        self.settle(w, "settle 1", echo, 2 * n64).await?;
+        w.check_complete()?;
+        if build_at_zero {
+            w.set_latency(latency);
+        }
+        self.idle_and_edits(w).await?;
+        if let Some(r) = rate_after {
+            w.set_rate(Some(r));
+            self.idle_and_edits(w).await?;
+        }
+        Ok(())
     }
-    for (i, iid) in issues.iter().rev().take(k).enumerate() {
-        w.gitlab
-            .edit_issue_as("alice", *iid, Some(&format!("Issue {i} (edited)")), None);
+
+    async fn run(&mut self) -> Fallible<()> {
+        let s = self.settings;
+        for &n in &s.zero_ms {
+            self.world(n, Duration::ZERO, false, None, None).await?;
+        }
+        let largest = s.sizes.iter().copied().max();
+        for &n in &s.sizes {
+            let rate_after = s.rate.filter(|_| Some(n) == largest);
+            let prebuilt = s.prebuild.contains(&n);
+            self.world(n, s.latency, prebuilt, None, rate_after).await?;
+        }
+        if let Some(rate) = s.rate {
+            for &n in &s.rate_sizes {
+                self.world(n, s.latency, false, Some(rate), None).await?;
+            }
+        }
+        Ok(())
     }
-    rows.push(
-        w.measure(&tag(&format!("incremental k={k}")), setup, 2 * k)
-            .await,
-    );
-    w.advance(2);
-    rows.push(
-        w.measure(&tag(&format!("its echo k={k}")), setup, 2 * k)
-            .await,
-    );
-    // Past the comment sweep interval: one batch of linked incidents is read.
-    w.advance(70);
-    rows.push(w.measure(&tag("quiet + sweep"), setup, 0).await);
-    rows
 }
 
-fn table(rows: &[Row]) -> String {
+// ---------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------
+
+fn table(machine: &str, rows: &[Row]) -> String {
     let mut t = String::new();
-    t.push_str("| scenario | items | wall | items/s | GitLab req (per item) | Spira req (per item) | GitLab GET/write/list/notes | Spira GET/write/search/comments | bound | wall/bound | 429s | CPU s | peak RSS MiB |\n");
-    t.push_str("|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|\n");
+    t.push_str(
+        "| machine | scenario | items | links | wall s | GitLab req (per item) | Spira req (per item) \
+         | GitLab GET/write/list/notes | Spira GET/write/search/comments | min req GitLab+Spira \
+         | bound s | wall/bound | made/min | wall/made-bound | 429s | written (created) | CPU s \
+         | peak RSS MiB | sims CPU s |\n",
+    );
+    t.push_str(
+        "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
     for r in rows {
-        let rate = if r.items == 0 {
-            "-".into()
-        } else {
-            format!("{:.0}", r.items as f64 / r.wall.as_secs_f64())
-        };
-        let (bound, ratio) = match r.bound() {
-            Some(b) => (
-                format!("{:.2} s", b.as_secs_f64()),
-                format!("{:.2}", r.wall.as_secs_f64() / b.as_secs_f64()),
-            ),
-            None => ("-".into(), "-".into()),
-        };
-        let g = r.gitlab;
-        let s = r.spira;
+        let (g, s) = (r.gitlab, r.spira);
         let _ = writeln!(
             t,
-            "| {} | {} | {:.2} s | {} | {} ({}) | {} ({}) | {}/{}/{}/{} | {}/{}/{}/{} | {} | {} | {} | {:.2} | {:.0} |",
+            "| {machine} | {} | {} | {} | {:.2} | {} ({}) | {} ({}) | {}/{}/{}/{} | {}/{}/{}/{} \
+             | {}+{}={} | {} | {} | {:.2} | {} | {} | {} ({}) | {:.2} | {:.1} | {:.2} |",
             r.scenario,
             r.items,
+            r.links,
             r.wall.as_secs_f64(),
-            rate,
             g.total,
             r.per_item(g.total),
             s.total,
@@ -393,24 +1200,149 @@ fn table(rows: &[Row]) -> String {
             s.write,
             s.list,
             s.comments,
-            bound,
-            ratio,
+            r.min.gitlab,
+            r.min.spira,
+            r.min.total(),
+            seconds(r.bound()),
+            ratio(r.wall, r.bound()),
+            r.made().total() as f64 / r.min.total().max(1) as f64,
+            ratio(r.wall, r.made_bound()),
             r.throttled,
+            r.run.written,
+            r.run.created,
             r.cpu,
-            r.peak_rss_mib,
+            r.rss_mib,
+            r.sims_cpu,
         );
     }
     t
 }
 
+const LEGEND: &str = "\
+Columns: *items* = links the cycle had to sync; *links* = links in the database after it; \
+*min req* = the fewest requests the scenario needs (`min_requests` in benches/sync.rs); \
+*bound* = max(min req / concurrency × latency, GitLab's min req / rate limit); \
+*made/min* = requests made / min req (waste); *wall/made-bound* = wall time over the same bound \
+for the requests actually made (how well they were overlapped); *written* = creates, updates \
+and comments copied, from the run log; *CPU s* and *peak RSS* are the labsync process's \
+(wait4), *sims CPU s* the simulators' (this process) during the cycle.\n";
+
+/// Targets of issue 8, each with the figures that decide it.
+fn findings(rows: &[Row]) -> String {
+    let mut f = String::new();
+    let met = |ok: bool| if ok { "met" } else { "NOT met" };
+    for r in rows.iter().filter(|r| r.scenario.starts_with("idle")) {
+        let ok = r.gitlab.total <= r.min.gitlab && r.spira.total <= r.min.spira;
+        let _ = writeln!(
+            f,
+            "- {} over {} links: {} GitLab + {} Spira requests ({} issue list, {} incident search); \
+             target 1 list request per side: {}.",
+            r.scenario,
+            r.links,
+            r.gitlab.total,
+            r.spira.total,
+            r.gitlab.list,
+            r.spira.list,
+            met(ok)
+        );
+    }
+    let initial = rows
+        .iter()
+        .filter(|r| r.scenario.starts_with("initial") && !r.latency.is_zero() && r.rate.is_none())
+        .max_by_key(|r| r.items);
+    if let Some(r) = initial {
+        let x = r.wall.as_secs_f64() / r.bound().as_secs_f64();
+        let _ = writeln!(
+            f,
+            "- {}: {:.2} s against a bound of {:.2} s = {x:.2}×; target within 1.2×: {}. \
+             Requests made are {:.2}× the minimum; the wall time is {:.2}× the bound of the \
+             requests made.",
+            r.scenario,
+            r.wall.as_secs_f64(),
+            r.bound().as_secs_f64(),
+            met(x <= 1.2),
+            r.made().total() as f64 / r.min.total().max(1) as f64,
+            r.wall.as_secs_f64() / r.made_bound().as_secs_f64(),
+        );
+    }
+    let limited: Vec<&Row> = rows.iter().filter(|r| r.rate.is_some()).collect();
+    for r in limited.iter().filter(|r| r.scenario.starts_with("initial")) {
+        let x = r.wall.as_secs_f64() / r.bound().as_secs_f64();
+        let used = r.gitlab.total as f64 * 60.0 / r.wall.as_secs_f64();
+        let _ = writeln!(
+            f,
+            "- {}: {:.2} s against a bound of {:.2} s = {x:.2}×, {} 429s, GitLab requests at \
+             {used:.0}/min on average; target within 1.1× and no 429: {}.",
+            r.scenario,
+            r.wall.as_secs_f64(),
+            r.bound().as_secs_f64(),
+            r.throttled,
+            met(x <= 1.1 && r.throttled == 0)
+        );
+    }
+    if !limited.is_empty() {
+        let throttled: u64 = limited.iter().map(|r| r.throttled).sum();
+        let _ = writeln!(
+            f,
+            "- 429 answers over all {} rate-limited cycles: {throttled}; target none: {}.",
+            limited.len(),
+            met(throttled == 0)
+        );
+    }
+    if let Some(r) = rows.iter().max_by(|a, b| a.rss_mib.total_cmp(&b.rss_mib)) {
+        let most = rows.iter().map(|r| r.links).max().unwrap_or(0);
+        let _ = writeln!(
+            f,
+            "- Peak RSS of labsync: {:.1} MiB at most ({}, {} links); up to {most} links in this run; \
+             target under 64 MiB at 10k links: {}.",
+            r.rss_mib,
+            r.scenario,
+            r.links,
+            if most >= 10_000 {
+                met(r.rss_mib < 64.0)
+            } else {
+                "not measured (fewer than 10k links)"
+            }
+        );
+    }
+    // Cost per changed item beyond the idle cycle just before it.
+    let mut idle: Option<&Row> = None;
+    for r in rows {
+        if r.scenario.starts_with("idle") {
+            idle = Some(r);
+        }
+        if let (true, Some(i)) = (r.scenario.starts_with("incremental"), idle) {
+            let extra = r.made().total().saturating_sub(i.made().total());
+            let _ = writeln!(
+                f,
+                "- {} over {} links: {} requests beyond the idle cycle = {:.2} per changed link \
+                 (minimum {:.2}, the 12 setup reads included); {:.2} s, {:.3} s of labsync CPU.",
+                r.scenario,
+                i.links,
+                extra,
+                extra as f64 / r.items.max(1) as f64,
+                r.min.total().saturating_sub(i.min.total()) as f64 / r.items.max(1) as f64,
+                r.wall.as_secs_f64(),
+                r.cpu
+            );
+        }
+    }
+    f
+}
+
 /// Where the requests of a few rows went, route by route.
 fn breakdown(rows: &[Row]) -> String {
     let mut out = String::new();
-    let wanted = ["backfill N=", "settle (echo) N=", "incremental k="];
-    for prefix in wanted {
-        let Some(r) = rows.iter().find(|r| r.scenario.starts_with(prefix)) else {
-            continue;
-        };
+    let largest = rows.iter().map(|r| r.links).max().unwrap_or(0);
+    let picks = [
+        rows.iter().find(|r| r.scenario.starts_with("initial")),
+        rows.iter().find(|r| r.scenario.starts_with("settle 1")),
+        rows.iter()
+            .find(|r| r.scenario.starts_with("idle") && r.links == largest),
+        rows.iter()
+            .find(|r| r.scenario.starts_with("incremental") && r.links == largest),
+    ];
+    for r in picks.into_iter().flatten() {
         let _ = writeln!(
             out,
             "\n{} ({} items): requests by route, and per item\n",
@@ -424,142 +1356,84 @@ fn breakdown(rows: &[Row]) -> String {
     out
 }
 
-/// Ratios between rows of the same run, in words.
-fn findings(rows: &[Row]) -> String {
-    let mut f = String::new();
-    fn find<'a>(rows: &'a [Row], prefix: &'a str) -> impl Iterator<Item = &'a Row> {
-        rows.iter().filter(move |r| r.scenario.starts_with(prefix))
-    }
-    for r in find(rows, "backfill") {
+fn report(settings: &Settings, rows: &[Row], failure: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(why) = failure {
         let _ = writeln!(
-            f,
-            "- {}: {:.2} GitLab + {:.2} Spira requests per item; {} writes; {:.0} items/s; {} of {} counterparts created in this cycle.",
-            r.scenario,
-            r.gitlab.total as f64 / r.items as f64,
-            r.spira.total as f64 / r.items as f64,
-            r.writes,
-            r.items as f64 / r.wall.as_secs_f64(),
-            r.created,
-            r.items,
+            out,
+            "**BENCH FAILED** — the rows below are the cycles before the failure.\n\n```\n{why}\n```\n"
         );
     }
-    for r in find(rows, "settle").filter(|r| r.created > 0) {
-        let _ = writeln!(
-            f,
-            "- {}: {} counterparts created that the backfill cycle did not reach.",
-            r.scenario, r.created
-        );
-    }
-    let quiet: Vec<&Row> = find(rows, "quiet N").collect();
-    for q in &quiet {
-        let _ = writeln!(
-            f,
-            "- {}: {} GitLab + {} Spira requests ({} issue list page(s), {} incident search page(s)), {} writes, {:.3} s.",
-            q.scenario,
-            q.gitlab.total,
-            q.spira.total,
-            q.gitlab.list,
-            q.spira.list,
-            q.writes,
-            q.wall.as_secs_f64()
-        );
-    }
-    for r in find(rows, "incremental") {
-        let _ = writeln!(
-            f,
-            "- {}: {:.2} requests per changed item (both sides, fixed cycle cost included).",
-            r.scenario,
-            r.requests() as f64 / r.items as f64
-        );
-    }
-    let fast = rows
-        .iter()
-        .find(|r| r.scenario.starts_with("backfill") && r.latency.is_zero());
-    for slow in
-        find(rows, "backfill").filter(|r| !r.latency.is_zero() && r.rate_per_minute.is_none())
-    {
-        if let Some(fast) = fast.filter(|f| f.items == slow.items) {
-            let _ = writeln!(
-                f,
-                "- {} is {:.1}x slower than at 0 ms; {} requests x {} ms = {:.1} s of it is waiting.",
-                slow.scenario,
-                slow.wall.as_secs_f64() / fast.wall.as_secs_f64(),
-                slow.requests(),
-                slow.latency.as_millis(),
-                slow.bound().unwrap_or_default().as_secs_f64()
-            );
-        }
-    }
-    for r in find(rows, "backfill").filter(|r| r.rate_per_minute.is_some()) {
-        let limit = f64::from(r.rate_per_minute.unwrap_or(1));
-        let used = r.gitlab.total as f64 * 60.0 / r.wall.as_secs_f64();
-        let _ = writeln!(
-            f,
-            "- {}: {} 429 answers; GitLab requests at {:.0}/min = {:.0}% of the {:.0}/min budget.",
-            r.scenario,
-            r.throttled,
-            used,
-            100.0 * used / limit,
-            limit
-        );
-    }
-    f
+    out.push_str(&settings.describe());
+    out.push('\n');
+    out.push_str(&table(&settings.machine, rows));
+    out.push('\n');
+    out.push_str(LEGEND);
+    out.push('\n');
+    out.push_str(&findings(rows));
+    out.push_str(&breakdown(rows));
+    out
 }
 
-fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn report_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-sync.md")
+}
+
+fn write_report(text: &str) {
+    let path = report_path();
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!("bench: could not write {}: {e}", path.display());
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args.first().is_some_and(|a| a == MEASURE) {
+        return measure_main(&args[1..]);
+    }
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprint!("bench: {}", settings.describe());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
-    let sizes = env_list("BENCH_N", "200,1000");
-    let slow_n = env_one("BENCH_SLOW_N", 200);
-    let latency = Duration::from_millis(env_one("BENCH_LATENCY_MS", 20) as u64);
-    let comments = env_one("BENCH_COMMENTS", 2);
-    let changed_pct = env_one("BENCH_CHANGED_PCT", 5);
-    let rate_n = env_one("BENCH_RATE_N", 100);
-    let rate = env_one("BENCH_RATE", 2000) as u32;
-    let mut rows = Vec::new();
-    runtime.block_on(async {
-        let fast = Setup {
-            latency: Duration::ZERO,
-            rate_per_minute: None,
-        };
-        for &n in &sizes {
-            eprintln!("bench: N={n} at 0 ms");
-            rows.extend(run_world(n, &fast, comments, changed_pct).await);
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bench: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        if slow_n > 0 && !latency.is_zero() {
-            eprintln!("bench: N={slow_n} at {} ms", latency.as_millis());
-            let slow = Setup {
-                latency,
-                rate_per_minute: None,
-            };
-            rows.extend(run_world(slow_n, &slow, comments, changed_pct).await);
+    };
+    let mut bench = Bench {
+        settings: &settings,
+        rows: Vec::new(),
+    };
+    let result = runtime.block_on(bench.run());
+    let rows = bench.rows;
+    match result {
+        Ok(()) => {
+            let text = report(&settings, &rows, None);
+            println!("{text}");
+            write_report(&text);
+            eprintln!("bench: report written to {}", report_path().display());
+            ExitCode::SUCCESS
         }
-        if rate > 0 && rate_n > 0 {
-            eprintln!("bench: N={rate_n} at {rate}/min");
-            let limited = Setup {
-                latency: Duration::ZERO,
-                rate_per_minute: Some(rate),
-            };
-            rows.extend(run_world(rate_n, &limited, comments, changed_pct).await);
+        Err(why) => {
+            let text = report(&settings, &rows, Some(&why));
+            write_report(&text);
+            eprintln!("\nbench: FAILED\n{why}\n");
+            eprintln!(
+                "bench: no figure is reported for the failed cycle; the {} cycles before it are in {}",
+                rows.len(),
+                report_path().display()
+            );
+            ExitCode::FAILURE
         }
-    });
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Settings: {comments} comments per item, {changed_pct}% of items edited for the incremental cycle, GitLab rate window {} s.\n",
-        RATE_WINDOW.as_secs()
-    );
-    out.push_str(&table(&rows));
-    out.push('\n');
-    out.push_str(&findings(&rows));
-    out.push_str(&breakdown(&rows));
-    println!("{out}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-sync.md");
-    match std::fs::write(&path, &out) {
-        Ok(()) => eprintln!("bench: report written to {}", path.display()),
-        Err(e) => eprintln!("bench: could not write {}: {e}", path.display()),
     }
 }

@@ -778,6 +778,24 @@ async fn the_throttle_answers_429_in_plain_text_with_rate_headers() {
 }
 
 #[tokio::test]
+async fn the_throttle_can_be_changed_while_running() {
+    let sim = GitLabSim::start(GitLabSimConfig::default()).await.unwrap();
+    let a = get(&sim, "/user").await;
+    assert_eq!((a.status, a.header("ratelimit-limit")), (200, None));
+    // An hour's window: the test does not straddle two.
+    sim.set_rate_limit(Some(2), Duration::from_secs(3600));
+    for _ in 0..2 {
+        let a = get(&sim, "/user").await;
+        assert_eq!((a.status, a.header("ratelimit-limit")), (200, Some("2")));
+    }
+    assert_eq!(get(&sim, "/user").await.status, 429);
+    sim.set_rate_limit(None, Duration::from_secs(60));
+    assert_eq!(get(&sim, "/user").await.status, 200);
+    assert_eq!(sim.status_count(429), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn faults_and_latency_are_injected_per_route() {
     let sim = GitLabSim::start(GitLabSimConfig {
         latency: Duration::from_millis(30),

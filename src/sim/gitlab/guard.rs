@@ -80,33 +80,51 @@ pub async fn count(State(counter): State<Counter>, req: Request, next: Next) -> 
 /// The authenticated-API throttle: a fixed window per token, aligned on the
 /// epoch like Rack::Attack's periods. Real time, not the SimClock: clients
 /// compare `RateLimit-Reset` with their own wall clock.
+///
+/// The settings can be changed while the simulator runs, as a GitLab admin
+/// changes the rate limits in the admin area; clones share them.
 #[derive(Clone)]
 pub struct Throttle {
-    pub limit: Option<u32>,
-    pub window: Duration,
-    used: Arc<Mutex<HashMap<u64, (u128, u32)>>>,
+    inner: Arc<Mutex<ThrottleInner>>,
+}
+
+struct ThrottleInner {
+    limit: Option<u32>,
+    window: Duration,
+    used: HashMap<u64, (u128, u32)>,
 }
 
 impl Throttle {
     pub fn new(limit: Option<u32>, window: Duration) -> Self {
         Throttle {
-            limit,
-            window: window.max(Duration::from_secs(1)),
-            used: Arc::default(),
+            inner: Arc::new(Mutex::new(ThrottleInner {
+                limit,
+                window: window.max(Duration::from_secs(1)),
+                used: HashMap::new(),
+            })),
         }
+    }
+
+    /// New settings from the next request on; the counts start again.
+    pub fn set(&self, limit: Option<u32>, window: Duration) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.limit = limit;
+        inner.window = window.max(Duration::from_secs(1));
+        inner.used.clear();
     }
 
     /// Counts one request of `token_id`: the headers to send, and whether it
     /// is over the budget.
     fn hit(&self, token_id: u64) -> Option<(Vec<(&'static str, String)>, bool)> {
-        let limit = self.limit?;
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let limit = inner.limit?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis();
-        let period = self.window.as_millis();
+        let period = inner.window.as_millis();
         let slot = now / period;
-        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        let used = &mut inner.used;
         let entry = used.entry(token_id).or_insert((slot, 0));
         if entry.0 != slot {
             *entry = (slot, 0);

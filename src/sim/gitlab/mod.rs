@@ -89,6 +89,7 @@ pub struct GitLabSim {
     app: AppState,
     faults: Faults,
     counter: Counter,
+    throttle: Throttle,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -119,9 +120,10 @@ impl GitLabSim {
             ..FaultRule::flaky(cfg.fault_rate)
         });
         let counter = Counter::default();
+        let throttle = Throttle::new(cfg.rate_limit_per_minute, cfg.rate_window);
         let guard = GuardState {
             app: app.clone(),
-            throttle: Throttle::new(cfg.rate_limit_per_minute, cfg.rate_window),
+            throttle: throttle.clone(),
             creates: Throttle::new(cfg.create_limit_per_minute, cfg.rate_window),
         };
         // route_layer: the last added runs first, so counting sees injected
@@ -154,6 +156,7 @@ impl GitLabSim {
             app,
             faults,
             counter,
+            throttle,
             stop: Some(stop),
             task,
         })
@@ -202,6 +205,14 @@ impl GitLabSim {
 
     pub fn reset_counts(&self) {
         self.counter.reset();
+    }
+
+    /// Changes the authenticated-API throttle while running, as an admin
+    /// can in GitLab's admin area: `limit` requests per `window` per token
+    /// (as [`GitLabSimConfig::rate_limit_per_minute`] and `rate_window`),
+    /// or none. Counting starts again with the next request.
+    pub fn set_rate_limit(&self, limit: Option<u32>, window: Duration) {
+        self.throttle.set(limit, window);
     }
 
     pub async fn shutdown(mut self) {
