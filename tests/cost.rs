@@ -262,3 +262,43 @@ async fn the_echo_of_our_own_writes_is_not_synced_again() {
     assert_eq!(echo.gitlab, quiet.gitlab + SETUP_GITLAB);
     assert_eq!(echo.spira, quiet.spira + SETUP_SPIRA + k as u64);
 }
+
+/// Requests beyond a quiet cycle and the setup per edited issue (title):
+/// Spira 2 (the incident read and its PUT); GitLab none (the listing holds
+/// the issue, and its note count says no note is new). Spira comments are
+/// left to the incident listing and the comment sweep.
+const EDIT_ISSUE_GITLAB: u64 = 0;
+const EDIT_ISSUE_SPIRA: u64 = 2;
+
+#[tokio::test]
+async fn an_edited_issue_costs_a_read_and_a_write_of_its_incident() {
+    let mut w = world_with_pairs(20).await;
+    let (quiet, _) = measured(&mut w).await;
+    w.advance(chrono::Duration::minutes(10));
+    let iids: Vec<u64> = w
+        .gitlab
+        .issues()
+        .iter()
+        .filter_map(|i| i["iid"].as_u64())
+        .collect();
+    let k = 3;
+    for iid in iids.iter().take(k) {
+        w.gitlab
+            .edit_issue_as("alice", *iid, Some(&format!("Issue #{iid} (edited)")), None);
+    }
+    let (cost, r) = measured(&mut w).await;
+    assert_eq!(r.totals().updated_incidents, k, "{r:?}");
+    let k = k as u64;
+    assert_eq!(
+        cost.gitlab - quiet.gitlab - SETUP_GITLAB,
+        EDIT_ISSUE_GITLAB * k
+    );
+    assert_eq!(cost.spira - quiet.spira - SETUP_SPIRA, EDIT_ISSUE_SPIRA * k);
+    for t in iids
+        .iter()
+        .take(k as usize)
+        .map(|iid| format!("Issue #{iid} (edited)"))
+    {
+        w.incident_named(&t);
+    }
+}

@@ -68,6 +68,19 @@ pub enum JustCreated {
     Incident,
 }
 
+/// What is known about a pair's comments before any is read.
+#[derive(Clone, Copy, Debug)]
+pub struct Known {
+    pub created: JustCreated,
+    /// The issue's `user_notes_count` as last read.
+    pub issue_notes: u64,
+    /// Whether to look for new Spira comments. A sync driven by the issue
+    /// alone leaves them to the incident listing (a comment that moves the
+    /// incident) and the comment sweep (one that does not); they are read
+    /// anyway when notes are to be copied, to find copies a crash left.
+    pub spira_comments: bool,
+}
+
 /// Copies the comments of one linked pair that the other side lacks.
 pub async fn sync_comments(
     ctx: &ProjectCtx<'_>,
@@ -75,13 +88,12 @@ pub async fn sync_comments(
     incident_id: u32,
     iid: u64,
     dry_run: bool,
-    created: JustCreated,
-    issue_notes: u64,
+    known: Known,
 ) -> Result<CommentSync, SyncError> {
     // GitLab counts an issue's user notes: when they are exactly the notes
     // already paired, none is new (nor a copy whose pairing a crash lost).
-    let nothing_new = issue_notes == linked.len() as u64;
-    let notes: Vec<Note> = if created == JustCreated::Issue || nothing_new {
+    let nothing_new = known.issue_notes == linked.len() as u64;
+    let notes: Vec<Note> = if known.created == JustCreated::Issue || nothing_new {
         Vec::new()
     } else {
         ctx.gitlab
@@ -89,12 +101,21 @@ pub async fn sync_comments(
             .try_collect()
             .await?
     };
-    let comments: Vec<Comment> = if created == JustCreated::Incident {
-        Vec::new()
-    } else {
+    let paired: HashSet<i64> = linked.iter().map(|l| l.gitlab_note_id).collect();
+    let notes_to_copy = notes.iter().any(|n| {
+        n.is_user_note()
+            && !n.internal
+            && !paired.contains(&(n.id as i64))
+            && marker_id(&n.body, COMMENT_MARKER).is_none()
+    });
+    let read_comments =
+        known.created != JustCreated::Incident && (known.spira_comments || notes_to_copy);
+    let comments: Vec<Comment> = if read_comments {
         ctx.spira
             .list_comments(ctx.spira_project, incident_id)
             .await?
+    } else {
+        Vec::new()
     };
     let mut out = CommentSync {
         last_note_id: notes.iter().map(|n| n.id as i64).max().unwrap_or(0),

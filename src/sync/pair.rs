@@ -19,7 +19,7 @@ use crate::store::links::{Event, ItemCommit, Link, Origin};
 use crate::store::progress::SideName;
 use crate::text::{self, Footer};
 
-use super::comments::{JustCreated, sync_comments};
+use super::comments::{JustCreated, Known, sync_comments};
 use super::context::ProjectCtx;
 use super::merge::{SideView, merge};
 use super::report::Counts;
@@ -166,7 +166,7 @@ pub async fn from_incident(
         let Some(issue) = fetch_issue(ctx, pass, &link).await? else {
             return Ok(());
         };
-        return sync_linked(ctx, pass, link, incident.clone(), whole, issue).await;
+        return sync_linked(ctx, pass, link, incident.clone(), whole, issue, false).await;
     }
     // Not linked: an issue that names this incident (marker) is its pair.
     if let Some(iid) = incident
@@ -224,7 +224,7 @@ pub async fn from_issue(
             }
             Err(e) => return Err(e.into()),
         };
-        return sync_linked(ctx, pass, link, incident, true, issue.clone()).await;
+        return sync_linked(ctx, pass, link, incident, true, issue.clone(), true).await;
     }
     // Not linked: the footer marker names the incident it was made for.
     if let (_, Some((p, incident_id))) =
@@ -318,6 +318,7 @@ async fn link_existing(
         incident,
         whole,
         issue,
+        by_issue: false,
     };
     sync_pair(ctx, pass, link, None, sides, intent, Action::Link).await
 }
@@ -329,12 +330,14 @@ async fn sync_linked(
     incident: Incident,
     whole: bool,
     issue: Issue,
+    by_issue: bool,
 ) -> Result<(), SyncError> {
     let base = link.base.clone();
     let sides = Sides {
         incident,
         whole,
         issue,
+        by_issue,
     };
     sync_pair(ctx, pass, link, Some(base), sides, None, Action::Update).await
 }
@@ -345,6 +348,8 @@ struct Sides {
     /// The incident was read by id just now, so a write can start from it.
     whole: bool,
     issue: Issue,
+    /// Synced because the issue changed (the incident was not listed).
+    by_issue: bool,
 }
 
 /// Why a pair is synced.
@@ -445,10 +450,15 @@ async fn sync_pair(
         incident,
         whole,
         issue,
+        by_issue,
     } = sides;
-    let created = match action {
-        Action::Created(side) => side,
-        _ => JustCreated::Neither,
+    let known = Known {
+        created: match action {
+            Action::Created(side) => side,
+            _ => JustCreated::Neither,
+        },
+        issue_notes: issue.user_notes_count,
+        spira_comments: !by_issue,
     };
     let id = incident_id(&incident)?;
     let sv = spira_view(&incident, base.as_ref());
@@ -510,16 +520,7 @@ async fn sync_pair(
             ));
         }
         let linked = pass.store().comment_links(link.id)?;
-        let comments = sync_comments(
-            ctx,
-            &linked,
-            id,
-            issue.iid,
-            true,
-            created,
-            issue.user_notes_count,
-        )
-        .await?;
+        let comments = sync_comments(ctx, &linked, id, issue.iid, true, known).await?;
         for line in comments.planned {
             pass.plan(line);
         }
@@ -590,16 +591,7 @@ async fn sync_pair(
     } else {
         pass.store().comment_links(link.id)?
     };
-    let comments = sync_comments(
-        ctx,
-        &linked,
-        id,
-        issue.iid,
-        false,
-        created,
-        issue.user_notes_count,
-    )
-    .await?;
+    let comments = sync_comments(ctx, &linked, id, issue.iid, false, known).await?;
     pass.count(|c| c.comments_to_gitlab += comments.to_gitlab);
     pass.count(|c| c.comments_to_spira += comments.to_spira);
     if action == Action::Link {
@@ -743,6 +735,7 @@ async fn create_issue(
         incident: incident.clone(),
         whole,
         issue,
+        by_issue: false,
     };
     let created = Action::Created(JustCreated::Issue);
     sync_pair(
@@ -828,6 +821,7 @@ async fn create_incident(
         incident: created,
         whole: false,
         issue: issue.clone(),
+        by_issue: false,
     };
     let action = Action::Created(JustCreated::Incident);
     sync_pair(ctx, pass, link, Some(base), sides, Some(intent.id), action).await
