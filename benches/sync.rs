@@ -122,13 +122,19 @@ impl Sides {
 /// - per new incident with c comments: read its comments (1 Spira), create
 ///   the issue (1 GitLab), c notes (c GitLab), record the issue on the
 ///   incident (GET + PUT, 2 Spira: a PUT replaces the whole record);
-/// - per new issue with c notes: read its notes (1 GitLab), create the
-///   incident with the issue reference (1 Spira), c comments (c Spira), put
-///   the footer with the incident link on the issue (1 GitLab);
-/// - per edited item: read the comments of the edited side (1), read the
-///   counterpart (GET, 1) and write it (1). The counterpart's GET is also
-///   what Spira's PUT needs, so a write to Spira is GET + PUT as well;
-/// - an echo (labsync's own writes listed again): the listing only.
+/// - per new issue with c notes: read its notes (1 GitLab, none when c = 0:
+///   `user_notes_count` says so), create the incident with the issue
+///   reference and read it back (2 Spira: the create's answer is the object
+///   as sent, and Spira may have replaced its status), c comments (c Spira),
+///   put the footer with the incident link on the issue (1 GitLab);
+/// - per edited incident: read the linked issue and write it (2 GitLab),
+///   read the incident's comments (1 Spira: nothing on an incident counts
+///   them); per edited issue: read the incident and PUT it (2 Spira); its
+///   notes need no read when `user_notes_count` matches the paired notes;
+/// - an echo (labsync's own writes listed again): the listing, the setup
+///   (to resolve the listed fields against the stored base), and per listed
+///   incident one read of its comments (a comment added meanwhile is told
+///   from our own write only by reading them); a listed issue needs nothing.
 fn min_requests(work: Work) -> Sides {
     let gitlab_list = |changed: u64| changed.div_ceil(GITLAB_PAGE).max(1);
     let spira_list = |changed: u64| changed / SPIRA_PAGE + 1;
@@ -150,18 +156,24 @@ fn min_requests(work: Work) -> Sides {
         } => {
             let s = setup(incidents + issues);
             Sides {
-                gitlab: gitlab_list(issues) + s.gitlab + incidents * (1 + comments) + issues * 2,
-                spira: spira_list(incidents) + s.spira + incidents * 3 + issues * (1 + comments),
+                gitlab: gitlab_list(issues)
+                    + s.gitlab
+                    + incidents * (1 + comments)
+                    + issues * (1 + u64::from(comments > 0)),
+                spira: spira_list(incidents) + s.spira + incidents * 3 + issues * (2 + comments),
             }
         }
-        Work::Echo { issues, incidents } => Sides {
-            gitlab: gitlab_list(issues),
-            spira: spira_list(incidents),
-        },
+        Work::Echo { issues, incidents } => {
+            let s = setup(incidents + issues);
+            Sides {
+                gitlab: gitlab_list(issues) + s.gitlab,
+                spira: spira_list(incidents) + s.spira + incidents,
+            }
+        }
         Work::Edits { incidents, issues } => {
             let s = setup(incidents + issues);
             Sides {
-                gitlab: gitlab_list(issues) + s.gitlab + incidents * 2 + issues,
+                gitlab: gitlab_list(issues) + s.gitlab + incidents * 2,
                 spira: spira_list(incidents) + s.spira + incidents + issues * 2,
             }
         }

@@ -70,10 +70,36 @@ impl<'a> ProjectCtx<'a> {
     ) -> Result<ProjectCtx<'a>, SyncError> {
         let sp = spira_id(&spira_project.to_string(), "project mapping")?;
         let gitlab_ref = ProjectRef::parse(gitlab_project);
-        let project = gitlab.project(&gitlab_ref).await?;
-        let lookups = spira.load_lookups(sp).await?;
-        let spira_users = spira.project_users(sp).await?;
-        let releases = spira.releases(sp).await?;
+        // Independent reads, made together: a cycle's setup costs the
+        // latency of the longest chain (Spira's project, then its template).
+        // A dry run records nothing, auto-mapped users included.
+        let members = async {
+            if plugin.auto_map_users && !dry_run {
+                gitlab.list_members(&gitlab_ref).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let gitlab_reads = async {
+            let reads = tokio::try_join!(
+                gitlab.project(&gitlab_ref),
+                gitlab.list_milestones(&gitlab_ref),
+                gitlab.list_labels(&gitlab_ref),
+                members,
+            )?;
+            Ok::<_, SyncError>(reads)
+        };
+        let spira_reads = async {
+            let reads = tokio::try_join!(
+                spira.load_lookups(sp),
+                spira.project_users(sp),
+                spira.releases(sp),
+            )?;
+            Ok::<_, SyncError>(reads)
+        };
+        let ((project, milestones, labels, members), (lookups, spira_users, releases)) =
+            tokio::try_join!(gitlab_reads, spira_reads)?;
+        let labels: HashSet<String> = labels.into_iter().map(|l| l.name).collect();
         let issue_property = lookups.property_number(ISSUE_PROPERTY).ok_or_else(|| {
             SyncError::Config(format!(
                 "Spira project {sp}: its template has no incident text property named '{ISSUE_PROPERTY}'; \
@@ -81,16 +107,7 @@ impl<'a> ProjectCtx<'a> {
             ))
         })?;
         let url_property = lookups.property_number(URL_PROPERTY);
-        let milestones = gitlab.list_milestones(&gitlab_ref).await?;
-        let labels = gitlab
-            .list_labels(&gitlab_ref)
-            .await?
-            .into_iter()
-            .map(|l| l.name)
-            .collect();
-        // A dry run records nothing, auto-mapped users included.
-        if plugin.auto_map_users && !dry_run {
-            let members = gitlab.list_members(&gitlab_ref).await?;
+        if let Some(members) = members {
             record_auto_users(
                 &mut lock(store),
                 &plugin.name,
