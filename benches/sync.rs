@@ -6,9 +6,8 @@
 //! cargo builds for benches), started through a small helper (this binary
 //! run with `--measure-labsync`, see [`measure_main`]) that waits for it with
 //! wait4, so that its wall time, CPU time and peak RSS are labsync's alone;
-//! the requests it made are counted by the
-//! simulators, and what it did is read from its exit code and the `runs`
-//! table of its database. A cycle that exits non-zero, or whose run log is
+//! the requests it made are counted by the simulators, and what it did is
+//! read from its exit code and the `runs` table of its database. A cycle that exits non-zero, or whose run log is
 //! not "ok" with no failed item, stops the bench with exit code 1.
 //!
 //! Scenarios, per world of N incidents and N issues (each with comments):
@@ -1231,7 +1230,8 @@ fn table(machine: &str, rows: &[Row]) -> String {
 }
 
 const LEGEND: &str = "\
-Columns: *items* = links the cycle had to sync; *links* = links in the database after it; \
+Columns: *wall* = the labsync process, from spawn to exit (a cycle of `labsync --sync-now`, \
+process start included); *items* = links the cycle had to sync; *links* = links in the database after it; \
 *min req* = the fewest requests the scenario needs (`min_requests` in benches/sync.rs); \
 *bound* = max(min req / concurrency × latency, GitLab's min req / rate limit); \
 *made/min* = requests made / min req (waste); *wall/made-bound* = wall time over the same bound \
