@@ -37,7 +37,7 @@
 //! - `BENCH_RATE=2000`         GitLab requests per minute (0: no rate-limited run)
 //! - `BENCH_RATE_N=1000`       sizes of the worlds synced under the rate limit
 //!   from the start (10000 takes at least 25 minutes by the bound itself)
-//! - `BENCH_RATE_WINDOW_S=3`   GitLab's throttle window; the budget per window
+//! - `BENCH_RATE_WINDOW_S=60`  GitLab's throttle window; the budget per window
 //!   is scaled to it (60 is GitLab's own window)
 //! - `BENCH_SWEEP=off`         `comment_sweep` in plugins.toml (off: the sweep
 //!   would come due by wall time in long runs and blur the idle cycles)
@@ -273,7 +273,7 @@ impl Settings {
         let (sizes, rate_sizes, window) = if quick {
             ("200", "50", 2)
         } else {
-            ("1000,10000", "1000", 3)
+            ("1000,10000", "1000", 60)
         };
         let concurrency = env_num("BENCH_CONCURRENCY", 8usize)?;
         if !(1..=32).contains(&concurrency) {
