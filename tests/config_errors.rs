@@ -104,6 +104,29 @@ fn time_offset_under_a_minute_is_refused() {
 }
 
 #[test]
+fn concurrency_out_of_range_is_refused() {
+    let run = check_with(
+        "time_offset = \"2m\"",
+        "time_offset = \"2m\"\nconcurrency = 0",
+    );
+    let line = line_of("time_offset") + 1;
+    assert_one_error(
+        &run,
+        &[
+            &format!(":{line}:"),
+            "concurrency",
+            "0 is out of range",
+            "1 to 32",
+        ],
+    );
+    let run = check_with(
+        "time_offset = \"2m\"",
+        "time_offset = \"2m\"\nconcurrency = 500",
+    );
+    assert_one_error(&run, &["concurrency", "500 is out of range"]);
+}
+
+#[test]
 fn bad_cron_expression() {
     let run = check_with("schedule = \"5m\"", "schedule = \"*/5 25 * * *\"");
     assert_one_error(
