@@ -245,14 +245,6 @@ impl ProjectMaps {
         self.release_to_gitlab.get(&release).map(String::as_str)
     }
 
-    /// Records a pair made during the cycle (an auto-created milestone or release).
-    pub fn add_release(&mut self, release: i64, milestone: &str) {
-        self.release_to_gitlab
-            .insert(release, milestone.to_string());
-        self.release_from_gitlab
-            .insert(milestone.to_lowercase(), release);
-    }
-
     pub fn release_of(&self, milestone: &str) -> Option<i64> {
         self.release_from_gitlab
             .get(&milestone.to_lowercase())

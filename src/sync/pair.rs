@@ -116,10 +116,6 @@ impl<'s> Pass<'s> {
         planned.sort_by_key(|(order, _)| *order);
         (counts, planned.into_iter().map(|(_, l)| l).collect())
     }
-
-    pub fn counts(&self) -> Counts {
-        lock(&self.counts).clone()
-    }
 }
 
 fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> Footer {
