@@ -64,6 +64,8 @@ fn a_valid_config_passes() {
     let run = s.labsync(&config, &["check", "--offline"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("plugin 'webshop' (enabled)"));
+    // No `concurrency` given: the default is said.
+    assert!(run.stdout.contains("8 item(s) at once"), "{}", run.stdout);
 }
 
 #[test]

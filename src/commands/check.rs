@@ -122,7 +122,7 @@ fn check_file(config: &Config) -> Exit {
     }
     for p in &config.plugins {
         println!(
-            "ok: plugin '{}' ({}): {}, {} project mapping(s), schedule {}, time offset {}, conflict policy {}, direction {}",
+            "ok: plugin '{}' ({}): {}, {} project mapping(s), schedule {}, time offset {}, conflict policy {}, direction {}, {} item(s) at once",
             p.name,
             if p.enabled { "enabled" } else { "disabled" },
             p.caption,
@@ -130,7 +130,8 @@ fn check_file(config: &Config) -> Exit {
             p.schedule,
             humantime::format_duration(p.time_offset),
             p.conflict.as_str(),
-            p.direction.as_str()
+            p.direction.as_str(),
+            p.concurrency
         );
     }
     for p in &config.plugins {
