@@ -169,6 +169,26 @@ impl SideProgress {
         }
     }
 
+    /// Ends a side's listing: read to its end (the watermark may move), or
+    /// not (cut short, or the side could not be read: the project did not
+    /// sync, exit 2; the other side still does).
+    fn listed(
+        &mut self,
+        read: Result<(), String>,
+        run: &Run<'_>,
+        report: &mut ProjectReport,
+        what: (&str, &str),
+    ) {
+        let (plugin, what) = what;
+        match read {
+            Ok(()) => self.complete = !run.cut(),
+            Err(e) => {
+                tracing::error!(plugin, project = report.spira_project, cause = %e, "cannot read {what}");
+                report.fatal.get_or_insert(format!("reading {what}: {e}"));
+            }
+        }
+    }
+
     /// The new watermark: the read's start (or the newest item seen), held
     /// back before the first item that failed.
     fn watermark(&self) -> Option<DateTime<Utc>> {
@@ -290,14 +310,9 @@ async fn sync_project(
         )
         .await;
     spira_progress.started(spira_start.get().copied().or(spira.server_now()));
-    if let Err(e) = read {
-        tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read Spira incidents");
-        report
-            .fatal
-            .get_or_insert(format!("reading Spira incidents: {e}"));
-    } else {
-        spira_progress.complete = !run.cut();
-    }
+    let listed = read.map_err(|e| e.to_string());
+    let what = (plugin.name.as_str(), "Spira incidents");
+    spira_progress.listed(listed, &run, &mut report, what);
 
     // GitLab: issues changed since the watermark (those just synced from the Spira side are skipped).
     let mut gitlab_progress = SideProgress::default();
@@ -342,14 +357,9 @@ async fn sync_project(
             )
             .await;
         gitlab_progress.started(gitlab_start.get().copied().or(gitlab.server_now()));
-        if let Err(e) = read {
-            tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "cannot read GitLab issues");
-            report
-                .fatal
-                .get_or_insert(format!("reading GitLab issues: {e}"));
-        } else {
-            gitlab_progress.complete = !run.cut();
-        }
+        let listed = read.map_err(|e| e.to_string());
+        let what = (plugin.name.as_str(), "GitLab issues");
+        gitlab_progress.listed(listed, &run, &mut report, what);
     }
     if report.fatal.is_some() && run.halted() {
         return finish(report, pass);
