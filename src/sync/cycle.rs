@@ -133,6 +133,9 @@ fn connect(plugin: &Plugin, http: &HttpSettings) -> Result<(GitLabClient, SpiraC
     Ok((gitlab, spira))
 }
 
+/// The queue's key for an incident Spira listed without its id.
+const IDLESS: i64 = 0;
+
 /// Where a first cycle starts when no sync_since is given.
 fn beginning() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0)
@@ -272,6 +275,8 @@ async fn sync_project(
     // Incidents listed this cycle; their issues are not synced again from
     // the GitLab side (unless the incident held nothing new).
     let mut done_incidents = HashSet::new();
+    // Whether Spira listed an incident without its id (queued as item 0).
+    let mut idless = false;
 
     // Spira: incidents changed since the watermark.
     let mut spira_progress = SideProgress::default();
@@ -286,11 +291,17 @@ async fn sync_project(
             listing,
             || first_answer(&spira_start, spira.server_now()),
             |incident| {
-                let id = incident.incident_id.map_or(0, i64::from);
+                let id = match incident.incident_id {
+                    Some(id) => i64::from(id),
+                    None => {
+                        idless = true;
+                        IDLESS
+                    }
+                };
                 // Listed again because this cycle's own write moved it:
                 // synced already, and a change by someone else after the
                 // read began is past the watermark, for the next cycle.
-                if !done_incidents.insert(id) {
+                if id != IDLESS && !done_incidents.insert(id) {
                     return None;
                 }
                 if let Some(p) = &pass.progress {
@@ -313,6 +324,15 @@ async fn sync_project(
     let listed = read.map_err(|e| e.to_string());
     let what = (plugin.name.as_str(), "Spira incidents");
     spira_progress.listed(listed, &run, &mut report, what);
+    // A whole listing without an id-less incident: none is left to retry.
+    if spira_progress.complete && !idless && !dry_run {
+        let cleared =
+            pass.store()
+                .clear_error(&plugin.name, spira_project, SideName::Spira, IDLESS);
+        if let Err(e) = cleared {
+            report.failures.push(e.to_string());
+        }
+    }
 
     // GitLab: issues changed since the watermark (those just synced from the Spira side are skipped).
     let mut gitlab_progress = SideProgress::default();
@@ -608,6 +628,7 @@ fn fail(
     e: &SyncError,
 ) -> bool {
     let what = match side {
+        SideName::Spira if item == IDLESS => "an incident without id".to_string(),
         SideName::Spira => format!("incident IN:{item}"),
         SideName::GitLab => format!("issue #{item}"),
     };
@@ -739,6 +760,11 @@ async fn retry_due(
     {
         if stopping(stop) {
             return;
+        }
+        // Nothing to ask Spira for by id: the listing reads it again (the
+        // watermark stays before it) and clears it once it is gone.
+        if q.side == "spira" && q.item_id == IDLESS {
+            continue;
         }
         let result = match q.side.as_str() {
             "spira" => match ctx

@@ -40,6 +40,14 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Config(String),
+    /// An answer about one item lacks what the engine needs of it (its id):
+    /// bad data about that item, not about the project. Queued and retried.
+    #[error("{side} answered {item} without {field}")]
+    BadAnswer {
+        side: &'static str,
+        item: String,
+        field: &'static str,
+    },
 }
 
 impl SyncError {

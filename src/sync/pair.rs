@@ -132,9 +132,14 @@ pub fn issue_reference(ctx: &ProjectCtx<'_>, iid: u64) -> String {
 }
 
 fn incident_id(incident: &Incident) -> Result<u32, SyncError> {
-    incident
-        .incident_id
-        .ok_or_else(|| SyncError::Config("Spira returned an incident without IncidentId".into()))
+    incident.incident_id.ok_or_else(|| SyncError::BadAnswer {
+        side: "Spira",
+        item: format!(
+            "incident '{}'",
+            incident.name.as_deref().unwrap_or_default()
+        ),
+        field: "IncidentId",
+    })
 }
 
 /// Syncs an incident that changed: with its linked issue, or by creating one.

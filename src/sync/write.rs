@@ -102,9 +102,11 @@ pub async fn release_for(
             };
             let created = ctx.spira.create_release(ctx.spira_project, &new).await?;
             tracing::info!(plugin = %ctx.plugin.name, release = %milestone, "created Spira release for a GitLab milestone");
-            let id = created
-                .release_id
-                .ok_or_else(|| SyncError::Config("Spira created a release without an id".into()))?;
+            let id = created.release_id.ok_or_else(|| SyncError::BadAnswer {
+                side: "Spira",
+                item: format!("the release it created for milestone '{milestone}'"),
+                field: "ReleaseId",
+            })?;
             lock(&ctx.releases).push(created);
             id
         }

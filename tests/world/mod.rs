@@ -298,3 +298,37 @@ fn titles(issues: &[serde_json::Value]) -> Vec<String> {
 pub fn config_path(w: &World) -> std::path::PathBuf {
     w.dir.path().join("plugins.toml")
 }
+
+/// What the labsync binary printed and how it exited.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl World {
+    /// Runs the labsync binary on this world's configuration and database,
+    /// off the runtime's thread so that the simulators keep serving.
+    pub async fn labsync(&self, args: &[&str]) -> Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_labsync"));
+        cmd.arg("--config")
+            .arg(config_path(self))
+            .arg("--db")
+            .arg(self.store.path())
+            .args(args)
+            .env_remove("RUST_LOG");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("LABSYNC_") {
+                cmd.env_remove(k);
+            }
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}

@@ -277,6 +277,17 @@ impl SpiraSim {
         self.shared.db().comment_bumps_last_update = on;
     }
 
+    /// Fault injection: every answer about `incident` carries no
+    /// `IncidentId` (`false` turns that off again).
+    pub fn withhold_incident_id(&self, incident: u32, on: bool) {
+        let mut db = self.shared.db();
+        if on {
+            db.ids_withheld.insert(incident);
+        } else {
+            db.ids_withheld.remove(&incident);
+        }
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -97,8 +97,9 @@ impl Db {
             .iter()
             .map(|p| self.custom_property_json(p, i.custom.get(&p.property_number)))
             .collect();
+        let id = (!self.ids_withheld.contains(&i.incident_id)).then_some(i.incident_id);
         let mut head = json!({
-            "IncidentId": i.incident_id,
+            "IncidentId": id,
             "ProjectId": i.project_id,
             "ProjectGuid": format!("{{00000000-0000-0000-0000-{:012}}}", i.project_id),
             "ArtifactTypeId": 3,

@@ -166,6 +166,10 @@ pub struct Db {
     pub last_stamp: Option<DateTime<Utc>>,
     pub bulk_edit_can_change_status: bool,
     pub comment_bumps_last_update: bool,
+    /// Fault injection, not Spira behaviour: incidents whose answers carry
+    /// `"IncidentId": null`, to prove that bad data about one item stops
+    /// only that item.
+    pub ids_withheld: std::collections::BTreeSet<u32>,
 }
 
 pub const RELEASE_STATUSES: [(u32, &str); 6] = [
