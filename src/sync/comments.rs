@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use futures_util::TryStreamExt;
 
+use crate::config::Direction;
 use crate::gitlab::Note;
 use crate::spira::Comment;
 use crate::store::links::{CommentLink, Origin};
@@ -127,6 +128,9 @@ pub async fn sync_comments(
             .unwrap_or(0),
         ..CommentSync::default()
     };
+    // A one-way plugin copies comments its way only; copies already made
+    // (before the direction was set) are still recognised and linked.
+    let direction = ctx.plugin.direction;
     let linked_notes: HashSet<i64> = linked.iter().map(|l| l.gitlab_note_id).collect();
     let linked_comments: HashSet<i64> = linked.iter().map(|l| l.spira_comment_id).collect();
 
@@ -146,6 +150,9 @@ pub async fn sync_comments(
                 gitlab_note_id: note_id,
                 origin: Origin::GitLab,
             });
+            continue;
+        }
+        if direction == Direction::ToGitLab {
             continue;
         }
         if dry_run {
@@ -200,6 +207,9 @@ pub async fn sync_comments(
                 gitlab_note_id: *note_id,
                 origin: Origin::Spira,
             });
+            continue;
+        }
+        if direction == Direction::ToTestManagement {
             continue;
         }
         if dry_run {

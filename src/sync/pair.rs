@@ -419,8 +419,9 @@ fn issue_unchanged(
     {
         return Ok(false);
     }
+    // New notes matter only where they may be copied to Spira.
     let paired = pass.store().comment_links(link.id)?.len();
-    if issue.user_notes_count != paired as u64 {
+    if ctx.plugin.direction != Direction::ToGitLab && issue.user_notes_count != paired as u64 {
         return Ok(false);
     }
     // An earlier failure of this issue has nothing left to retry.
@@ -464,7 +465,8 @@ async fn sync_pair(
     let id = incident_id(&incident)?;
     let sv = spira_view(&incident, base.as_ref());
     let (mut gv, missing_release) = gitlab_view(ctx, &issue, base.as_ref());
-    if let Some(title) = missing_release {
+    // A milestone crosses only where GitLab may write Spira.
+    if let Some(title) = missing_release.filter(|_| ctx.plugin.direction != Direction::ToGitLab) {
         if pass.dry_run {
             pass.plan(format!("create Spira release for milestone '{title}'"));
         } else {
