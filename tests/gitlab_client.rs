@@ -193,17 +193,20 @@ async fn creates_edits_closes_and_reopens_issues() {
         issue.id
     );
 
-    // The marker lookup finds it; the caller then checks exactly.
-    let found = gl
-        .find_issues_by_search(&project, "labsync:INC-7")
+    // A lost create is looked for among the token user's own issues
+    // created since the attempt; others' issues and older ones are not listed.
+    sim.create_issue_as("alice", "Not ours", "text");
+    let mine = gl
+        .own_issues_created_since(&project, issue.created_at)
         .await
         .unwrap();
     assert_eq!(
-        found.iter().map(|i| i.iid).collect::<Vec<_>>(),
+        mine.iter().map(|i| i.iid).collect::<Vec<_>>(),
         vec![issue.iid]
     );
+    let later = issue.created_at + chrono::Duration::milliseconds(1);
     assert!(
-        gl.find_issues_by_search(&project, "labsync:INC-8")
+        gl.own_issues_created_since(&project, later)
             .await
             .unwrap()
             .is_empty()

@@ -896,3 +896,104 @@ async fn date_header_follows_the_simulator_clock() {
         sim.clock().now()
     );
 }
+
+/// Creates an issue as the main token's user; the issue as answered.
+async fn post_issue(sim: &GitLabSim, body: Value) -> Value {
+    let a = send(
+        sim,
+        "POST",
+        &format!("{P}/issues"),
+        Some(sim.token()),
+        Some(body),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    a.json()
+}
+
+/// The iids a list request answers.
+async fn listed_iids(sim: &GitLabSim, path: &str) -> Vec<u64> {
+    let a = get(sim, path).await;
+    assert_eq!(a.status, 200, "{path}: {}", a.text);
+    a.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["iid"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_is_full_text_and_blind_to_html_comments() {
+    // gitlab-org/gitlab app/finders/issuable_finder.rb (use_full_text_search?)
+    // and app/models/concerns/pg_full_text_searchable.rb: ASCII terms search a
+    // tsvector in which HTML comments are unindexed `tag` tokens.
+    let sim = demo().await;
+    let made = post_issue(
+        &sim,
+        json!({"title": "Footer test",
+            "description": "Steps\n\n_Synced by labsync._\n<!-- labsync:incident=1/42 -->"}),
+    )
+    .await;
+    let search = |query: &str| {
+        let query: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+        format!("{P}/issues?in=description&search={query}")
+    };
+    let none = Vec::<u64>::new();
+    let marker = search("<!-- labsync:incident=1/42 -->");
+    assert_eq!(listed_iids(&sim, &marker).await, none);
+    let bare = search("labsync:incident=1/42");
+    assert_eq!(listed_iids(&sim, &bare).await, none);
+    let words = search("steps synced");
+    assert_eq!(
+        listed_iids(&sim, &words).await,
+        vec![made["iid"].as_u64().unwrap()]
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn scope_created_by_me_lists_the_callers_own_issues() {
+    // app/finders/issuable_finder.rb (by_scope): created_by_me is author_id = current user.
+    let sim = demo().await;
+    let made = post_issue(&sim, json!({"title": "Mine"})).await;
+    let mine = listed_iids(&sim, &format!("{P}/issues?scope=created_by_me")).await;
+    assert_eq!(mine, vec![made["iid"].as_u64().unwrap()]);
+    let all = listed_iids(&sim, &format!("{P}/issues?scope=all")).await;
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        get(&sim, &format!("{P}/issues?scope=mine")).await.status,
+        400
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dropped_create_is_kept_by_the_server() {
+    let sim = demo().await;
+    sim.faults()
+        .drop_next("POST /api/v4/projects/{id}/issues", 1);
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v4{P}/issues", sim.url());
+    let lost = client
+        .post(&url)
+        .header("PRIVATE-TOKEN", sim.token())
+        .json(&json!({"title": "Answer lost"}))
+        .send()
+        .await;
+    let lost = match lost {
+        Ok(r) => r.text().await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assert!(lost.is_err(), "the answer must not arrive");
+    assert_eq!(
+        sim.issues()
+            .iter()
+            .filter(|i| i["title"] == "Answer lost")
+            .count(),
+        1
+    );
+    // Only the next one is dropped.
+    post_issue(&sim, json!({"title": "Fine"})).await;
+    sim.shutdown().await;
+}

@@ -191,22 +191,24 @@ impl GitLabClient {
         .await
     }
 
-    /// Issues whose description contains `text` (GitLab's search is fuzzy:
-    /// the caller checks each candidate exactly).
-    pub async fn find_issues_by_search(
+    /// Issues the token's own user created at or after `since`, oldest
+    /// first, every state: where a create whose answer was lost is found.
+    /// Never `search`: GitLab's full-text search does not index text in
+    /// HTML comments, where labsync keeps its marker.
+    pub async fn own_issues_created_since(
         &self,
         project: &ProjectRef,
-        text: &str,
+        since: DateTime<Utc>,
     ) -> Result<Vec<Issue>, GitLabError> {
         let query = q(&[
-            ("search", text),
-            ("in", "description"),
+            ("scope", "created_by_me"),
+            ("created_after", &iso(since)),
             ("state", "all"),
             ("order_by", "created_at"),
             ("sort", "asc"),
         ]);
         self.paged::<Issue>(
-            format!("issues of {project} matching a search"),
+            format!("issues of {project} created since {}", iso(since)),
             format!("/projects/{}/issues", project.segment()),
             query,
         )

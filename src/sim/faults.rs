@@ -111,6 +111,8 @@ struct FaultsInner {
     /// Rules keyed by a fragment of "METHOD /route/template"; the longest
     /// matching key wins.
     routes: Mutex<HashMap<String, FaultRule>>,
+    /// Drops still owed to routes whose "METHOD /template" equals the key.
+    drops_owed: Mutex<HashMap<String, u32>>,
     counts: FaultCounts,
 }
 
@@ -129,10 +131,30 @@ impl Faults {
         lock(&self.inner.routes).insert(key.into(), rule);
     }
 
+    /// The next `count` requests to exactly `route` ("METHOD /template",
+    /// e.g. `"POST /api/v4/projects/{id}/issues"`) are processed and then
+    /// their connection is cut: the write happened, the client cannot know.
+    pub fn drop_next(&self, route: impl Into<String>, count: u32) {
+        lock(&self.inner.drops_owed).insert(route.into(), count);
+    }
+
     /// Turns every fault off.
     pub fn clear(&self) {
         *lock(&self.inner.default) = FaultRule::default();
         lock(&self.inner.routes).clear();
+        lock(&self.inner.drops_owed).clear();
+    }
+
+    /// Takes one owed drop for `route`, if any is left.
+    fn owed_drop(&self, route: &str) -> bool {
+        let mut owed = lock(&self.inner.drops_owed);
+        match owed.get_mut(route) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     pub fn counts(&self) -> &FaultCounts {
@@ -206,7 +228,12 @@ pub async fn inject(State(faults): State<Faults>, req: Request, next: Next) -> R
     if !rule.latency.is_zero() {
         tokio::time::sleep(rule.latency).await;
     }
-    match decide(&rule) {
+    let decision = if faults.owed_drop(&route) {
+        Decision::Drop
+    } else {
+        decide(&rule)
+    };
+    match decision {
         Decision::Error(code) => {
             counts.errors.fetch_add(1, Ordering::Relaxed);
             (code, "injected fault").into_response()

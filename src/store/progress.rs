@@ -33,6 +33,24 @@ pub struct Intent {
     pub payload: String,
     /// Made by this call: no earlier attempt can have created anything.
     pub fresh: bool,
+    /// When it was first recorded, by this machine's clock.
+    pub created_at: DateTime<Utc>,
+}
+
+const INTENT_COLUMNS: &str = "SELECT id, kind, source_id, marker, payload, created_at FROM intents";
+
+/// An intent row (not fresh) and its time as stored.
+fn intent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Intent, String)> {
+    let intent = Intent {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        source_id: r.get(2)?,
+        marker: r.get(3)?,
+        payload: r.get(4)?,
+        fresh: false,
+        created_at: DateTime::<Utc>::MIN_UTC,
+    };
+    Ok((intent, r.get(5)?))
 }
 
 /// An item waiting in the error queue.
@@ -116,33 +134,41 @@ impl Store {
                 params![plugin, project, kind, source_id, marker, payload, Utc::now().to_rfc3339()],
             )
             .map_err(|e| self.err(e))?;
-        self.conn()
+        let (intent, at) = self
+            .conn()
             .query_row(
-                "SELECT id, kind, source_id, marker, payload FROM intents WHERE plugin = ?1 AND spira_project = ?2 AND kind = ?3 AND source_id = ?4",
+                &format!("{INTENT_COLUMNS} WHERE plugin = ?1 AND spira_project = ?2 AND kind = ?3 AND source_id = ?4"),
                 params![plugin, project, kind, source_id],
-                |r| Ok(Intent { id: r.get(0)?, kind: r.get(1)?, source_id: r.get(2)?, marker: r.get(3)?, payload: r.get(4)?, fresh: inserted == 1 }),
+                intent_row,
             )
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        Ok(Intent {
+            fresh: inserted == 1,
+            created_at: parse_time(self, "intents", &at)?,
+            ..intent
+        })
     }
 
     pub fn pending_intents(&self, plugin: &str, project: i64) -> Result<Vec<Intent>, StoreError> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT id, kind, source_id, marker, payload FROM intents WHERE plugin = ?1 AND spira_project = ?2 ORDER BY id")
+            .prepare(&format!(
+                "{INTENT_COLUMNS} WHERE plugin = ?1 AND spira_project = ?2 ORDER BY id"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![plugin, project], |r| {
+            .query_map(params![plugin, project], intent_row)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(intent, at)| {
                 Ok(Intent {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    source_id: r.get(2)?,
-                    marker: r.get(3)?,
-                    payload: r.get(4)?,
-                    fresh: false,
+                    created_at: parse_time(self, "intents", &at)?,
+                    ..intent
                 })
             })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            .collect()
     }
 
     pub fn drop_intent(&mut self, id: i64) -> Result<(), StoreError> {

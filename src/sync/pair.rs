@@ -691,21 +691,25 @@ async fn create_issue(
     }
     let footer = footer(ctx, id);
     let marker = footer.marker();
+    let attempt = IssueAttempt {
+        gitlab_now: ctx.gitlab.server_now(),
+    };
     let intent = pass.store().add_intent(
         &ctx.plugin.name,
         i64::from(ctx.spira_project),
         "issue",
         &id.to_string(),
         &marker,
-        "{}",
+        &serde_json::to_string(&attempt).unwrap_or_else(|_| "{}".into()),
     )?;
     // A pending intent from an earlier attempt: the issue may exist
     // already. A fresh intent means no attempt can have created one.
     let earlier = if intent.fresh {
         Vec::new()
     } else {
+        let since = attempted_since(ctx, &intent);
         ctx.gitlab
-            .find_issues_by_search(&ctx.gitlab_ref, &marker)
+            .own_issues_created_since(&ctx.gitlab_ref, since)
             .await?
     };
     for found in earlier {
@@ -751,6 +755,34 @@ async fn create_issue(
         created,
     )
     .await
+}
+
+/// What an issue intent records beside its marker: GitLab's clock when
+/// the attempt was about to be made.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct IssueAttempt {
+    gitlab_now: Option<DateTime<Utc>>,
+}
+
+/// The earliest time, by GitLab's clock, at which the attempt an intent
+/// records can have created an issue, less the plugin's overlap for skew.
+/// An intent without GitLab's clock (older labsync) falls back to this
+/// machine's clock, shifted by the clocks' difference as measured now.
+fn attempted_since(ctx: &ProjectCtx<'_>, intent: &crate::store::progress::Intent) -> DateTime<Utc> {
+    let recorded = serde_json::from_str::<IssueAttempt>(&intent.payload)
+        .ok()
+        .and_then(|a| a.gitlab_now);
+    let at = recorded.unwrap_or_else(|| {
+        let skew = ctx
+            .gitlab
+            .server_now()
+            .map_or(chrono::Duration::zero(), |server| server - Utc::now());
+        intent.created_at + skew
+    });
+    let margin = chrono::Duration::from_std(ctx.plugin.time_offset)
+        .unwrap_or(chrono::Duration::minutes(2))
+        .max(chrono::Duration::minutes(1));
+    at - margin
 }
 
 /// Creates the Spira incident for a new issue (or finds the one a crashed

@@ -32,6 +32,16 @@ pub fn settings() -> HttpSettings {
     }
 }
 
+fn options(dry_run: bool) -> CycleOptions {
+    CycleOptions {
+        trigger: "sync-now",
+        dry_run,
+        http: settings(),
+        stop: None,
+        progress: None,
+    }
+}
+
 impl World {
     /// `extra` is added to the plugin block (e.g. `conflict = "gitlab"`).
     pub async fn new(extra: &str) -> World {
@@ -71,29 +81,20 @@ impl World {
     }
 
     pub async fn cycle(&mut self) -> CycleReport {
-        let opts = CycleOptions {
-            trigger: "sync-now",
-            dry_run: false,
-            http: settings(),
-            stop: None,
-            progress: None,
-        };
-        let report = run_plugin(&self.config.plugins[0], &mut self.store, &opts).await;
+        let report = self.cycle_that_may_fail().await;
         for p in &report.projects {
             assert!(p.fatal.is_none(), "cycle failed: {:?}", p.fatal);
         }
         report
     }
 
+    /// A cycle whose projects may fail (a test breaking one on purpose).
+    pub async fn cycle_that_may_fail(&mut self) -> CycleReport {
+        run_plugin(&self.config.plugins[0], &mut self.store, &options(false)).await
+    }
+
     pub async fn plan(&mut self) -> CycleReport {
-        let opts = CycleOptions {
-            trigger: "sync-now",
-            dry_run: true,
-            http: settings(),
-            stop: None,
-            progress: None,
-        };
-        run_plugin(&self.config.plugins[0], &mut self.store, &opts).await
+        run_plugin(&self.config.plugins[0], &mut self.store, &options(true)).await
     }
 
     /// Moves both servers' clocks, as time passing would.

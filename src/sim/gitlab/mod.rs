@@ -14,6 +14,7 @@ mod params;
 mod render;
 mod reply;
 mod routes;
+mod search;
 mod seed;
 mod state;
 

@@ -9,6 +9,7 @@ use crate::sim::gitlab::pagination;
 use crate::sim::gitlab::params::Params;
 use crate::sim::gitlab::render::Render;
 use crate::sim::gitlab::reply::{ApiError, ApiResult, ok};
+use crate::sim::gitlab::search::{self, Within};
 use crate::sim::gitlab::state::{Issue, Store};
 
 pub async fn list(State(app): State<AppState>, Path(id): Path<String>, req: Req) -> ApiResult {
@@ -25,7 +26,7 @@ pub async fn list(State(app): State<AppState>, Path(id): Path<String>, req: Req)
             "milestone, milestone_id are mutually exclusive".into(),
         ));
     }
-    let filter = Filter::from_params(p, &store, project)?;
+    let filter = Filter::from_params(p, &store, req.caller.user_id)?;
     let mut found: Vec<&Issue> = store
         .issues
         .iter()
@@ -66,24 +67,26 @@ struct Filter {
     labels: Option<Vec<String>>,
     milestone: Option<String>,
     iids: Option<Vec<u64>>,
-    search: Option<(String, bool, bool)>,
+    search: Option<(String, Within)>,
     updated_after: Option<chrono::DateTime<chrono::Utc>>,
     updated_before: Option<chrono::DateTime<chrono::Utc>>,
     created_after: Option<chrono::DateTime<chrono::Utc>>,
     created_before: Option<chrono::DateTime<chrono::Utc>>,
     assignee: Option<String>,
     author_id: Option<u64>,
+    /// `scope=created_by_me`: the caller.
+    scope_author: Option<u64>,
 }
 
 impl Filter {
-    fn from_params(p: &Params, store: &Store, _project: u64) -> Result<Self, ApiError> {
+    fn from_params(p: &Params, store: &Store, caller: u64) -> Result<Self, ApiError> {
         let search = p.str("search").filter(|s| !s.is_empty()).map(|s| {
             let within = p.str("in").unwrap_or_else(|| "title,description".into());
-            (
-                s.to_lowercase(),
-                within.contains("title"),
-                within.contains("description"),
-            )
+            let within = Within {
+                title: within.contains("title"),
+                description: within.contains("description"),
+            };
+            (s, within)
         });
         let assignee = match (p.str("assignee_id"), p.list("assignee_username")) {
             (Some(_), Some(_)) => {
@@ -100,6 +103,27 @@ impl Filter {
             ),
             (None, None) => None,
         };
+        // IssuableFinder#by_scope: the caller's own issues, or those assigned to it.
+        let scope = p.one_of(
+            "scope",
+            &[
+                "created_by_me",
+                "created-by-me",
+                "assigned_to_me",
+                "assigned-to-me",
+                "all",
+            ],
+        )?;
+        let (mine, assigned_to_me) = match scope.as_deref() {
+            Some("created_by_me" | "created-by-me") => (Some(caller), false),
+            Some("assigned_to_me" | "assigned-to-me") => (None, true),
+            _ => (None, false),
+        };
+        let assignee = if assigned_to_me {
+            Some(caller.to_string())
+        } else {
+            assignee
+        };
         Ok(Filter {
             labels: p.list("labels").filter(|l| !l.is_empty()),
             milestone: p.str("milestone").or_else(|| p.str("milestone_id")),
@@ -111,6 +135,7 @@ impl Filter {
             created_before: p.time("created_before")?,
             assignee,
             author_id: p.int("author_id")?,
+            scope_author: mine,
         })
     }
 
@@ -153,15 +178,10 @@ impl Filter {
         {
             return false;
         }
-        if let Some((text, title, description)) = &self.search {
-            let in_title = *title && i.title.to_lowercase().contains(text);
-            let in_desc = *description
-                && i.description
-                    .as_deref()
-                    .is_some_and(|d| d.to_lowercase().contains(text));
-            if !in_title && !in_desc {
-                return false;
-            }
+        if let Some((text, within)) = &self.search
+            && !search::found(text, *within, &i.title, i.description.as_deref())
+        {
+            return false;
         }
         if let Some(a) = &self.assignee {
             let ok = match a.to_lowercase().as_str() {
@@ -176,6 +196,7 @@ impl Filter {
             }
         }
         self.author_id.is_none_or(|a| i.author_id == a)
+            && self.scope_author.is_none_or(|a| i.author_id == a)
     }
 }
 
