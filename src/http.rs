@@ -25,6 +25,10 @@ pub struct HttpSettings {
     pub max_delay: Duration,
     /// Longest wait honoured from a `Retry-After` or `RateLimit-Reset`.
     pub max_rate_wait: Duration,
+    /// The wait after a 429 that says neither `Retry-After` nor
+    /// `RateLimit-Reset`, as GitLab's application limiter answers (issue and
+    /// note creation, search) on older versions: its windows are a minute.
+    pub silent_429_wait: Duration,
     /// When `RateLimit-Remaining` drops to this, requests wait for the reset.
     pub rate_reserve: u64,
     /// A private CA bundle (PEM) trusted in addition to the system roots.
@@ -40,6 +44,7 @@ impl Default for HttpSettings {
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
             max_rate_wait: Duration::from_secs(120),
+            silent_429_wait: Duration::from_secs(60),
             rate_reserve: 2,
             ca_file: None,
         }
@@ -374,20 +379,13 @@ impl HttpClient {
             state.remaining = Some(left.saturating_sub(others));
         }
         if let Some(epoch) = header_u64(headers, "ratelimit-reset") {
-            let wall_now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
             // One second of slack: the reset epoch has whole-second precision.
-            let secs = epoch.saturating_sub(wall_now) + 1;
+            let secs = epoch.saturating_sub(wall_now_secs()) + 1;
             state.reset_at = Some(now + Duration::from_secs(secs).min(self.settings.max_rate_wait));
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let wait = header_u64(headers, "retry-after")
-                .map(Duration::from_secs)
-                .or_else(|| state.reset_at.map(|r| r.saturating_duration_since(now)))
-                .unwrap_or(self.settings.min_delay);
-            state.blocked_until = Some(now + wait.min(self.settings.max_rate_wait));
+            let wait = wait_after_429(headers, wall_now_secs(), &self.settings);
+            state.blocked_until = Some(now + wait);
         }
     }
 }
@@ -438,6 +436,31 @@ fn classify(status: StatusCode, idempotency: Idempotency) -> bool {
     }
 }
 
+fn wall_now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// How long nobody sends after a 429: its `Retry-After`, else until its
+/// `RateLimit-Reset` (epoch seconds), else `silent_429_wait` — GitLab's
+/// application limiter (`lib/api/helpers/rate_limiter.rb`) answers with
+/// neither on older versions, and its windows are a minute, so a short
+/// backoff would only hammer it until the item fails. Capped at
+/// `max_rate_wait`.
+fn wait_after_429(headers: &HeaderMap, wall_now: u64, settings: &HttpSettings) -> Duration {
+    let wait = header_u64(headers, "retry-after")
+        .map(Duration::from_secs)
+        .or_else(|| {
+            // One second of slack: the reset epoch has whole-second precision.
+            header_u64(headers, "ratelimit-reset")
+                .map(|epoch| Duration::from_secs(epoch.saturating_sub(wall_now) + 1))
+        })
+        .unwrap_or(settings.silent_429_wait);
+    wait.min(settings.max_rate_wait)
+}
+
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
@@ -486,6 +509,48 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_429_is_waited_out_as_its_headers_say_else_a_whole_minute() {
+        let settings = HttpSettings::default();
+        let now = 1_700_000_000;
+        let with = |pairs: &[(&'static str, String)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap());
+            }
+            wait_after_429(&h, now, &settings)
+        };
+        assert_eq!(with(&[("retry-after", "7".into())]), Duration::from_secs(7));
+        assert_eq!(
+            with(&[
+                ("retry-after", "7".into()),
+                ("ratelimit-reset", (now + 30).to_string())
+            ]),
+            Duration::from_secs(7),
+            "Retry-After wins"
+        );
+        assert_eq!(
+            with(&[("ratelimit-reset", (now + 30).to_string())]),
+            Duration::from_secs(31),
+            "until the reset, plus a second of slack"
+        );
+        // GitLab's application limiter on older versions: neither header.
+        assert_eq!(with(&[]), Duration::from_secs(60));
+        assert_eq!(
+            with(&[("retry-after", "3600".into())]),
+            settings.max_rate_wait,
+            "capped"
+        );
+        let quick = HttpSettings {
+            silent_429_wait: Duration::from_millis(20),
+            ..HttpSettings::default()
+        };
+        assert_eq!(
+            wait_after_429(&HeaderMap::new(), now, &quick),
+            Duration::from_millis(20)
+        );
+    }
 
     #[test]
     fn only_transient_statuses_are_retried() {

@@ -820,10 +820,16 @@ async fn faults_and_latency_are_injected_per_route() {
     sim.shutdown().await;
 }
 
+/// GitLab's application limiter (`lib/api/helpers/rate_limiter.rb`,
+/// `lib/gitlab/application_rate_limiter.rb`) renders a JSON error and, on
+/// older versions, no rate header at all: no `Retry-After`, no
+/// `RateLimit-Reset`. That is the default; newer versions' `Retry-After` is
+/// a switch.
 #[tokio::test]
 async fn the_creation_limiter_answers_429_in_json() {
     let sim = GitLabSim::start(GitLabSimConfig {
         create_limit_per_minute: Some(2),
+        create_limit_retry_after: true,
         ..GitLabSimConfig::default()
     })
     .await
@@ -867,6 +873,32 @@ async fn the_creation_limiter_answers_429_in_json() {
     assert_eq!(a.status, 429);
     assert_eq!(get(&sim, &format!("{P}/issues")).await.status, 200);
     assert_eq!(sim.issues().len(), 6);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_creation_limiter_says_no_retry_after_by_default() {
+    let sim = GitLabSim::start(GitLabSimConfig {
+        create_limit_per_minute: Some(1),
+        ..GitLabSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let t = Some(sim.token());
+    let mut answers = Vec::new();
+    for n in 0..2 {
+        let body = Some(json!({"title": format!("c{n}")}));
+        answers.push(send(&sim, "POST", &format!("{P}/issues"), t, body).await);
+    }
+    assert_eq!(answers[0].status, 201);
+    let a = &answers[1];
+    assert_eq!(a.status, 429);
+    assert_eq!(a.header("retry-after"), None);
+    assert_eq!(a.header("ratelimit-reset"), None);
+    assert_eq!(
+        a.json()["message"]["error"],
+        "This endpoint has been requested too many times. Try again later."
+    );
     sim.shutdown().await;
 }
 

@@ -160,6 +160,8 @@ pub struct GuardState {
     pub throttle: Throttle,
     /// The application limiter on issue and note creation, per user.
     pub creates: Throttle,
+    /// Whether the application limiter's 429 says `Retry-After`.
+    pub creates_retry_after: bool,
 }
 
 /// Routes the application limiter watches (`POST .../issues`, `.../notes`).
@@ -246,11 +248,13 @@ pub async fn authenticate(
     if is_create(req.method(), route)
         && let Some((headers, true)) = guard.creates.hit(user_id)
     {
-        // The application limiter answers in JSON, unlike Rack::Attack.
+        // The application limiter answers in JSON, unlike Rack::Attack, and
+        // with no rate header at all (`lib/api/helpers/rate_limiter.rb`:
+        // `render_api_error!(…, 429)`) unless the version adds Retry-After.
         let mut response = ApiError::TooManyRequests.into_response();
         let retry: Vec<_> = headers
             .into_iter()
-            .filter(|(name, _)| *name == "retry-after")
+            .filter(|(name, _)| *name == "retry-after" && guard.creates_retry_after)
             .collect();
         add_headers(&mut response, &retry, true);
         return response;

@@ -56,6 +56,10 @@ pub struct GitLabSimConfig {
     /// issues and 60 notes a minute), answered with the application
     /// limiter's JSON 429; no limit when `None`.
     pub create_limit_per_minute: Option<u32>,
+    /// Whether that limiter's 429 carries `Retry-After`. GitLab's does not
+    /// on the versions whose `lib/api/helpers/rate_limiter.rb` only renders
+    /// the error (`render_api_error!(…, 429)`, no header): the default.
+    pub create_limit_retry_after: bool,
     pub latency: Duration,
     /// Share of requests that fail (5xx, dropped, 429), for blanket fault runs.
     pub fault_rate: f64,
@@ -74,6 +78,7 @@ impl Default for GitLabSimConfig {
             rate_limit_per_minute: None,
             rate_window: Duration::from_secs(60),
             create_limit_per_minute: None,
+            create_limit_retry_after: false,
             latency: Duration::ZERO,
             fault_rate: 0.0,
             paid_tier: false,
@@ -126,6 +131,7 @@ impl GitLabSim {
             app: app.clone(),
             throttle: throttle.clone(),
             creates: Throttle::new(cfg.create_limit_per_minute, cfg.rate_window),
+            creates_retry_after: cfg.create_limit_retry_after,
         };
         // route_layer: the last added runs first, so counting sees injected
         // faults and throttles too, and faults come before authentication.
