@@ -1029,3 +1029,38 @@ async fn a_dropped_create_is_kept_by_the_server() {
     post_issue(&sim, json!({"title": "Fine"})).await;
     sim.shutdown().await;
 }
+
+/// `lib/api/notes.rb` pages the notes first and drops those the caller may
+/// not read afterwards ("the current page can have less elements than
+/// :per_page even if there's more than one page"); internal notes are
+/// readable from Reporter up (`app/policies/note_policy.rb`,
+/// `can_read_internal_note`), and `user_notes_count` still counts them.
+#[tokio::test]
+async fn notes_a_guest_may_not_read_leave_an_empty_page_mid_list() {
+    let sim = demo().await;
+    let iid = sim.create_issue_as("alice", "Internal talk", "steps");
+    for n in 0..3 {
+        sim.add_internal_note_as("carol", iid, &format!("internal {n}"))
+            .unwrap();
+    }
+    let public = sim.add_note_as("carol", iid, "public").unwrap();
+    let guest = sim.add_token("dave", &["api"], None);
+    let notes = |page: u32| format!("{P}/issues/{iid}/notes?sort=asc&per_page=3&page={page}");
+    let a = send(&sim, "GET", &notes(1), Some(&guest), None).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json(), json!([]), "the page held only internal notes");
+    assert_eq!(a.header("x-next-page"), Some("2"));
+    let a = send(&sim, "GET", &notes(2), Some(&guest), None).await;
+    assert_eq!(a.json()[0]["id"], public);
+    let internal = sim.notes(iid)[0]["id"].as_u64().unwrap();
+    let one = format!("{P}/issues/{iid}/notes/{internal}");
+    assert_eq!(
+        send(&sim, "GET", &one, Some(&guest), None).await.status,
+        404
+    );
+    // A Reporter reads them all.
+    let reporter = sim.add_token("alice", &["api"], None);
+    let a = send(&sim, "GET", &notes(1), Some(&reporter), None).await;
+    assert_eq!(a.json().as_array().unwrap().len(), 3);
+    assert_eq!(sim.issue(iid).unwrap()["user_notes_count"], 4);
+}

@@ -228,13 +228,11 @@ impl GitLabClient {
                     .call(&what, Method::GET, &path, &query, None, Idempotency::Safe)
                     .await
                 {
-                    Ok(response) => decode::<Vec<T>>(&what, &response).map(|items| {
-                        let next = match items.is_empty() {
-                            true => None,
-                            false => next_page(&response.headers, page),
-                        };
-                        (items, next)
-                    }),
+                    // GitLab drops what the caller may not read after
+                    // paging (notes: `lib/api/notes.rb`): a short or empty
+                    // page is not the end while a next page is named.
+                    Ok(response) => decode::<Vec<T>>(&what, &response)
+                        .map(|items| (items, next_page(&response.headers, page))),
                     Err(e) => Err(e),
                 };
                 Some(match fetched {

@@ -320,6 +320,16 @@ impl GitLabSim {
         Some(store.add_note(index, author, body, false, now))
     }
 
+    /// An internal note (readable from Reporter up) as `username`.
+    pub fn add_internal_note_as(&self, username: &str, iid: u64, body: &str) -> Option<u64> {
+        let id = self.add_note_as(username, iid, body)?;
+        let mut store = self.app.lock();
+        if let Some(n) = store.notes.iter_mut().find(|n| n.id == id) {
+            n.internal = true;
+        }
+        Some(id)
+    }
+
     /// Replaces an issue's labels as `username`.
     pub fn set_labels_as(&self, username: &str, iid: u64, labels: &[&str]) {
         let now = self.app.now();

@@ -21,7 +21,22 @@ pub fn page(items: Vec<Value>, params: &Params, base: &str, path: &str) -> Respo
 /// Like [`page`], rendering only the items of the page asked for.
 pub fn page_of<T>(
     items: Vec<T>,
-    render: impl FnMut(T) -> Value,
+    mut render: impl FnMut(T) -> Value,
+    params: &Params,
+    base: &str,
+    path: &str,
+) -> Response {
+    page_then_filter(items, |t| Some(render(t)), params, base, path)
+}
+
+/// Like [`page_of`], but `render` may drop an item of the page after
+/// paging, as GitLab drops notes the caller may not read (`lib/api/notes.rb`:
+/// "the current page can have less elements than :per_page even if there's
+/// more than one page"): the headers count what was paged, so a page may be
+/// short, or empty, while `X-Next-Page` names the next.
+pub fn page_then_filter<T>(
+    items: Vec<T>,
+    render: impl FnMut(T) -> Option<Value>,
     params: &Params,
     base: &str,
     path: &str,
@@ -43,7 +58,7 @@ pub fn page_of<T>(
         .into_iter()
         .skip(start)
         .take(per_page)
-        .map(render)
+        .filter_map(render)
         .collect();
     let next = (page < total_pages).then_some(page + 1);
     let prev = (page > 1).then(|| (page - 1).min(total_pages));

@@ -1,15 +1,19 @@
 //! `/projects/:id/issues/:iid/notes`: list, get, create, edit.
+//!
+//! Internal notes are readable from Reporter up (`app/policies/note_policy.rb`,
+//! `can_read_internal_note`); the list drops the others after paging
+//! (`lib/api/notes.rb`), so a page may be short or empty mid-list.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::issue_write::cross_reference;
 use crate::sim::gitlab::app::{AppState, Req, project_id, require};
 use crate::sim::gitlab::pagination;
 use crate::sim::gitlab::render::Render;
 use crate::sim::gitlab::reply::{ApiError, ApiResult, created, json_response, ok};
-use crate::sim::gitlab::state::{GUEST, NOTE_MAX_CHARS, Store};
+use crate::sim::gitlab::state::{GUEST, NOTE_MAX_CHARS, Note, REPORTER, Store};
 
 fn issue_at(store: &Store, project: u64, iid: &str) -> Result<usize, ApiError> {
     let iid: u64 = iid
@@ -64,8 +68,16 @@ pub async fn list(
         store: &store,
         base: app.base(),
     };
-    let items: Vec<Value> = notes.into_iter().map(|n| render.note(n)).collect();
-    Ok(pagination::page(items, p, app.base(), &req.path))
+    // Readability is checked per note after paging, as GitLab does.
+    let reads_internal = store.access_level(project, req.caller.user_id) >= REPORTER;
+    let readable = |n: &Note| !n.internal || reads_internal;
+    Ok(pagination::page_then_filter(
+        notes,
+        |n| readable(n).then(|| render.note(n)),
+        p,
+        app.base(),
+        &req.path,
+    ))
 }
 
 fn note_at(store: &Store, issue_index: usize, note_id: &str) -> Result<usize, ApiError> {
@@ -89,6 +101,11 @@ pub async fn get(
     let project = project_id(&store, &id, &req.caller)?;
     let index = issue_at(&store, project, &iid)?;
     let n = note_at(&store, index, &note_id)?;
+    // `get_note` (lib/api/helpers/notes_helpers.rb): a note the caller may
+    // not read is not found.
+    if store.notes[n].internal && store.access_level(project, req.caller.user_id) < REPORTER {
+        return Err(ApiError::NotFound("Note"));
+    }
     let render = Render {
         store: &store,
         base: app.base(),

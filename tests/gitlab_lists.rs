@@ -1,0 +1,49 @@
+//! The engine against GitLab's listing quirks (../shared/reference/
+//! gitlab-api.md §16): notes filtered after paging, deleted notes, group
+//! milestones, work item types. Each test failed before the engine learnt
+//! the behaviour.
+
+mod world;
+
+use labsync::sim::gitlab::GUEST;
+use world::World;
+
+/// The incident paired with an issue alice opened in GitLab.
+async fn paired_issue(w: &mut World, title: &str) -> (u64, u32) {
+    let iid = w.gitlab.create_issue_as("alice", title, "steps");
+    w.cycle().await;
+    w.advance(chrono::Duration::minutes(10));
+    (iid, w.incident_named(title).incident_id)
+}
+
+fn comments_saying(w: &World, incident: u32, text: &str) -> usize {
+    w.spira
+        .comments(incident)
+        .iter()
+        .filter(|c| c.text.contains(text))
+        .count()
+}
+
+/// `lib/api/notes.rb` drops the notes a caller may not read after paging:
+/// a token below Reporter gets an empty first page when it holds only
+/// internal notes, with `X-Next-Page` set. Before, the listing stopped
+/// there and the newest note was never copied.
+#[tokio::test]
+async fn a_note_after_a_page_of_unreadable_notes_is_still_copied() {
+    let mut w = World::new("").await;
+    let (iid, incident) = paired_issue(&mut w, "Checkout fails").await;
+    // The engine's token loses its role: internal notes are now hidden from it.
+    w.gitlab.set_member("labsync-bot", GUEST);
+    // Whatever notes came before, the second page of 100 is all internal.
+    for n in 0..200 {
+        w.gitlab
+            .add_internal_note_as("carol", iid, &format!("internal {n}"))
+            .unwrap();
+    }
+    w.gitlab
+        .add_note_as("carol", iid, "Fixed on staging")
+        .unwrap();
+    w.cycle().await;
+    assert_eq!(comments_saying(&w, incident, "Fixed on staging"), 1);
+    assert_eq!(comments_saying(&w, incident, "internal"), 0);
+}
