@@ -104,20 +104,24 @@ async fn a_quiet_cycle_costs_the_same_whatever_the_number_of_links() {
 
 /// Requests beyond a quiet cycle and the setup to sync one new incident (no
 /// comments) into a new issue: GitLab 1 (the create; a new issue has no
-/// notes to read, and no earlier attempt to look for); Spira 3 (the
-/// incident's comments, then read and PUT to record the issue on it, as
-/// Spira's PUT replaces the whole record). No headroom: the counts are exact.
+/// notes to read, and no earlier attempt to look for); Spira 5 (read and PUT
+/// the claim, so that no other install creates an issue for it too; read it
+/// again after the create to see the claim held; PUT the issue's number on
+/// it, from that read; the incident's comments). No headroom: the counts are
+/// exact.
 const NEW_INCIDENT_GITLAB: u64 = 1;
-const NEW_INCIDENT_SPIRA: u64 = 3;
+const NEW_INCIDENT_SPIRA: u64 = 5;
 
 /// Requests beyond a quiet cycle and the setup to sync one new issue into a
-/// new incident: Spira 2 (the create, which carries the issue reference, and
+/// new incident: Spira 3 (the create, which carries the issue reference, and
 /// the read of what Spira kept: its answer is the submitted object, and the
-/// status may have been replaced by the default); GitLab 1 (the edit that
+/// status may have been replaced by the default; then the search for other
+/// incidents naming the issue, as another install may have made one at the
+/// same time); GitLab 1 (the edit that
 /// adds the footer linking back; the issue has no user notes, as its
 /// `user_notes_count` says, so they are not listed).
 const NEW_ISSUE_GITLAB: u64 = 1;
-const NEW_ISSUE_SPIRA: u64 = 2;
+const NEW_ISSUE_SPIRA: u64 = 3;
 
 /// Requests beyond a quiet cycle and the setup per edited incident (title):
 /// GitLab 2 (the linked issue read, the edit; its notes are all paired, as

@@ -263,6 +263,12 @@ pub(super) fn print_failures(reports: &[CycleReport]) {
                     r.plugin, p.spira_project
                 );
             }
+            for line in &p.warnings {
+                eprintln!(
+                    "labsync: left alone: plugin '{}', Spira project {}: {line}",
+                    r.plugin, p.spira_project
+                );
+            }
         }
     }
 }

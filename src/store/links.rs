@@ -285,6 +285,27 @@ impl Store {
         })
     }
 
+    /// Points a link at another issue (the one its incident names, made by
+    /// another install), forgetting the paired comments of the old one.
+    pub fn relink_issue(
+        &mut self,
+        link_id: i64,
+        issue_id: i64,
+        issue_iid: i64,
+        issue_url: &str,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now().to_rfc3339();
+        self.in_tx(|tx| {
+            tx.execute("DELETE FROM comment_links WHERE link_id = ?1", [link_id])?;
+            tx.execute(
+                "UPDATE links SET issue_id = ?2, issue_iid = ?3, issue_url = ?4, orphaned = NULL,
+                    last_note_id = 0, created_by = 'matched', updated_at = ?5 WHERE id = ?1",
+                params![link_id, issue_id, issue_iid, issue_url, now],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Marks a link whose incident or issue is gone; nothing is deleted on the other side.
     pub fn mark_orphaned(&mut self, link_id: i64, reason: &str) -> Result<(), StoreError> {
         self.conn()

@@ -5,6 +5,7 @@
 //! a database written by a newer labsync is refused rather than damaged.
 
 pub mod exchange;
+pub mod install;
 pub mod lease;
 pub mod links;
 pub mod mappings;
@@ -29,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_leases.sql",
         include_str!("../../migrations/0003_leases.sql"),
+    ),
+    (
+        "0004_install.sql",
+        include_str!("../../migrations/0004_install.sql"),
     ),
 ];
 

@@ -252,7 +252,15 @@ async fn sync_project(
             return report;
         }
     };
-    let pass = Pass::new(store, run_id, dry_run, opts.progress.clone());
+    let install = match store.install_id() {
+        Ok(id) => id,
+        Err(e) => {
+            report.fatal = Some(e.to_string());
+            return report;
+        }
+    };
+    let mut pass = Pass::new(store, run_id, dry_run, opts.progress.clone());
+    pass.install = install;
     // The project's setup (lookups, users, milestones...) is read only when
     // an item needs it: a quiet cycle costs one listing per side.
     let load = Loader {
@@ -610,9 +618,10 @@ impl<'a> Loader<'a> {
 }
 
 fn finish(mut report: ProjectReport, pass: Pass<'_>) -> ProjectReport {
-    let (counts, planned) = pass.into_outcome();
+    let (counts, planned, warnings) = pass.into_outcome();
     report.counts = counts;
     report.planned = planned;
+    report.warnings = warnings;
     report
 }
 

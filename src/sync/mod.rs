@@ -4,7 +4,8 @@
 //! - [`cycle`] runs one plugin: per project mapping, both sides since their
 //!   watermarks, then the error queue, then the watermarks.
 //! - [`context`] loads what a project needs before any item.
-//! - [`pair`] syncs one incident/issue pair (creates are idempotent).
+//! - [`pair`] syncs one incident/issue pair (creates are idempotent);
+//!   [`counterpart`] keeps it to one counterpart per item across installs.
 //! - [`resolve`] turns each side into a neutral [`crate::model::Ticket`];
 //!   [`merge`] merges per field against the base; [`write`] carries fields
 //!   across; [`comments`] copies comments both ways.
@@ -14,6 +15,7 @@
 
 pub mod comments;
 pub mod context;
+pub mod counterpart;
 pub mod cycle;
 pub mod merge;
 pub mod pair;
@@ -48,6 +50,10 @@ pub enum SyncError {
         item: String,
         field: &'static str,
     },
+    /// Another writer holds the item (its claim, a concurrent save): not
+    /// synced this round, retried later.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl SyncError {

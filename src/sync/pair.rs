@@ -21,6 +21,7 @@ use crate::text::{self, Footer};
 
 use super::comments::{JustCreated, Known, sync_comments};
 use super::context::ProjectCtx;
+use super::counterpart::{self, Named, claimed_by_other, named_issue};
 use super::merge::{SideView, merge};
 use super::report::Counts;
 use super::resolve::{gitlab_view, spira_view};
@@ -45,6 +46,10 @@ pub struct Pass<'s> {
     /// Incidents listed this cycle that held nothing new: their issues are
     /// still looked at from the GitLab side.
     unchanged: Mutex<HashSet<i64>>,
+    /// This database's install id (claims on the servers carry it).
+    pub install: String,
+    /// Items left alone because they name a counterpart linked elsewhere.
+    warnings: Mutex<Vec<(u64, String)>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,7 +79,18 @@ impl<'s> Pass<'s> {
             progress,
             claims: Mutex::default(),
             unchanged: Mutex::default(),
+            install: String::new(),
+            warnings: Mutex::default(),
         }
+    }
+
+    /// Reports an item left alone (a conflict between counterparts for a
+    /// person to settle): logged, counted, listed in the cycle's report.
+    pub fn warn(&self, plugin: &str, line: String) {
+        tracing::warn!(plugin, "{line}");
+        let order = ITEM_ORDER.try_with(|o| *o).unwrap_or(u64::MAX);
+        lock(&self.warnings).push((order, line));
+        self.count(|c| c.conflicts += 1);
     }
 
     /// True when the incident was listed this cycle but held nothing new.
@@ -103,8 +119,9 @@ impl<'s> Pass<'s> {
         cell.lock_owned().await
     }
 
-    /// What was done (counts) and planned, in the order items were listed.
-    pub fn into_outcome(self) -> (Counts, Vec<String>) {
+    /// What was done (counts), planned and warned about, in the order items
+    /// were listed.
+    pub fn into_outcome(self) -> (Counts, Vec<String>, Vec<String>) {
         let counts = self
             .counts
             .into_inner()
@@ -113,8 +130,14 @@ impl<'s> Pass<'s> {
             .planned
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
+        let mut warnings = self
+            .warnings
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         planned.sort_by_key(|(order, _)| *order);
-        (counts, planned.into_iter().map(|(_, l)| l).collect())
+        warnings.sort_by_key(|(order, _)| *order);
+        let lines = |v: Vec<(u64, String)>| v.into_iter().map(|(_, l)| l).collect();
+        (counts, lines(planned), lines(warnings))
     }
 }
 
@@ -169,29 +192,14 @@ pub async fn from_incident(
         };
         return sync_linked(ctx, pass, link, incident.clone(), whole, issue, false).await;
     }
-    // Not linked: an issue that names this incident (marker) is its pair.
-    if let Some(iid) = incident
-        .custom_text(ctx.issue_property)
-        .and_then(|r| r.strip_prefix(&format!("{}#", ctx.gitlab_path)))
-        .and_then(|n| n.parse::<u64>().ok())
-    {
-        // Two incidents may name one issue (a value copied by hand): one at a time.
-        let _claim = pass.claim(Claim::Issue(iid as i64)).await;
-        match ctx.gitlab.get_issue(&ctx.gitlab_ref, iid).await {
-            Ok(issue) => {
-                let taken = pass.store().link_by_issue(
-                    &plugin,
-                    ctx.gitlab_project_id as i64,
-                    issue.id as i64,
-                )?;
-                // An issue linked to another incident is not this one's pair.
-                if taken.is_none() {
-                    return link_existing(ctx, pass, incident.clone(), whole, issue, None).await;
-                }
-            }
-            Err(crate::gitlab::GitLabError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+    // Not linked: an issue the incident names is its pair, whichever
+    // database wrote the name; it is never a reason to create another.
+    let named = named_issue(ctx, incident);
+    if let Named::Issue(iid) = named {
+        return link_named_issue(ctx, pass, incident, whole, iid).await;
+    }
+    if let Some(who) = claimed_by_other(ctx, pass, &named) {
+        return Err(counterpart::busy(id, &who));
     }
     if ctx.plugin.direction == Direction::ToTestManagement {
         return Ok(());
@@ -227,31 +235,99 @@ pub async fn from_issue(
         };
         return sync_linked(ctx, pass, link, incident, true, issue.clone(), true).await;
     }
-    // Not linked: the footer marker names the incident it was made for.
+    // Not linked: the footer marker names the incident it was made for,
+    // whichever database wrote it; it is never a reason to create another.
     if let (_, Some((p, incident_id))) =
         text::split_footer(issue.description.as_deref().unwrap_or(""))
         && p == i64::from(ctx.spira_project)
-        // Two issues may carry one footer (copied by hand): one at a time.
-        && let _claim = pass.claim(Claim::Incident(incident_id)).await
-        // A footer copied by hand into another issue names a linked incident: ignored.
-        && pass.store().link_by_incident(&plugin, p, incident_id)?.is_none()
     {
-        match ctx
-            .spira
-            .get_incident(ctx.spira_project, incident_id as u32)
-            .await
-        {
-            Ok(incident) => {
-                return link_existing(ctx, pass, incident, true, issue.clone(), None).await;
-            }
-            Err(crate::spira::SpiraError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+        return link_footer_incident(ctx, pass, issue, incident_id).await;
     }
     if ctx.plugin.direction == Direction::ToGitLab {
         return Ok(());
     }
     create_incident(ctx, pass, issue).await
+}
+
+/// An unlinked incident that names issue `iid`: linked to it, or, when
+/// the issue is gone or linked to another incident, reported and left.
+async fn link_named_issue(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    incident: &Incident,
+    whole: bool,
+    iid: u64,
+) -> Result<(), SyncError> {
+    let id = incident_id(incident)?;
+    // Two incidents may name one issue (a value copied by hand): one at a time.
+    let _claim = pass.claim(Claim::Issue(iid as i64)).await;
+    let issue = match ctx.gitlab.get_issue(&ctx.gitlab_ref, iid).await {
+        Ok(issue) => issue,
+        Err(crate::gitlab::GitLabError::NotFound { .. }) => {
+            pass.warn(&ctx.plugin.name, format!("IN:{id} names #{iid}, which does not exist: no issue is created for it (clear its \"{}\" property to have one created)", super::context::ISSUE_PROPERTY));
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let taken = pass.store().link_by_issue(
+        &ctx.plugin.name,
+        ctx.gitlab_project_id as i64,
+        issue.id as i64,
+    )?;
+    if let Some(other) = taken {
+        pass.warn(
+            &ctx.plugin.name,
+            format!(
+                "IN:{id} names #{iid} but #{iid} is linked to IN:{}: left as it is",
+                other.incident_id
+            ),
+        );
+        return Ok(());
+    }
+    link_existing(ctx, pass, incident.clone(), whole, issue, None).await
+}
+
+/// An unlinked issue whose footer names incident `incident_id`: linked to
+/// it, or, when the incident is gone, linked to another issue, or names
+/// another issue that carries its footer, reported and left.
+async fn link_footer_incident(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    issue: &Issue,
+    incident_id: i64,
+) -> Result<(), SyncError> {
+    let (plugin, iid) = (&ctx.plugin.name, issue.iid);
+    // Two issues may carry one footer (copied by hand): one at a time.
+    let _claim = pass.claim(Claim::Incident(incident_id)).await;
+    let project = i64::from(ctx.spira_project);
+    if let Some(link) = pass
+        .store()
+        .link_by_incident(plugin, project, incident_id)?
+    {
+        pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which is linked to #{}: no incident is created for #{iid} (remove the footer to have one created)", link.issue_iid));
+        return Ok(());
+    }
+    let Ok(id) = u32::try_from(incident_id) else {
+        return Ok(());
+    };
+    let incident = match ctx.spira.get_incident(ctx.spira_project, id).await {
+        Ok(incident) => incident,
+        Err(crate::spira::SpiraError::NotFound { .. }) => {
+            pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which does not exist: no incident is created for #{iid} (remove the footer to have one created)"));
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Named::Issue(other) = named_issue(ctx, &incident)
+        && other != iid
+        && counterpart::issue_naming(ctx, pass, other, id)
+            .await?
+            .is_some()
+    {
+        pass.warn(plugin, format!("IN:{incident_id} names #{other} but #{iid} carries its footer too: #{iid} is left as it is"));
+        return Ok(());
+    }
+    link_existing(ctx, pass, incident, true, issue.clone(), None).await
 }
 
 async fn fetch_issue(
@@ -314,6 +390,19 @@ async fn link_existing(
         orphaned: None,
         comments_checked_at: None,
     };
+    sync_found(ctx, pass, link, incident, whole, issue, intent).await
+}
+
+/// Syncs a pair just found (by marker) without a base.
+async fn sync_found(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    link: Link,
+    incident: Incident,
+    whole: bool,
+    issue: Issue,
+    intent: Option<i64>,
+) -> Result<(), SyncError> {
     pass.count(|c| c.linked += 1);
     let sides = Sides {
         incident,
@@ -322,6 +411,30 @@ async fn link_existing(
         by_issue: false,
     };
     sync_pair(ctx, pass, link, None, sides, intent, Action::Link).await
+}
+
+/// Moves a link to the issue its incident names, and syncs the pair as
+/// one found by marker (no base: differences go by the conflict policy).
+async fn relink(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    mut link: Link,
+    incident: Incident,
+    whole: bool,
+    issue: Issue,
+) -> Result<(), SyncError> {
+    if !pass.dry_run {
+        pass.store()
+            .relink_issue(link.id, issue.id as i64, issue.iid as i64, &issue.web_url)?;
+    }
+    link.issue_id = issue.id as i64;
+    link.issue_iid = issue.iid as i64;
+    link.issue_url = issue.web_url.clone();
+    link.created_by = Origin::Matched;
+    link.base = Ticket::default();
+    link.last_note_id = 0;
+    link.orphaned = None;
+    sync_found(ctx, pass, link, incident, whole, issue, None).await
 }
 
 async fn sync_linked(
@@ -333,6 +446,20 @@ async fn sync_linked(
     issue: Issue,
     by_issue: bool,
 ) -> Result<(), SyncError> {
+    // The incident's property is the register every writer sets with a
+    // compare-and-set: when it names another issue that carries this
+    // incident's footer, another install made that issue and it is the
+    // pair; this link is orphaned (its issue left as it is, reported).
+    if let Named::Issue(named) = named_issue(ctx, &incident)
+        && named != link.issue_iid as u64
+    {
+        let id = incident_id(&incident)?;
+        if let Some(other) = counterpart::issue_naming(ctx, pass, named, id).await? {
+            let z = link.issue_iid;
+            pass.warn(&ctx.plugin.name, format!("IN:{id} names #{named} but is linked to #{z}: linked to #{named} instead; #{z} is left as it is"));
+            return relink(ctx, pass, link, incident, whole, other).await;
+        }
+    }
     let base = link.base.clone();
     let sides = Sides {
         incident,
@@ -702,6 +829,8 @@ async fn create_issue(
         &marker,
         &serde_json::to_string(&attempt).unwrap_or_else(|_| "{}".into()),
     )?;
+    // Claimed on the server first, so that two installs never both create.
+    counterpart::claim_for_issue(ctx, pass, incident, whole, id).await?;
     // A pending intent from an earlier attempt: the issue may exist
     // already. A fresh intent means no attempt can have created one.
     let earlier = if intent.fresh {
@@ -737,10 +866,17 @@ async fn create_issue(
             .await?;
     }
     pass.count(|c| c.created_issues += 1);
+    // Read again: the claim holds unless it expired and another writer
+    // took the incident over; then that writer's issue is the pair and ours
+    // is closed, keeping its footer so that nobody creates from it.
+    let incident = match counterpart::recheck_claim(ctx, pass, id, &issue).await? {
+        Ok(current) => current,
+        Err(named) => return stand_down(ctx, pass, id, &issue, named, intent.id).await,
+    };
     let link = new_link(ctx, id, &issue, Origin::Spira, ticket.clone());
     let sides = Sides {
-        incident: incident.clone(),
-        whole,
+        incident,
+        whole: true,
         issue,
         by_issue: false,
     };
@@ -783,6 +919,45 @@ fn attempted_since(ctx: &ProjectCtx<'_>, intent: &crate::store::progress::Intent
         .unwrap_or(chrono::Duration::minutes(2))
         .max(chrono::Duration::minutes(1));
     at - margin
+}
+
+/// Our issue lost the incident to another writer: closed, with a note
+/// saying why, and not linked.
+async fn stand_down(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    id: u32,
+    issue: &Issue,
+    named: Named,
+    intent: i64,
+) -> Result<(), SyncError> {
+    let winner = match named {
+        Named::Issue(iid) => format!("#{iid}"),
+        Named::Claim { install, .. } => format!("the issue labsync install {install} creates"),
+        Named::Nothing => "another issue".into(),
+    };
+    let close = crate::gitlab::IssueEdit {
+        state_event: Some(crate::gitlab::StateEvent::Close),
+        ..Default::default()
+    };
+    ctx.gitlab
+        .edit_issue(&ctx.gitlab_ref, issue.iid, &close)
+        .await?;
+    let body = format!(
+        "labsync: duplicate of {winner}, created for IN:{id} by another install at the same time; closed."
+    );
+    ctx.gitlab
+        .create_note(&ctx.gitlab_ref, issue.iid, &body)
+        .await?;
+    pass.store().drop_intent(intent)?;
+    pass.warn(
+        &ctx.plugin.name,
+        format!(
+            "IN:{id} names {winner} but #{} was created for it too: #{} closed",
+            issue.iid, issue.iid
+        ),
+    );
+    Ok(())
 }
 
 /// Creates the Spira incident for a new issue (or finds the one a crashed
@@ -845,6 +1020,25 @@ async fn create_incident(
     let id = incident_id(&created)?;
     tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
     pass.count(|c| c.created_incidents += 1);
+    // GitLab has no compare-and-set to claim the issue before the create,
+    // so the check comes after it: of the incidents naming this issue, every
+    // writer keeps the lowest id. Ids grow with time: a writer whose search
+    // missed the other's incident created the lower one, and the other's
+    // later search sees both.
+    let naming = ctx
+        .spira
+        .find_incidents_by_custom_property(ctx.spira_project, ctx.issue_property, &reference)
+        .await?;
+    if let Some(first) = naming
+        .into_iter()
+        .filter(|i| i.incident_id.is_some_and(|other| other < id))
+        .min_by_key(|i| i.incident_id)
+    {
+        ctx.spira.delete_incident(ctx.spira_project, id).await?;
+        pass.count(|c| c.created_incidents -= 1);
+        tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = id, kept = ?first.incident_id, "another writer created an incident for the issue first: ours deleted");
+        return link_existing(ctx, pass, first, false, issue.clone(), Some(intent.id)).await;
+    }
     // The base is what Spira kept (it may have chosen its default status).
     let kept = spira_view(&created, Some(&ticket));
     let base = Ticket {

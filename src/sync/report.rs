@@ -60,6 +60,9 @@ pub struct ProjectReport {
     pub fatal: Option<String>,
     /// What a dry run would do.
     pub planned: Vec<String>,
+    /// Items left alone: they name a counterpart linked elsewhere (two
+    /// installs, or a marker copied by hand). One line each, for a person.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -24,6 +24,12 @@ pub struct World {
     pub text: String,
 }
 
+/// Another labsync install: its own database and configuration.
+pub struct Install {
+    pub store: Store,
+    pub config: Config,
+}
+
 pub fn settings() -> HttpSettings {
     HttpSettings {
         min_delay: std::time::Duration::from_millis(5),
@@ -91,6 +97,27 @@ impl World {
     /// A cycle whose projects may fail (a test breaking one on purpose).
     pub async fn cycle_that_may_fail(&mut self) -> CycleReport {
         run_plugin(&self.config.plugins[0], &mut self.store, &options(false)).await
+    }
+
+    /// The database of a second install over the same servers, with the
+    /// same configuration (`extra` added to the plugin block first).
+    pub fn second_install(&self, extra: &str) -> Install {
+        let text = labsync::sim::config::plugin_toml("t", &self.gitlab, &self.spira, extra);
+        let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
+        let n = std::fs::read_dir(self.dir.path()).unwrap().count();
+        let mut store = Store::open(&self.dir.path().join(format!("install-{n}.db"))).unwrap();
+        store.apply_config(&config).unwrap();
+        Install { store, config }
+    }
+
+    /// One cycle of another install over this world's servers.
+    pub async fn cycle_of(&self, install: &mut Install) -> CycleReport {
+        run_plugin(
+            &install.config.plugins[0],
+            &mut install.store,
+            &options(false),
+        )
+        .await
     }
 
     pub async fn plan(&mut self) -> CycleReport {

@@ -109,6 +109,9 @@ impl SpiraSim {
         let mut db = self.shared.db();
         match db.incidents.get_mut(&id) {
             Some(inc) => {
+                // Spira keeps dates to the millisecond, as `stamp` does: a
+                // finer ConcurrencyDate could never be sent back equal.
+                let at = super::state::to_millis(at);
                 inc.last_update_date = at;
                 inc.concurrency_date = at;
                 true

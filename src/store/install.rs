@@ -1,0 +1,171 @@
+//! Which install this database is, and which servers and projects each
+//! plugin's project mapping belongs to (migration 0004).
+
+use chrono::Utc;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+
+/// The servers and projects a project mapping syncs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub plugin: String,
+    pub spira_project: i64,
+    pub spira_url: String,
+    pub gitlab_url: String,
+    pub gitlab_project: String,
+}
+
+impl Binding {
+    /// "GitLab <url> project <path>, Spira <url> project PR:<n>".
+    pub fn describe(&self) -> String {
+        format!(
+            "GitLab {} project {}, Spira {} project PR:{}",
+            self.gitlab_url, self.gitlab_project, self.spira_url, self.spira_project
+        )
+    }
+}
+
+/// A base URL as compared: without a trailing slash, scheme and host in
+/// lower case (the rest as written).
+pub fn normalized_url(url: &str) -> String {
+    let trimmed = url.trim().trim_end_matches('/');
+    match trimmed.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let mut out = format!("{}://{}", scheme.to_lowercase(), host.to_lowercase());
+            if !path.is_empty() {
+                out.push('/');
+                out.push_str(path);
+            }
+            out
+        }
+        None => trimmed.to_string(),
+    }
+}
+
+impl Store {
+    /// This database's install id (random, made when the database was).
+    pub fn install_id(&self) -> Result<String, StoreError> {
+        self.conn()
+            .query_row("SELECT id FROM install LIMIT 1", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The binding of a project mapping, if it was ever synced.
+    pub fn binding(&self, plugin: &str, spira_project: i64) -> Result<Option<Binding>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT spira_url, gitlab_url, gitlab_project FROM bindings
+                 WHERE plugin = ?1 AND spira_project = ?2",
+                params![plugin, spira_project],
+                |r| {
+                    Ok(Binding {
+                        plugin: plugin.to_string(),
+                        spira_project,
+                        spira_url: r.get(0)?,
+                        gitlab_url: r.get(1)?,
+                        gitlab_project: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records (or replaces) a binding.
+    pub fn bind(&mut self, b: &Binding) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO bindings (plugin, spira_project, spira_url, gitlab_url, gitlab_project, bound_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (plugin, spira_project) DO UPDATE SET
+                   spira_url = excluded.spira_url, gitlab_url = excluded.gitlab_url,
+                   gitlab_project = excluded.gitlab_project, bound_at = excluded.bound_at",
+                params![
+                    b.plugin,
+                    b.spira_project,
+                    b.spira_url,
+                    b.gitlab_url,
+                    b.gitlab_project,
+                    Utc::now().to_rfc3339()
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Forgets the bindings of `plugin`; the next cycle binds each project
+    /// mapping to the servers then configured. Returns what was forgotten.
+    pub fn unbind(&mut self, plugin: &str) -> Result<Vec<Binding>, StoreError> {
+        let mut old = Vec::new();
+        let projects: Vec<i64> = {
+            let mut stmt = self
+                .conn()
+                .prepare(
+                    "SELECT spira_project FROM bindings WHERE plugin = ?1 ORDER BY spira_project",
+                )
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map([plugin], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        for p in projects {
+            if let Some(b) = self.binding(plugin, p)? {
+                old.push(b);
+            }
+        }
+        self.conn()
+            .execute("DELETE FROM bindings WHERE plugin = ?1", [plugin])
+            .map_err(|e| self.err(e))?;
+        Ok(old)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_database_has_its_own_install_id_kept_across_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Store::open(&dir.path().join("a.db")).unwrap();
+        let b = Store::open(&dir.path().join("b.db")).unwrap();
+        let id = a.install_id().unwrap();
+        assert_eq!(id.len(), 16);
+        assert_ne!(id, b.install_id().unwrap());
+        drop(a);
+        let again = Store::open(&dir.path().join("a.db")).unwrap();
+        assert_eq!(again.install_id().unwrap(), id);
+    }
+
+    #[test]
+    fn a_binding_is_kept_until_unbound() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = Binding {
+            plugin: "p".into(),
+            spira_project: 1,
+            spira_url: "https://spira".into(),
+            gitlab_url: "https://gitlab".into(),
+            gitlab_project: "g/p".into(),
+        };
+        assert_eq!(s.binding("p", 1).unwrap(), None);
+        s.bind(&b).unwrap();
+        assert_eq!(s.binding("p", 1).unwrap(), Some(b.clone()));
+        assert_eq!(s.unbind("p").unwrap(), vec![b]);
+        assert_eq!(s.binding("p", 1).unwrap(), None);
+    }
+
+    #[test]
+    fn urls_compare_without_trailing_slash_or_host_case() {
+        assert_eq!(
+            normalized_url("HTTPS://GitLab.Example.com/"),
+            "https://gitlab.example.com"
+        );
+        assert_eq!(
+            normalized_url("https://h.example/Sub/Path/"),
+            "https://h.example/Sub/Path"
+        );
+    }
+}
