@@ -47,3 +47,32 @@ async fn a_note_after_a_page_of_unreadable_notes_is_still_copied() {
     assert_eq!(comments_saying(&w, incident, "Fixed on staging"), 1);
     assert_eq!(comments_saying(&w, incident, "internal"), 0);
 }
+
+/// GitLab deletes notes (doc/api/notes.md, lib/api/notes.rb) and
+/// `user_notes_count` drops: one deleted and one added leave the count equal
+/// to the notes already paired, which is all the issue listing tells. The
+/// comment sweep reads the notes and finds one newer than any seen. Before,
+/// the new note was never copied.
+#[tokio::test]
+async fn a_note_added_as_another_is_deleted_still_reaches_spira() {
+    let mut w = World::new(r#"comment_sweep = "5m""#).await;
+    let (iid, incident) = paired_issue(&mut w, "Export is empty").await;
+    let first = w.gitlab.add_note_as("bob", iid, "Seen on Firefox").unwrap();
+    w.cycle().await;
+    assert_eq!(comments_saying(&w, incident, "Seen on Firefox"), 1);
+    w.advance(chrono::Duration::minutes(10));
+    w.cycle().await;
+
+    assert!(w.gitlab.delete_note(first));
+    w.gitlab.add_note_as("bob", iid, "Also on Chrome").unwrap();
+    for _ in 0..2 {
+        w.advance(chrono::Duration::minutes(6));
+        w.cycle().await;
+    }
+    assert_eq!(comments_saying(&w, incident, "Also on Chrome"), 1);
+    assert_eq!(
+        comments_saying(&w, incident, "Seen on Firefox"),
+        1,
+        "a deleted note's copy stays"
+    );
+}

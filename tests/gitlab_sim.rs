@@ -1064,3 +1064,29 @@ async fn notes_a_guest_may_not_read_leave_an_empty_page_mid_list() {
     assert_eq!(a.json().as_array().unwrap().len(), 3);
     assert_eq!(sim.issue(iid).unwrap()["user_notes_count"], 4);
 }
+
+/// doc/api/notes.md and `delete_note` (lib/api/helpers/notes_helpers.rb):
+/// `DELETE …/notes/:note_id` answers 204 to the note's author or a
+/// Maintainer (`admin_note`, app/policies/note_policy.rb), 403 to others and
+/// for system notes; the issue's `user_notes_count` drops.
+#[tokio::test]
+async fn notes_are_deleted_by_their_author_or_a_maintainer() {
+    let sim = demo().await;
+    let iid = sim.create_issue_as("alice", "Deleting", "steps");
+    let by_bob = sim.add_note_as("bob", iid, "bob's").unwrap();
+    let by_alice = sim.add_note_as("alice", iid, "alice's").unwrap();
+    let path = |n: u64| format!("{P}/issues/{iid}/notes/{n}");
+    let alice = sim.add_token("alice", &["api"], None);
+    let bob = sim.add_token("bob", &["api"], None);
+    let a = send(&sim, "DELETE", &path(by_bob), Some(&alice), None).await;
+    assert_eq!(a.status, 403, "a Reporter may not delete another's note");
+    let a = send(&sim, "DELETE", &path(by_bob), Some(&bob), None).await;
+    assert_eq!(a.status, 204);
+    assert_eq!(a.text, "");
+    // The main token is a Maintainer's.
+    let a = send(&sim, "DELETE", &path(by_alice), Some(sim.token()), None).await;
+    assert_eq!(a.status, 204);
+    assert_eq!(sim.issue(iid).unwrap()["user_notes_count"], 0);
+    assert_eq!(get(&sim, &path(by_alice)).await.status, 404);
+    sim.shutdown().await;
+}

@@ -75,6 +75,10 @@ pub struct Known {
     pub created: JustCreated,
     /// The issue's `user_notes_count` as last read.
     pub issue_notes: u64,
+    /// A note newer than any seen is known to exist (the comment sweep found
+    /// it): read the notes even when their count equals the paired ones, as
+    /// after one note deleted and one added.
+    pub new_note: bool,
     /// Whether to look for new Spira comments. A sync driven by the issue
     /// alone leaves them to the incident listing (a comment that moves the
     /// incident) and the comment sweep (one that does not); they are read
@@ -92,8 +96,9 @@ pub async fn sync_comments(
     known: Known,
 ) -> Result<CommentSync, SyncError> {
     // GitLab counts an issue's user notes: when they are exactly the notes
-    // already paired, none is new (nor a copy whose pairing a crash lost).
-    let nothing_new = known.issue_notes == linked.len() as u64;
+    // already paired, none is new (nor a copy whose pairing a crash lost),
+    // unless one was deleted and another added: the sweep finds those.
+    let nothing_new = known.issue_notes == linked.len() as u64 && !known.new_note;
     let notes: Vec<Note> = if known.created == JustCreated::Issue || nothing_new {
         Vec::new()
     } else {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 use crate::config::Plugin;
@@ -17,6 +17,7 @@ use crate::http::HttpSettings;
 use crate::inflight::InFlight;
 use crate::spira::SpiraClient;
 use crate::store::Store;
+use crate::store::links::Link;
 use crate::store::progress::SideName;
 
 use super::context::ProjectCtx;
@@ -676,6 +677,12 @@ const SWEEP_BATCH: usize = 50;
 /// so the comments of linked incidents not seen this cycle are read again
 /// once per `every` (by Spira's clock), a batch at a time (several at once);
 /// a pair with a new comment is synced in full.
+///
+/// Their issues' notes are read too: a note deleted and another added
+/// leave `user_notes_count` equal to the paired notes, which is all the
+/// issue listing shows (a note's touch of `updated_at` cannot be told from
+/// any other edit, and within 60 s of the last one it does not move it at
+/// all: ThrottledTouch). A note newer than any seen (`last_note_id`) is new.
 async fn sweep_comments(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
@@ -712,7 +719,11 @@ async fn sweep_comments(
                         c.comment_id
                             .is_some_and(|n| i64::from(n) > link.last_comment_id)
                     });
-                    if fresh {
+                    let new_note = newer_note(ctx, &link).await?;
+                    if new_note {
+                        pass.note_is_new(link.incident_id);
+                    }
+                    if fresh || new_note {
                         let incident = ctx.spira.get_incident(ctx.spira_project, id).await?;
                         pair::from_incident(ctx, pass, &incident, true).await
                     } else {
@@ -742,6 +753,18 @@ async fn sweep_comments(
             }
         }
     }
+}
+
+/// Whether the link's issue has a user note newer than any seen.
+async fn newer_note(ctx: &ProjectCtx<'_>, link: &Link) -> Result<bool, SyncError> {
+    let notes: Vec<crate::gitlab::Note> = ctx
+        .gitlab
+        .list_notes(&ctx.gitlab_ref, link.issue_iid as u64)
+        .try_collect()
+        .await?;
+    Ok(notes
+        .iter()
+        .any(|n| n.is_user_note() && !n.internal && n.id as i64 > link.last_note_id))
 }
 
 /// Items whose turn in the error queue has come are synced again, whether

@@ -50,6 +50,9 @@ pub struct Pass<'s> {
     pub install: String,
     /// Items left alone because they name a counterpart linked elsewhere.
     warnings: Mutex<Vec<(u64, String)>>,
+    /// Incidents whose issue has a note newer than any seen (found by the
+    /// comment sweep): their notes are read whatever their count says.
+    new_notes: Mutex<HashSet<i64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -81,7 +84,13 @@ impl<'s> Pass<'s> {
             unchanged: Mutex::default(),
             install: String::new(),
             warnings: Mutex::default(),
+            new_notes: Mutex::default(),
         }
+    }
+
+    /// Marks the incident's issue as holding a note newer than any seen.
+    pub fn note_is_new(&self, incident_id: i64) {
+        lock(&self.new_notes).insert(incident_id);
     }
 
     /// Reports an item left alone (a conflict between counterparts for a
@@ -587,6 +596,7 @@ async fn sync_pair(
             _ => JustCreated::Neither,
         },
         issue_notes: issue.user_notes_count,
+        new_note: lock(&pass.new_notes).contains(&link.incident_id),
         spira_comments: !by_issue,
     };
     let id = incident_id(&incident)?;

@@ -330,6 +330,14 @@ impl GitLabSim {
         Some(id)
     }
 
+    /// Deletes a note, as its author can in the UI. False if there is none.
+    pub fn delete_note(&self, note_id: u64) -> bool {
+        let mut store = self.app.lock();
+        let before = store.notes.len();
+        store.notes.retain(|n| n.id != note_id);
+        store.notes.len() < before
+    }
+
     /// Replaces an issue's labels as `username`.
     pub fn set_labels_as(&self, username: &str, iid: u64, labels: &[&str]) {
         let now = self.app.now();

@@ -58,7 +58,7 @@ pub fn api() -> Router<AppState> {
         )
         .route(
             &format!("{p}/issues/{{iid}}/notes/{{note_id}}"),
-            get(notes::get).put(notes::edit),
+            get(notes::get).put(notes::edit).delete(notes::delete),
         )
         .route(
             &format!("{p}/labels"),

@@ -1,4 +1,4 @@
-//! `/projects/:id/issues/:iid/notes`: list, get, create, edit.
+//! `/projects/:id/issues/:iid/notes`: list, get, create, edit, delete.
 //!
 //! Internal notes are readable from Reporter up (`app/policies/note_policy.rb`,
 //! `can_read_internal_note`); the list drops the others after paging
@@ -12,8 +12,8 @@ use super::issue_write::cross_reference;
 use crate::sim::gitlab::app::{AppState, Req, project_id, require};
 use crate::sim::gitlab::pagination;
 use crate::sim::gitlab::render::Render;
-use crate::sim::gitlab::reply::{ApiError, ApiResult, created, json_response, ok};
-use crate::sim::gitlab::state::{GUEST, NOTE_MAX_CHARS, Note, REPORTER, Store};
+use crate::sim::gitlab::reply::{ApiError, ApiResult, created, json_response, no_content, ok};
+use crate::sim::gitlab::state::{GUEST, MAINTAINER, NOTE_MAX_CHARS, Note, REPORTER, Store};
 
 fn issue_at(store: &Store, project: u64, iid: &str) -> Result<usize, ApiError> {
     let iid: u64 = iid
@@ -206,4 +206,28 @@ pub async fn edit(
         base: app.base(),
     };
     Ok(ok(render.note(&store.notes[n])))
+}
+
+/// `DELETE …/notes/:note_id` (doc/api/notes.md, `delete_note` in
+/// lib/api/helpers/notes_helpers.rb): 204 for the note's author or a
+/// Maintainer (`admin_note`, app/policies/note_policy.rb); never for a
+/// system note (not `editable`), nor an internal one below Reporter. The
+/// issue is not touched, and its `user_notes_count` drops.
+pub async fn delete(
+    State(app): State<AppState>,
+    Path((id, iid, note_id)): Path<(String, String, String)>,
+    req: Req,
+) -> ApiResult {
+    let mut store = app.lock();
+    let project = project_id(&store, &id, &req.caller)?;
+    let index = issue_at(&store, project, &iid)?;
+    let n = note_at(&store, index, &note_id)?;
+    let level = store.access_level(project, req.caller.user_id);
+    let note = &store.notes[n];
+    let admin = note.author_id == req.caller.user_id || level >= MAINTAINER;
+    if note.system || (note.internal && level < REPORTER) || !admin {
+        return Err(ApiError::Forbidden);
+    }
+    store.notes.remove(n);
+    Ok(no_content())
 }
