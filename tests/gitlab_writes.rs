@@ -1,0 +1,90 @@
+//! What GitLab does to the writes it is sent, reproduced by the simulator
+//! (each test cites the GitLab source it follows), and the client surviving
+//! it (../shared/reference/gitlab-api.md §16).
+
+use std::time::Duration;
+
+use labsync::gitlab::*;
+use labsync::http::HttpSettings;
+use labsync::secret::Secret;
+use labsync::sim::Seed;
+use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
+use serde_json::{Value, json};
+
+fn settings() -> HttpSettings {
+    HttpSettings {
+        timeout: Duration::from_secs(10),
+        min_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+        ..HttpSettings::default()
+    }
+}
+
+async fn empty() -> (GitLabSim, GitLabClient, ProjectRef) {
+    let sim = GitLabSim::start(GitLabSimConfig {
+        seed: Seed::Empty,
+        ..GitLabSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = GitLabClient::new(&sim.url(), Secret::new(sim.token()), settings()).unwrap();
+    let project = ProjectRef::parse(sim.project_path());
+    (sim, client, project)
+}
+
+/// One raw request to the simulator's API: (status, JSON body).
+async fn send(sim: &GitLabSim, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let url = format!(
+        "{}/api/v4/projects/{}{path}",
+        sim.url(),
+        sim.project_path().replace('/', "%2F")
+    );
+    let mut req = reqwest::Client::new()
+        .request(method.parse().unwrap(), url)
+        .header("PRIVATE-TOKEN", sim.token());
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn label(name: &str) -> NewLabel {
+    NewLabel {
+        name: name.into(),
+        color: "#428BCA".into(),
+        description: None,
+    }
+}
+
+/// gitlab-org/gitlab `lib/api/helpers/label_helpers.rb` (`find_label`):
+/// `find_by_id(id_or_title) || find_by_title(id_or_title)`.
+#[tokio::test]
+async fn a_label_path_is_tried_as_an_id_first() {
+    let (sim, gl, project) = empty().await;
+    let first = gl.create_label(&project, &label("frontend")).await.unwrap();
+    let named_like_id = first.id.to_string();
+    let second = gl
+        .create_label(&project, &label(&named_like_id))
+        .await
+        .unwrap();
+    let (status, found) = send(&sim, "GET", &format!("/labels/{named_like_id}"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(found["name"], "frontend", "the id wins over the title");
+    assert_ne!(found["id"], json!(second.id));
+}
+
+/// A label that exists already (409) is looked up by its exact title, not
+/// through `GET .../labels/:name`, which may answer another label.
+#[tokio::test]
+async fn creating_an_existing_label_named_like_an_id_returns_that_label() {
+    let (_sim, gl, project) = empty().await;
+    let first = gl.create_label(&project, &label("frontend")).await.unwrap();
+    let named_like_id = label(&first.id.to_string());
+    let made = gl.create_label(&project, &named_like_id).await.unwrap();
+    let again = gl.create_label(&project, &named_like_id).await.unwrap();
+    assert_eq!(again.name, named_like_id.name);
+    assert_eq!(again.id, made.id);
+}
