@@ -10,8 +10,12 @@ use pulldown_cmark::{Event, Options, Parser, html};
 
 /// GitLab's limit on an issue title, in characters.
 pub const GITLAB_TITLE_MAX: usize = 255;
-/// GitLab's limit on a description, in characters (1 MiB).
-pub const GITLAB_DESCRIPTION_MAX: usize = 1_048_576;
+/// GitLab's limit on a description: 1 MiB in *bytes* (the docs say
+/// characters; gitlab-org/gitlab `app/models/concerns/issuable.rb` checks
+/// `bytesize`).
+pub const GITLAB_DESCRIPTION_MAX_BYTES: usize = 1_048_576;
+/// Bytes kept free beside a cut body for the cut note and the footer.
+const FOOTER_ROOM_BYTES: usize = 2048;
 
 const FOOTER_RULE: &str = "\n\n---\n";
 const MARKER_PREFIX: &str = "<!-- labsync:";
@@ -124,16 +128,20 @@ pub fn split_footer(description: &str) -> (String, Option<(i64, i64)>) {
 }
 
 /// A description body cut to fit GitLab beside the footer, with a visible
-/// note where it was cut. Unchanged when it fits.
+/// note where it was cut. Cut by bytes, at a character boundary. Unchanged
+/// when it fits.
 pub fn cut_for_gitlab(body: &str) -> String {
-    // Room for the footer and the note.
-    let room = GITLAB_DESCRIPTION_MAX.saturating_sub(500);
-    if body.chars().count() <= room {
+    let room = GITLAB_DESCRIPTION_MAX_BYTES - FOOTER_ROOM_BYTES;
+    if body.len() <= room {
         return body.to_string();
     }
-    let cut: String = body.chars().take(room).collect();
+    let mut end = room;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
     format!(
-        "{cut}\n\n_[labsync: the description was cut here: it is longer than GitLab allows. The full text is in Spira.]_"
+        "{}\n\n_[labsync: the description was cut here: it is longer than GitLab allows. The full text is in Spira.]_",
+        &body[..end]
     )
 }
 
@@ -239,9 +247,13 @@ mod tests {
             incident_id: 7,
             incident_url: "u".into(),
         };
-        let huge = "x".repeat(GITLAB_DESCRIPTION_MAX + 10);
+        let huge = "x".repeat(GITLAB_DESCRIPTION_MAX_BYTES + 10);
         let d = gitlab_description(&huge, &footer);
-        assert!(d.chars().count() <= GITLAB_DESCRIPTION_MAX);
+        assert!(d.len() <= GITLAB_DESCRIPTION_MAX_BYTES);
+        // Multibyte text is cut by bytes, at a character boundary.
+        let wide = "é€🎉".repeat(GITLAB_DESCRIPTION_MAX_BYTES / 9 + 10);
+        let d = gitlab_description(&wide, &footer);
+        assert!(d.len() <= GITLAB_DESCRIPTION_MAX_BYTES, "{}", d.len());
         assert!(d.contains("the description was cut here"));
         assert!(d.ends_with(&footer.marker()));
     }

@@ -88,3 +88,35 @@ async fn creating_an_existing_label_named_like_an_id_returns_that_label() {
     assert_eq!(again.name, named_like_id.name);
     assert_eq!(again.id, made.id);
 }
+
+/// The description limit is 1,048,576 bytes, not characters: gitlab-org/gitlab
+/// `app/models/concerns/issuable.rb` validates `description.bytesize`.
+#[tokio::test]
+async fn a_description_is_limited_in_bytes() {
+    let (sim, _gl, _project) = empty().await;
+    // 600,000 characters, 1,200,000 bytes.
+    let wide = "é".repeat(600_000);
+    let (status, body) = send(
+        &sim,
+        "POST",
+        "/issues",
+        Some(json!({"title": "wide", "description": wide})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]["description"]
+            .to_string()
+            .contains("too long"),
+        "{body}"
+    );
+    let fits = "é".repeat(500_000);
+    let (status, _) = send(
+        &sim,
+        "POST",
+        "/issues",
+        Some(json!({"title": "fits", "description": fits})),
+    )
+    .await;
+    assert_eq!(status, 201);
+}

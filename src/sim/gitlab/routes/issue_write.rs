@@ -24,6 +24,8 @@ fn check_title(title: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Limited in bytes, not characters (gitlab-org/gitlab
+/// `app/models/concerns/issuable.rb`: `description.bytesize`).
 fn check_description(text: &str) -> Result<(), ApiError> {
     if text.len() > DESCRIPTION_MAX_BYTES {
         let mib = text.len() as f64 / (1024.0 * 1024.0);
