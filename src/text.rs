@@ -18,7 +18,7 @@ pub const GITLAB_DESCRIPTION_MAX_BYTES: usize = 1_048_576;
 const FOOTER_ROOM_BYTES: usize = 2048;
 
 const FOOTER_RULE: &str = "\n\n---\n";
-const MARKER_PREFIX: &str = "<!-- labsync:";
+const INCIDENT_MARKER: &str = "<!-- labsync:incident=";
 
 /// Markdown → HTML for Spira. Raw HTML in the Markdown is shown as text, so
 /// a `<script>` typed into GitLab never becomes markup in Spira.
@@ -94,7 +94,7 @@ impl Footer {
     /// The machine-readable marker: how a crashed create is found again.
     pub fn marker(&self) -> String {
         format!(
-            "{MARKER_PREFIX}incident={}/{} -->",
+            "{INCIDENT_MARKER}{}/{} -->",
             self.spira_project, self.incident_id
         )
     }
@@ -110,21 +110,42 @@ impl Footer {
 }
 
 /// Splits a GitLab description into the text people wrote and labsync's
-/// footer, if any (the marker identifies the incident).
+/// footer, if any (the marker identifies the incident). The footer is
+/// recognised wherever it stands: text typed below it (GitLab's editor
+/// adds new text at the end) is part of what people wrote.
 pub fn split_footer(description: &str) -> (String, Option<(i64, i64)>) {
-    let Some(marker_at) = description.rfind(MARKER_PREFIX) else {
+    let Some(marker_at) = description.rfind(INCIDENT_MARKER) else {
         return (description.to_string(), None);
     };
-    let ids = description[marker_at + MARKER_PREFIX.len()..]
-        .strip_prefix("incident=")
-        .and_then(|rest| rest.split_once(" -->"))
-        .and_then(|(ids, _)| ids.split_once('/'))
-        .and_then(|(p, i)| Some((p.parse().ok()?, i.parse().ok()?)));
-    let body = match description[..marker_at].rfind(FOOTER_RULE) {
-        Some(rule_at) => &description[..rule_at],
-        None => &description[..marker_at],
+    let rest = &description[marker_at + INCIDENT_MARKER.len()..];
+    let (ids, below) = match rest.split_once(" -->") {
+        Some((ids, below)) => (ids, below),
+        None => ("", ""),
     };
-    (body.trim_end().to_string(), ids)
+    let ids = ids
+        .split_once('/')
+        .and_then(|(p, i)| Some((p.parse().ok()?, i.parse().ok()?)));
+    let before = &description[..marker_at];
+    // The rule and the "Synced with" line above the marker are labsync's.
+    let above = match before.rfind(FOOTER_RULE) {
+        Some(rule_at) if is_footer_line(&before[rule_at + FOOTER_RULE.len()..]) => {
+            &before[..rule_at]
+        }
+        _ => before,
+    };
+    let (above, below) = (above.trim_end(), below.trim_matches(['\n', ' ']).trim_end());
+    let body = match (above.is_empty(), below.is_empty()) {
+        (_, true) => above.to_string(),
+        (true, false) => below.to_string(),
+        (false, false) => format!("{above}\n\n{below}"),
+    };
+    (body, ids)
+}
+
+/// The line labsync writes between the footer's rule and its marker.
+fn is_footer_line(text: &str) -> bool {
+    let line = text.trim_end_matches('\n');
+    !line.contains('\n') && line.starts_with("_Synced with ") && line.ends_with(" by labsync._")
 }
 
 /// A description body cut to fit GitLab beside the footer, with a visible
@@ -238,6 +259,20 @@ mod tests {
             ("Body text".to_string(), Some((1, 42)))
         );
         assert_eq!(split_footer("no footer"), ("no footer".to_string(), None));
+        // Text typed below the footer belongs to the body; the footer goes back to the end.
+        let typed = format!("{once}\nAdded below.\n");
+        assert_eq!(
+            split_footer(&typed),
+            ("Body text\n\nAdded below.".to_string(), Some((1, 42)))
+        );
+        let rewritten = gitlab_description(&typed, &footer);
+        assert!(rewritten.starts_with("Body text\n\nAdded below.\n\n---\n"));
+        assert!(rewritten.ends_with(&footer.marker()));
+        // A rule people wrote above a bare marker is theirs.
+        assert_eq!(
+            split_footer("Mine\n\n---\nalso mine\n<!-- labsync:incident=1/42 -->"),
+            ("Mine\n\n---\nalso mine".to_string(), Some((1, 42)))
+        );
     }
 
     #[test]

@@ -38,3 +38,55 @@ async fn a_multibyte_description_over_the_byte_limit_is_cut_at_a_character() {
     assert_eq!(r.totals().writes(), 0, "{r:?}");
     assert_eq!(w.spira.incident(id).unwrap().description, description);
 }
+
+/// GitLab's editor puts new text at the end, below labsync's footer: it is
+/// synced like any other text, and the footer goes back to the end.
+#[tokio::test]
+async fn text_typed_below_the_footer_reaches_spira_and_stays_in_gitlab() {
+    let mut w = World::new("").await;
+    let id = w.spira.add_incident(1, "Cart empties itself", 1);
+    w.spira
+        .edit_incident(id, |i| i.description = "<p>Add two items.</p>".into());
+    w.cycle().await;
+    let issue = w.issue_titled("Cart empties itself");
+    let iid = issue["iid"].as_u64().unwrap();
+    let typed = format!(
+        "{}\nAlso fails on Firefox.",
+        issue["description"].as_str().unwrap()
+    );
+    let alice = w.gitlab_as("alice");
+    let project = labsync::gitlab::ProjectRef::parse(w.gitlab.project_path());
+    let edit = labsync::gitlab::IssueEdit {
+        description: Some(typed),
+        ..Default::default()
+    };
+    alice.edit_issue(&project, iid, &edit).await.unwrap();
+    w.advance(chrono::Duration::minutes(2));
+    w.cycle().await;
+    let spira_text = w.spira.incident(id).unwrap().description;
+    assert!(
+        spira_text.contains("Add two items.") && spira_text.contains("Also fails on Firefox."),
+        "{spira_text}"
+    );
+    // A later Spira edit keeps the line in GitLab, above the footer.
+    w.advance(chrono::Duration::minutes(2));
+    w.spira.edit_incident(id, |i| {
+        i.description = format!("{}<p>Also on Chrome.</p>", i.description)
+    });
+    w.cycle().await;
+    let desc = w.gitlab.issue(iid).unwrap()["description"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let firefox = desc.find("Also fails on Firefox.").expect(&desc);
+    let chrome = desc.find("Also on Chrome.").expect(&desc);
+    let marker = desc.find("labsync:incident=").expect(&desc);
+    assert!(firefox < chrome && chrome < marker, "{desc}");
+    assert_eq!(desc.matches("labsync:incident=").count(), 1, "{desc}");
+    // Nothing churns afterwards.
+    w.advance(chrono::Duration::minutes(10));
+    w.cycle().await;
+    w.advance(chrono::Duration::minutes(10));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().writes(), 0, "{r:?}");
+}
