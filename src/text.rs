@@ -6,7 +6,7 @@
 //! labsync adds to a GitLab description is split off before anything is
 //! compared, so it is never duplicated and never copied to Spira.
 
-use pulldown_cmark::{Event, Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, html};
 
 /// GitLab's limit on an issue title, in characters.
 pub const GITLAB_TITLE_MAX: usize = 255;
@@ -166,11 +166,47 @@ pub fn cut_for_gitlab(body: &str) -> String {
     )
 }
 
-/// A GitLab description: the body, cut to GitLab's limit with a visible
-/// note if needed, and exactly one footer.
+/// The body labsync writes into a GitLab description for `markdown`:
+/// command lines defused, cut to GitLab's limit.
+pub fn gitlab_body(markdown: &str) -> String {
+    cut_for_gitlab(&defuse_quick_actions(markdown))
+}
+
+/// A GitLab description: the body (command lines defused, cut to GitLab's
+/// limit with a visible note if needed), and exactly one footer.
 pub fn gitlab_description(body: &str, footer: &Footer) -> String {
     let (body, _) = split_footer(body);
-    format!("{}{}", cut_for_gitlab(&body), footer.render())
+    format!("{}{}", gitlab_body(&body), footer.render())
+}
+
+/// Escapes every line GitLab could run as a quick action (`/close`,
+/// `/assign @x` …: a `/` in the first column, outside code and HTML), so
+/// that text copied to GitLab is only ever text. `\/` shows as `/` and
+/// reads back through HTML as `/`, so the escape is never seen as an edit.
+/// Lines in code are left alone: there GitLab runs nothing and a backslash
+/// would show.
+pub fn defuse_quick_actions(markdown: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut verbatim: Vec<std::ops::Range<usize>> = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock) | Event::Code(_) => {
+                verbatim.push(range)
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(markdown.len() + 16);
+    let mut at = 0;
+    for line in markdown.split_inclusive('\n') {
+        if line.starts_with('/') && !verbatim.iter().any(|r| r.contains(&at)) {
+            out.push('\\');
+        }
+        out.push_str(line);
+        at += line.len();
+    }
+    out
 }
 
 /// A title that fits GitLab: cut at 255 characters, ending in "…" if cut.
@@ -241,6 +277,21 @@ mod tests {
                 "drifts through HTML: {s:?}"
             );
         }
+    }
+
+    #[test]
+    fn command_lines_are_defused_outside_code() {
+        assert_eq!(
+            defuse_quick_actions("please\n/close\n  /assign @me\n\\/done"),
+            "please\n\\/close\n  /assign @me\n\\/done"
+        );
+        let code = "```\n/usr/bin/env\n```\n\n`a\n/close`\n\n<div>\n/close\n</div>";
+        assert_eq!(defuse_quick_actions(code), code);
+        // The escaped line reads back through Spira's HTML as the original.
+        let md = "Steps\n\n/close\n\n/assign @bob";
+        let defused = defuse_quick_actions(md);
+        assert_eq!(canonical_markdown(&defused), canonical_markdown(md));
+        assert_eq!(defuse_quick_actions(&defused), defused, "idempotent");
     }
 
     #[test]

@@ -120,3 +120,85 @@ async fn a_description_is_limited_in_bytes() {
     .await;
     assert_eq!(status, 201);
 }
+
+/// Quick actions in a description run and their lines are removed, on create
+/// and on update (gitlab-org/gitlab `app/services/issuable_base_service.rb`
+/// `handle_quick_actions`, `app/services/quick_actions/interpret_service.rb`,
+/// `lib/gitlab/quick_actions/extractor.rb`); `/close` and `/title` need an
+/// existing issue (`lib/gitlab/quick_actions/issuable_actions.rb`).
+#[tokio::test]
+async fn quick_actions_in_descriptions_run_and_vanish() {
+    let (sim, _gl, _project) = empty().await;
+    let bob = sim.user_id("bob").unwrap();
+    send(
+        &sim,
+        "POST",
+        "/labels",
+        Some(json!({"name": "bug", "color": "#ff0000"})),
+    )
+    .await;
+    let (status, created) = send(
+        &sim,
+        "POST",
+        "/issues",
+        Some(json!({
+            "title": "Pay fails",
+            "description": "Steps\r\n/close\n/assign @bob\n/label ~bug\n\n```\n/close\n```\nEnd  \n"
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["description"], "Steps\n```\n/close\n```\nEnd");
+    assert_eq!(created["state"], "opened", "/close needs an existing issue");
+    assert_eq!(created["assignees"][0]["id"], json!(bob));
+    assert_eq!(created["labels"], json!(["bug"]));
+    let iid = created["iid"].as_u64().unwrap();
+    let (_, edited) = send(
+        &sim,
+        "PUT",
+        &format!("/issues/{iid}"),
+        Some(json!({"description": "Now\n/close\n/title Checkout fails\n/unassign"})),
+    )
+    .await;
+    assert_eq!(edited["description"], "Now");
+    assert_eq!(edited["state"], "closed");
+    assert_eq!(edited["title"], "Checkout fails");
+    assert_eq!(edited["assignees"], json!([]));
+    // An escaped line is text.
+    let (_, edited) = send(
+        &sim,
+        "PUT",
+        &format!("/issues/{iid}"),
+        Some(json!({"description": "\\/reopen", "title": "Kept"})),
+    )
+    .await;
+    assert_eq!(edited["description"], "\\/reopen");
+    assert_eq!(edited["state"], "closed");
+}
+
+/// `assignee_ids` naming someone who may not be assigned is dropped silently
+/// and the previous assignee stays; `[0]` unassigns (gitlab-org/gitlab
+/// `app/services/issuable_base_service.rb`, `filter_assignees_using_checks`).
+#[tokio::test]
+async fn assignees_gitlab_may_not_assign_are_dropped_silently() {
+    let (sim, _gl, _project) = empty().await;
+    let bob = sim.user_id("bob").unwrap();
+    let outsider = sim.add_user("olga", "Olga Outside", "olga@example.com");
+    let (_, created) = send(
+        &sim,
+        "POST",
+        "/issues",
+        Some(json!({"title": "t", "assignee_ids": [bob]})),
+    )
+    .await;
+    let iid = created["iid"].as_u64().unwrap();
+    let path = format!("/issues/{iid}");
+    for refused in [json!([outsider]), json!([987_654]), json!([outsider, bob])] {
+        let (status, edited) =
+            send(&sim, "PUT", &path, Some(json!({"assignee_ids": refused}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(edited["assignees"][0]["id"], json!(bob), "{refused}");
+    }
+    let (_, edited) = send(&sim, "PUT", &path, Some(json!({"assignee_ids": [0]}))).await;
+    assert_eq!(edited["assignees"], json!([]));
+}

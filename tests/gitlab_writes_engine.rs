@@ -90,3 +90,49 @@ async fn text_typed_below_the_footer_reaches_spira_and_stays_in_gitlab() {
     let r = w.cycle().await;
     assert_eq!(r.totals().writes(), 0, "{r:?}");
 }
+
+/// Lines copied from Spira that GitLab would run as quick actions (and
+/// remove: gitlab-org/gitlab `lib/gitlab/quick_actions/extractor.rb`) are
+/// sent defused: they neither run in GitLab nor vanish from Spira.
+#[tokio::test]
+async fn command_lines_from_spira_neither_run_in_gitlab_nor_vanish() {
+    let mut w = World::new("").await;
+    let html = "<p>Steps to reproduce</p><p>/close</p><p>/assign @bob</p>";
+    let id = w.spira.add_incident(1, "Commands in text", 1);
+    w.spira.edit_incident(id, |i| i.description = html.into());
+    w.cycle().await;
+    let issue = w.issue_titled("Commands in text");
+    let iid = issue["iid"].as_u64().unwrap();
+    assert_eq!(issue["state"], "opened");
+    assert_eq!(issue["assignees"], serde_json::json!([]));
+    let desc = issue["description"].as_str().unwrap();
+    assert!(
+        desc.contains("/close") && desc.contains("/assign @bob"),
+        "{desc}"
+    );
+    // An edit in Spira with more commands: nothing runs, nothing vanishes.
+    w.advance(chrono::Duration::minutes(2));
+    let edited = format!("{html}<p>/title Hijacked</p><p>/close</p>");
+    w.spira
+        .edit_incident(id, |i| i.description = edited.clone());
+    w.cycle().await;
+    let issue = w.gitlab.issue(iid).unwrap();
+    assert_eq!(issue["title"], "Commands in text");
+    assert_eq!(issue["state"], "opened");
+    assert!(
+        issue["description"]
+            .as_str()
+            .unwrap()
+            .contains("/title Hijacked")
+    );
+    for _ in 0..2 {
+        w.advance(chrono::Duration::minutes(10));
+        w.cycle().await;
+    }
+    let incident = w.spira.incident(id).unwrap();
+    assert_eq!(incident.description, edited, "Spira's text is unchanged");
+    assert_eq!(incident.owner_id, None);
+    w.advance(chrono::Duration::minutes(10));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().writes(), 0, "{r:?}");
+}
