@@ -6,15 +6,19 @@
 //! labsync adds to a GitLab description is split off before anything is
 //! compared, so it is never duplicated and never copied to Spira.
 
-use pulldown_cmark::{Event, Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, html};
 
 /// GitLab's limit on an issue title, in characters.
 pub const GITLAB_TITLE_MAX: usize = 255;
-/// GitLab's limit on a description, in characters (1 MiB).
-pub const GITLAB_DESCRIPTION_MAX: usize = 1_048_576;
+/// GitLab's limit on a description: 1 MiB in *bytes* (the docs say
+/// characters; gitlab-org/gitlab `app/models/concerns/issuable.rb` checks
+/// `bytesize`).
+pub const GITLAB_DESCRIPTION_MAX_BYTES: usize = 1_048_576;
+/// Bytes kept free beside a cut body for the cut note and the footer.
+const FOOTER_ROOM_BYTES: usize = 2048;
 
 const FOOTER_RULE: &str = "\n\n---\n";
-const MARKER_PREFIX: &str = "<!-- labsync:";
+const INCIDENT_MARKER: &str = "<!-- labsync:incident=";
 
 /// Markdown → HTML for Spira. Raw HTML in the Markdown is shown as text, so
 /// a `<script>` typed into GitLab never becomes markup in Spira.
@@ -90,7 +94,7 @@ impl Footer {
     /// The machine-readable marker: how a crashed create is found again.
     pub fn marker(&self) -> String {
         format!(
-            "{MARKER_PREFIX}incident={}/{} -->",
+            "{INCIDENT_MARKER}{}/{} -->",
             self.spira_project, self.incident_id
         )
     }
@@ -106,42 +110,103 @@ impl Footer {
 }
 
 /// Splits a GitLab description into the text people wrote and labsync's
-/// footer, if any (the marker identifies the incident).
+/// footer, if any (the marker identifies the incident). The footer is
+/// recognised wherever it stands: text typed below it (GitLab's editor
+/// adds new text at the end) is part of what people wrote.
 pub fn split_footer(description: &str) -> (String, Option<(i64, i64)>) {
-    let Some(marker_at) = description.rfind(MARKER_PREFIX) else {
+    let Some(marker_at) = description.rfind(INCIDENT_MARKER) else {
         return (description.to_string(), None);
     };
-    let ids = description[marker_at + MARKER_PREFIX.len()..]
-        .strip_prefix("incident=")
-        .and_then(|rest| rest.split_once(" -->"))
-        .and_then(|(ids, _)| ids.split_once('/'))
-        .and_then(|(p, i)| Some((p.parse().ok()?, i.parse().ok()?)));
-    let body = match description[..marker_at].rfind(FOOTER_RULE) {
-        Some(rule_at) => &description[..rule_at],
-        None => &description[..marker_at],
+    let rest = &description[marker_at + INCIDENT_MARKER.len()..];
+    let (ids, below) = match rest.split_once(" -->") {
+        Some((ids, below)) => (ids, below),
+        None => ("", ""),
     };
-    (body.trim_end().to_string(), ids)
+    let ids = ids
+        .split_once('/')
+        .and_then(|(p, i)| Some((p.parse().ok()?, i.parse().ok()?)));
+    let before = &description[..marker_at];
+    // The rule and the "Synced with" line above the marker are labsync's.
+    let above = match before.rfind(FOOTER_RULE) {
+        Some(rule_at) if is_footer_line(&before[rule_at + FOOTER_RULE.len()..]) => {
+            &before[..rule_at]
+        }
+        _ => before,
+    };
+    let (above, below) = (above.trim_end(), below.trim_matches(['\n', ' ']).trim_end());
+    let body = match (above.is_empty(), below.is_empty()) {
+        (_, true) => above.to_string(),
+        (true, false) => below.to_string(),
+        (false, false) => format!("{above}\n\n{below}"),
+    };
+    (body, ids)
+}
+
+/// The line labsync writes between the footer's rule and its marker.
+fn is_footer_line(text: &str) -> bool {
+    let line = text.trim_end_matches('\n');
+    !line.contains('\n') && line.starts_with("_Synced with ") && line.ends_with(" by labsync._")
 }
 
 /// A description body cut to fit GitLab beside the footer, with a visible
-/// note where it was cut. Unchanged when it fits.
+/// note where it was cut. Cut by bytes, at a character boundary. Unchanged
+/// when it fits.
 pub fn cut_for_gitlab(body: &str) -> String {
-    // Room for the footer and the note.
-    let room = GITLAB_DESCRIPTION_MAX.saturating_sub(500);
-    if body.chars().count() <= room {
+    let room = GITLAB_DESCRIPTION_MAX_BYTES - FOOTER_ROOM_BYTES;
+    if body.len() <= room {
         return body.to_string();
     }
-    let cut: String = body.chars().take(room).collect();
+    let mut end = room;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
     format!(
-        "{cut}\n\n_[labsync: the description was cut here: it is longer than GitLab allows. The full text is in Spira.]_"
+        "{}\n\n_[labsync: the description was cut here: it is longer than GitLab allows. The full text is in Spira.]_",
+        &body[..end]
     )
 }
 
-/// A GitLab description: the body, cut to GitLab's limit with a visible
-/// note if needed, and exactly one footer.
+/// The body labsync writes into a GitLab description for `markdown`:
+/// command lines defused, cut to GitLab's limit.
+pub fn gitlab_body(markdown: &str) -> String {
+    cut_for_gitlab(&defuse_quick_actions(markdown))
+}
+
+/// A GitLab description: the body (command lines defused, cut to GitLab's
+/// limit with a visible note if needed), and exactly one footer.
 pub fn gitlab_description(body: &str, footer: &Footer) -> String {
     let (body, _) = split_footer(body);
-    format!("{}{}", cut_for_gitlab(&body), footer.render())
+    format!("{}{}", gitlab_body(&body), footer.render())
+}
+
+/// Escapes every line GitLab could run as a quick action (`/close`,
+/// `/assign @x` …: a `/` in the first column, outside code and HTML), so
+/// that text copied to GitLab is only ever text. `\/` shows as `/` and
+/// reads back through HTML as `/`, so the escape is never seen as an edit.
+/// Lines in code are left alone: there GitLab runs nothing and a backslash
+/// would show.
+pub fn defuse_quick_actions(markdown: &str) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut verbatim: Vec<std::ops::Range<usize>> = Vec::new();
+    for (event, range) in Parser::new_ext(markdown, options).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock) | Event::Code(_) => {
+                verbatim.push(range)
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(markdown.len() + 16);
+    let mut at = 0;
+    for line in markdown.split_inclusive('\n') {
+        if line.starts_with('/') && !verbatim.iter().any(|r| r.contains(&at)) {
+            out.push('\\');
+        }
+        out.push_str(line);
+        at += line.len();
+    }
+    out
 }
 
 /// A title that fits GitLab: cut at 255 characters, ending in "…" if cut.
@@ -215,6 +280,21 @@ mod tests {
     }
 
     #[test]
+    fn command_lines_are_defused_outside_code() {
+        assert_eq!(
+            defuse_quick_actions("please\n/close\n  /assign @me\n\\/done"),
+            "please\n\\/close\n  /assign @me\n\\/done"
+        );
+        let code = "```\n/usr/bin/env\n```\n\n`a\n/close`\n\n<div>\n/close\n</div>";
+        assert_eq!(defuse_quick_actions(code), code);
+        // The escaped line reads back through Spira's HTML as the original.
+        let md = "Steps\n\n/close\n\n/assign @bob";
+        let defused = defuse_quick_actions(md);
+        assert_eq!(canonical_markdown(&defused), canonical_markdown(md));
+        assert_eq!(defuse_quick_actions(&defused), defused, "idempotent");
+    }
+
+    #[test]
     fn footer_is_added_once_and_split_off() {
         let footer = Footer {
             spira_project: 1,
@@ -230,6 +310,20 @@ mod tests {
             ("Body text".to_string(), Some((1, 42)))
         );
         assert_eq!(split_footer("no footer"), ("no footer".to_string(), None));
+        // Text typed below the footer belongs to the body; the footer goes back to the end.
+        let typed = format!("{once}\nAdded below.\n");
+        assert_eq!(
+            split_footer(&typed),
+            ("Body text\n\nAdded below.".to_string(), Some((1, 42)))
+        );
+        let rewritten = gitlab_description(&typed, &footer);
+        assert!(rewritten.starts_with("Body text\n\nAdded below.\n\n---\n"));
+        assert!(rewritten.ends_with(&footer.marker()));
+        // A rule people wrote above a bare marker is theirs.
+        assert_eq!(
+            split_footer("Mine\n\n---\nalso mine\n<!-- labsync:incident=1/42 -->"),
+            ("Mine\n\n---\nalso mine".to_string(), Some((1, 42)))
+        );
     }
 
     #[test]
@@ -239,9 +333,13 @@ mod tests {
             incident_id: 7,
             incident_url: "u".into(),
         };
-        let huge = "x".repeat(GITLAB_DESCRIPTION_MAX + 10);
+        let huge = "x".repeat(GITLAB_DESCRIPTION_MAX_BYTES + 10);
         let d = gitlab_description(&huge, &footer);
-        assert!(d.chars().count() <= GITLAB_DESCRIPTION_MAX);
+        assert!(d.len() <= GITLAB_DESCRIPTION_MAX_BYTES);
+        // Multibyte text is cut by bytes, at a character boundary.
+        let wide = "é€🎉".repeat(GITLAB_DESCRIPTION_MAX_BYTES / 9 + 10);
+        let d = gitlab_description(&wide, &footer);
+        assert!(d.len() <= GITLAB_DESCRIPTION_MAX_BYTES, "{}", d.len());
         assert!(d.contains("the description was cut here"));
         assert!(d.ends_with(&footer.marker()));
     }

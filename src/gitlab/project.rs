@@ -21,15 +21,23 @@ impl GitLabClient {
         .await
     }
 
-    /// `name` may also be the label's id.
-    pub async fn get_label(&self, project: &ProjectRef, name: &str) -> Result<Label, GitLabError> {
-        let what = format!("label '{name}' of {project}");
-        let path = format!(
-            "/projects/{}/labels/{}",
-            project.segment(),
-            encode_segment(name)
-        );
-        self.get(&what, &path, &Vec::new()).await
+    /// The label titled exactly `name`, found in the list: `GET
+    /// .../labels/:name` tries the value as an id first, so a label titled
+    /// "42" could answer as the label whose id is 42.
+    pub async fn find_label(
+        &self,
+        project: &ProjectRef,
+        name: &str,
+    ) -> Result<Option<Label>, GitLabError> {
+        let labels: Vec<Label> = self
+            .paged(
+                format!("label '{name}' of {project}"),
+                format!("/projects/{}/labels", project.segment()),
+                q(&[("search", name)]),
+            )
+            .try_collect()
+            .await?;
+        Ok(labels.into_iter().find(|l| l.name == name))
     }
 
     /// Creates a label; one that already exists (409) is returned as is.
@@ -52,7 +60,10 @@ impl GitLabClient {
             )
             .await?;
         match response.status {
-            StatusCode::CONFLICT => self.get_label(project, &label.name).await,
+            StatusCode::CONFLICT => self
+                .find_label(project, &label.name)
+                .await?
+                .ok_or_else(|| status_error(&what, &response, &self.token)),
             s if s.is_success() => decode(&what, &response),
             _ => Err(status_error(&what, &response, &self.token)),
         }

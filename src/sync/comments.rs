@@ -44,22 +44,6 @@ fn marker_id(text: &str, prefix: &str) -> Option<i64> {
         .ok()
 }
 
-/// A line starting with `/` would run as a GitLab quick action (`/close`):
-/// escape it so a copied comment is only ever text.
-fn defuse_quick_actions(markdown: &str) -> String {
-    markdown
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with('/') {
-                format!("\\{}", l.trim_start())
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Which side of a pair this cycle created: it has no comments yet, so
 /// they are not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,7 +219,7 @@ pub async fn sync_comments(
         let body = format!(
             "**{}** commented in Spira{when}:\n\n{}\n\n{COMMENT_MARKER}{comment_id} -->",
             author.replace('*', "\\*"),
-            defuse_quick_actions(&text::html_to_markdown(&comment.text)),
+            text::defuse_quick_actions(&text::html_to_markdown(&comment.text)),
         );
         let note = ctx.gitlab.create_note(&ctx.gitlab_ref, iid, &body).await?;
         tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = incident_id, issue = iid, comment = comment_id, note = note.id, direction = "to-gitlab", "copied comment");
@@ -270,14 +254,6 @@ mod tests {
         assert_eq!(
             marker_id("<!-- labsync:comment=x -->", COMMENT_MARKER),
             None
-        );
-    }
-
-    #[test]
-    fn quick_actions_are_defused() {
-        assert_eq!(
-            defuse_quick_actions("please\n/close\n  /assign @me"),
-            "please\n\\/close\n\\/assign @me"
         );
     }
 }

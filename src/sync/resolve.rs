@@ -62,7 +62,7 @@ pub fn gitlab_view(
     let description = match base {
         Some(b)
             if b.description == body
-                || text::split_footer(&text::cut_for_gitlab(&b.description)).0 == body =>
+                || text::split_footer(&text::gitlab_body(&b.description)).0 == body =>
         {
             b.description.clone()
         }

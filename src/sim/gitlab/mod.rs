@@ -11,6 +11,7 @@ mod app;
 mod guard;
 mod pagination;
 mod params;
+mod quick_actions;
 mod render;
 mod reply;
 mod routes;

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use axum::extract::{Path, State};
 
 use super::issues::issue_at;
+use super::quick_updates::{QuickUpdates, interpret};
 use crate::sim::gitlab::app::{AppState, Req, project_id, require};
+use crate::sim::gitlab::quick_actions;
 use crate::sim::gitlab::render::Render;
 use crate::sim::gitlab::reply::{ApiError, ApiResult, created, ok};
 use crate::sim::gitlab::state::{DESCRIPTION_MAX_BYTES, GUEST, Issue, REPORTER, Store, TITLE_MAX};
@@ -24,6 +26,8 @@ fn check_title(title: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Limited in bytes, not characters (gitlab-org/gitlab
+/// `app/models/concerns/issuable.rb`: `description.bytesize`).
 fn check_description(text: &str) -> Result<(), ApiError> {
     if text.len() > DESCRIPTION_MAX_BYTES {
         let mib = text.len() as f64 / (1024.0 * 1024.0);
@@ -35,18 +39,44 @@ fn check_description(text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Free tier keeps only the first assignee; unknown users are dropped.
-fn valid_assignees(store: &Store, project: u64, ids: &[u64]) -> Vec<u64> {
+/// The assignees GitLab keeps (gitlab-org/gitlab
+/// `app/services/issuable_base_service.rb`, `filter_assignees_using_checks`):
+/// an empty list or `[0]` unassigns; a single-assignee tier takes the first
+/// id; ids of users who cannot read the project's issues (not members of
+/// this private project, unknown) are dropped; when none is left the
+/// parameter is dropped silently and the issue keeps its assignees (`None`).
+fn valid_assignees(store: &Store, project: u64, ids: &[u64]) -> Option<Vec<u64>> {
+    if ids.is_empty() || ids == [0] {
+        return Some(Vec::new());
+    }
+    let mut ids = ids.to_vec();
+    if !store.paid_tier {
+        ids.truncate(1);
+    }
     let mut kept: Vec<u64> = ids
-        .iter()
-        .copied()
+        .into_iter()
         .filter(|id| *id != 0 && store.access_level(project, *id) >= GUEST)
         .collect();
     kept.dedup();
-    if !store.paid_tier {
-        kept.truncate(1);
+    (!kept.is_empty()).then_some(kept)
+}
+
+/// The description as GitLab stores it and what its quick actions ask for.
+fn run_quick_actions(
+    store: &Store,
+    project: u64,
+    issue: Option<&Issue>,
+    caller: u64,
+    description: Option<String>,
+) -> (Option<String>, QuickUpdates) {
+    match description {
+        Some(d) => {
+            let (kept, commands) = quick_actions::extract(&d);
+            let updates = interpret(store, project, issue, caller, &commands);
+            (Some(kept), updates)
+        }
+        None => (None, QuickUpdates::default()),
     }
-    kept
 }
 
 pub async fn create(State(app): State<AppState>, Path(id): Path<String>, req: Req) -> ApiResult {
@@ -62,7 +92,8 @@ pub async fn create(State(app): State<AppState>, Path(id): Path<String>, req: Re
     }
     require(&store, project, &req.caller, REPORTER)?;
     check_title(&title)?;
-    let description = p.str("description");
+    let user = req.caller.user_id;
+    let (description, quick) = run_quick_actions(&store, project, None, user, p.str("description"));
     if let Some(d) = &description {
         check_description(d)?;
     }
@@ -71,13 +102,23 @@ pub async fn create(State(app): State<AppState>, Path(id): Path<String>, req: Re
         (None, Some(id)) => vec![id],
         (None, None) => Vec::new(),
     };
-    let assignees = valid_assignees(&store, project, &assignees);
-    let milestone_id = p
-        .int("milestone_id")?
-        .filter(|m| store.milestone(project, *m).is_some());
-    let labels: BTreeSet<String> = p.list("labels").unwrap_or_default().into_iter().collect();
-    let confidential = p.bool("confidential")?.unwrap_or(false);
-    let due_date = p.date("due_date")?;
+    let assignees = quick.assignee_ids.unwrap_or(assignees);
+    let assignees = valid_assignees(&store, project, &assignees).unwrap_or_default();
+    let milestone_id = match quick.milestone_id {
+        Some(m) => m,
+        None => p.int("milestone_id")?,
+    }
+    .filter(|m| store.milestone(project, *m).is_some());
+    let mut labels: BTreeSet<String> = p.list("labels").unwrap_or_default().into_iter().collect();
+    labels.extend(quick.add_labels);
+    let confidential = quick
+        .confidential
+        .or(p.bool("confidential")?)
+        .unwrap_or(false);
+    let due_date = match quick.due_date {
+        Some(d) => d,
+        None => p.date("due_date")?,
+    };
     let now = app.now();
     let issue_id = store.next_id();
     let iid = match store.project_mut(project) {
@@ -156,15 +197,21 @@ pub async fn edit(
     let project = project_id(&store, &id, &req.caller)?;
     let index = issue_at(&store, project, &iid)?;
     require(&store, project, &req.caller, REPORTER)?;
-    let title = p.str("title");
+    let user = req.caller.user_id;
+    let (description, quick) = run_quick_actions(
+        &store,
+        project,
+        Some(&store.issues[index]),
+        user,
+        p.str("description"),
+    );
+    let title = quick.title.or(p.str("title"));
     if let Some(t) = &title {
         check_title(t)?;
     }
-    let description = p.str("description");
     if let Some(d) = &description {
         check_description(d)?;
     }
-    let user = req.caller.user_id;
     let now = app.now();
 
     // Column changes bump updated_at at once; association changes go
@@ -184,52 +231,72 @@ pub async fn edit(
         store.add_note(index, user, "changed the description", true, now);
         cross_reference(&mut store, index, &d, &old, user, now);
     }
-    if p.has("milestone_id") {
+    if p.has("milestone_id") || quick.milestone_id.is_some() {
         // 0, empty or an unknown id unassigns.
-        let wanted = p
-            .int("milestone_id")?
-            .filter(|m| store.milestone(project, *m).is_some());
+        let wanted = match quick.milestone_id {
+            Some(m) => m,
+            None => p.int("milestone_id")?,
+        }
+        .filter(|m| store.milestone(project, *m).is_some());
         if wanted != store.issues[index].milestone_id {
             store.issues[index].milestone_id = wanted;
             store.issues[index].updated_at = now;
         }
     }
-    if let Some(c) = p.bool("confidential")?
+    if let Some(c) = quick.confidential.or(p.bool("confidential")?)
         && c != store.issues[index].confidential
     {
         store.issues[index].confidential = c;
         store.issues[index].updated_at = now;
     }
-    if p.has("due_date") {
-        let due = p.date("due_date")?;
+    if p.has("due_date") || quick.due_date.is_some() {
+        let due = match quick.due_date {
+            Some(d) => d,
+            None => p.date("due_date")?,
+        };
         if due != store.issues[index].due_date {
             store.issues[index].due_date = due;
             store.issues[index].updated_at = now;
         }
     }
-    if p.has("labels") || p.has("add_labels") || p.has("remove_labels") {
-        let mut labels = match p.list("labels") {
-            Some(all) => all.into_iter().collect(),
+    let quick_labels =
+        quick.labels.is_some() || !quick.add_labels.is_empty() || !quick.remove_labels.is_empty();
+    if p.has("labels") || p.has("add_labels") || p.has("remove_labels") || quick_labels {
+        let mut labels = match quick
+            .labels
+            .or(p.list("labels").map(|l| l.into_iter().collect()))
+        {
+            Some(all) => all,
             None => store.issues[index].labels.clone(),
         };
         labels.extend(p.list("add_labels").unwrap_or_default());
-        for gone in p.list("remove_labels").unwrap_or_default() {
+        labels.extend(quick.add_labels);
+        for gone in p
+            .list("remove_labels")
+            .unwrap_or_default()
+            .into_iter()
+            .chain(quick.remove_labels)
+        {
             labels.remove(&gone);
         }
         store.set_labels(index, labels, user, now);
     }
-    if p.has("assignee_ids") || p.has("assignee_id") {
-        let ids = match p.int_list("assignee_ids")? {
-            Some(ids) => ids,
-            None => p.int("assignee_id")?.into_iter().collect(),
+    if p.has("assignee_ids") || p.has("assignee_id") || quick.assignee_ids.is_some() {
+        let ids = match (quick.assignee_ids, p.int_list("assignee_ids")?) {
+            (Some(ids), _) | (None, Some(ids)) => ids,
+            (None, None) => p.int("assignee_id")?.into_iter().collect(),
         };
-        let wanted = valid_assignees(&store, project, &ids);
-        set_assignees(&mut store, index, wanted, user, now);
+        if let Some(wanted) = valid_assignees(&store, project, &ids) {
+            set_assignees(&mut store, index, wanted, user, now);
+        }
     }
-    match state_event.as_deref() {
-        Some("close") => store.set_state(index, false, user, now),
-        Some("reopen") => store.set_state(index, true, user, now),
-        _ => {}
+    let open = match state_event.as_deref() {
+        Some("close") => Some(false),
+        Some("reopen") => Some(true),
+        _ => None,
+    };
+    if let Some(open) = quick.open.or(open) {
+        store.set_state(index, open, user, now);
     }
     let render = Render {
         store: &store,

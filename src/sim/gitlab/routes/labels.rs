@@ -36,7 +36,10 @@ pub async fn list_labels(
     Ok(pagination::page(items, &req.params, app.base(), &req.path))
 }
 
-/// `:label_id` is an id or a title.
+/// `:label_id` is an id or a title, and the id is tried first: a label
+/// titled "42" is hidden behind the label whose id is 42
+/// (gitlab-org/gitlab `lib/api/helpers/label_helpers.rb`, `find_label`:
+/// `find_by_id(id_or_title) || find_by_title(id_or_title)`).
 pub async fn get_label(
     State(app): State<AppState>,
     Path((id, label)): Path<(String, String)>,
@@ -44,11 +47,13 @@ pub async fn get_label(
 ) -> ApiResult {
     let store = app.lock();
     let project = project_id(&store, &id, &req.caller)?;
-    let found = store
-        .labels
-        .iter()
-        .filter(|l| l.project_id == project)
-        .find(|l| l.name == label || label.parse::<u64>().is_ok_and(|n| n == l.id))
+    let mut labels = store.labels.iter().filter(|l| l.project_id == project);
+    let by_id = label
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| labels.clone().find(|l| l.id == n));
+    let found = by_id
+        .or_else(|| labels.find(|l| l.name == label))
         .ok_or(ApiError::NotFound("Label"))?;
     let render = Render {
         store: &store,

@@ -6,6 +6,7 @@ pub mod issues;
 pub mod labels;
 pub mod notes;
 pub mod people;
+pub mod quick_updates;
 
 use axum::Router;
 use axum::routing::get;
