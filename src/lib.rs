@@ -31,7 +31,10 @@
 //! - Every change to the database that belongs together is one transaction: a
 //!   refused or failed change leaves nothing half-written.
 //! - Mapping rows from plugins.toml have source `config` and are replaced on
-//!   every load; rows from `labsync map` (`cli`) and the engine (`auto`) are kept.
+//!   every load; rows from `labsync map` (`cli`) and the engine (`auto`) are
+//!   kept, unless a `config` row clashes with one: the file wins, logged.
+//! - A mapping row naming what Spira does not have is skipped (one field of
+//!   the items it names), never a reason to stop a project.
 //! - A database written by a newer labsync is refused, never modified.
 //! - Simulators follow the documented behaviour of the real services,
 //!   quirks included; a simulator easier than the real thing hides bugs.

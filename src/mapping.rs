@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::store::mappings::MappingRow;
+use crate::store::mappings::{MappingRow, Source};
 
 /// A Spira lookup entry (status, priority, user or release).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,10 +21,30 @@ pub struct Named {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MappingError {
-    #[error("{table} mapping '{key}': no Spira {table} has this name or id")]
-    UnknownSpira { table: &'static str, key: String },
     #[error("status mapping: GitLab state '{0}' has no primary Spira status")]
     NoPrimary(String),
+}
+
+/// A mapping row naming a Spira value that Spira does not have (a user
+/// who left, a deleted release). It is skipped: only the field it maps is
+/// affected, as if the row were not there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleRow {
+    pub table: &'static str,
+    pub row: MappingRow,
+}
+
+impl std::fmt::Display for StaleRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{table} mapping '{}' → '{}' (source {}): no Spira {table} has this name or id; the row is skipped",
+            self.row.spira,
+            self.row.gitlab,
+            self.row.source.as_str(),
+            table = self.table,
+        )
+    }
 }
 
 /// The resolved mapping tables of one project mapping.
@@ -42,6 +62,7 @@ pub struct ProjectMaps {
     user_from_gitlab: HashMap<String, i64>,
     release_to_gitlab: HashMap<i64, String>,
     release_from_gitlab: HashMap<String, i64>,
+    stale: Vec<StaleRow>,
 }
 
 /// The Spira lookups a project's mapping rows are resolved against.
@@ -98,11 +119,11 @@ impl SpiraLookups {
     }
 }
 
-fn resolve(table: &'static str, key: &str, entries: &[Named]) -> Result<i64, MappingError> {
+fn resolve(key: &str, entries: &[Named]) -> Option<i64> {
     if let Ok(id) = key.parse::<i64>()
         && entries.iter().any(|e| e.id == id)
     {
-        return Ok(id);
+        return Some(id);
     }
     entries
         .iter()
@@ -112,15 +133,12 @@ fn resolve(table: &'static str, key: &str, entries: &[Named]) -> Result<i64, Map
                 .any(|n| n.trim().eq_ignore_ascii_case(key.trim()))
         })
         .map(|e| e.id)
-        .ok_or_else(|| MappingError::UnknownSpira {
-            table,
-            key: key.to_string(),
-        })
 }
 
 impl ProjectMaps {
-    /// Resolves the rows of one project. Every unknown Spira key is an error
-    /// (reported by `labsync check`), not a silently dropped row.
+    /// Resolves the rows of one project. A row whose Spira key is unknown is
+    /// skipped and kept in [`ProjectMaps::stale`] (reported, never silently
+    /// dropped); only a state without a primary status is an error.
     pub fn build(
         statuses: &[MappingRow],
         priorities: &[MappingRow],
@@ -130,47 +148,42 @@ impl ProjectMaps {
     ) -> Result<ProjectMaps, Vec<MappingError>> {
         let mut maps = ProjectMaps::default();
         let mut errors = Vec::new();
-        for row in statuses {
-            match resolve("status", &row.spira, &lookups.statuses) {
-                Ok(id) => {
-                    maps.status_state.insert(id, row.gitlab.clone());
-                    if row.primary {
-                        maps.state_primary.insert(row.gitlab.clone(), id);
-                    }
+        let mut stale = Vec::new();
+        let mut resolved = |table: &'static str, rows: &[MappingRow], entries: &[Named]| {
+            let mut found = Vec::new();
+            for row in rows {
+                match resolve(&row.spira, entries) {
+                    Some(id) => found.push((id, row.clone())),
+                    None => stale.push(StaleRow {
+                        table,
+                        row: row.clone(),
+                    }),
                 }
-                Err(e) => errors.push(e),
+            }
+            found
+        };
+        for (id, row) in resolved("status", statuses, &lookups.statuses) {
+            maps.status_state.insert(id, row.gitlab.clone());
+            if row.primary {
+                maps.state_primary.insert(row.gitlab, id);
             }
         }
-        for row in priorities {
-            match resolve("priority", &row.spira, &lookups.priorities) {
-                Ok(id) => {
-                    maps.priority_label.insert(id, row.gitlab.clone());
-                    if row.primary {
-                        maps.label_primary.insert(row.gitlab.to_lowercase(), id);
-                    }
-                }
-                Err(e) => errors.push(e),
+        for (id, row) in resolved("priority", priorities, &lookups.priorities) {
+            maps.priority_label.insert(id, row.gitlab.clone());
+            if row.primary {
+                maps.label_primary.insert(row.gitlab.to_lowercase(), id);
             }
         }
-        for row in users {
-            match resolve("user", &row.spira, &lookups.users) {
-                Ok(id) => {
-                    maps.user_to_gitlab.insert(id, row.gitlab.clone());
-                    maps.user_from_gitlab.insert(row.gitlab.to_lowercase(), id);
-                }
-                Err(e) => errors.push(e),
-            }
+        for (id, row) in resolved("user", users, &lookups.users) {
+            maps.user_from_gitlab.insert(row.gitlab.to_lowercase(), id);
+            maps.user_to_gitlab.insert(id, row.gitlab);
         }
-        for row in releases {
-            match resolve("release", &row.spira, &lookups.releases) {
-                Ok(id) => {
-                    maps.release_to_gitlab.insert(id, row.gitlab.clone());
-                    maps.release_from_gitlab
-                        .insert(row.gitlab.to_lowercase(), id);
-                }
-                Err(e) => errors.push(e),
-            }
+        for (id, row) in resolved("release", releases, &lookups.releases) {
+            maps.release_from_gitlab
+                .insert(row.gitlab.to_lowercase(), id);
+            maps.release_to_gitlab.insert(id, row.gitlab);
         }
+        maps.stale = stale;
         if !statuses.is_empty() {
             for state in crate::config::GITLAB_STATES {
                 if !maps.state_primary.contains_key(state) {
@@ -183,6 +196,21 @@ impl ProjectMaps {
         } else {
             Err(errors)
         }
+    }
+
+    /// The rows skipped because Spira has no such value (any more).
+    pub fn stale(&self) -> &[StaleRow] {
+        &self.stale
+    }
+
+    /// The `auto` release row, skipped as stale, that maps `milestone`: the
+    /// engine replaces it when it pairs the milestone with a release again.
+    pub fn stale_auto_release(&self, milestone: &str) -> Option<&MappingRow> {
+        self.stale
+            .iter()
+            .filter(|s| s.table == "release" && s.row.source == Source::Auto)
+            .map(|s| &s.row)
+            .find(|r| r.gitlab.trim().eq_ignore_ascii_case(milestone.trim()))
     }
 
     /// The GitLab state of a Spira status; `None` when the status is unmapped.
@@ -429,32 +457,45 @@ mod tests {
     }
 
     #[test]
-    fn unknown_spira_names_are_reported_not_dropped() {
-        let errors = ProjectMaps::build(
+    fn unknown_spira_names_are_skipped_and_reported_not_dropped() {
+        let maps = ProjectMaps::build(
             &[
                 row("New", "opened", true),
                 row("Closed", "closed", true),
                 row("Triage", "opened", false),
             ],
             &[],
-            &[row("nobody", "x", false)],
+            &[row("nobody", "x", false), row("bob", "bob.dev", false)],
+            &[],
+            &lookups(),
+        )
+        .unwrap();
+        let stale: Vec<(&str, &str)> = maps
+            .stale()
+            .iter()
+            .map(|s| (s.table, s.row.spira.as_str()))
+            .collect();
+        assert_eq!(stale, [("status", "Triage"), ("user", "nobody")]);
+        assert_eq!(
+            maps.stale()[1].to_string(),
+            "user mapping 'nobody' → 'x' (source config): no Spira user has this name or id; the row is skipped"
+        );
+        // The other rows work as ever.
+        assert_eq!(maps.gitlab_user_of(7), Some("bob.dev"));
+        assert_eq!(maps.spira_user_of("x"), None);
+    }
+
+    #[test]
+    fn a_stale_primary_leaves_its_state_without_a_primary() {
+        let errors = ProjectMaps::build(
+            &[row("Gone", "opened", true), row("Closed", "closed", true)],
+            &[],
+            &[],
             &[],
             &lookups(),
         )
         .unwrap_err();
-        assert_eq!(
-            errors,
-            vec![
-                MappingError::UnknownSpira {
-                    table: "status",
-                    key: "Triage".into()
-                },
-                MappingError::UnknownSpira {
-                    table: "user",
-                    key: "nobody".into()
-                },
-            ]
-        );
+        assert_eq!(errors, vec![MappingError::NoPrimary("opened".into())]);
     }
 
     fn person(id: i64, login: &str, email: Option<&str>, name: &str) -> Person {

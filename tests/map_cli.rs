@@ -253,8 +253,11 @@ fn a_config_row_takes_over_a_cli_row_with_the_same_key() {
     );
 }
 
+/// plugins.toml wins a clash with a row of `labsync map`: loading it never
+/// fails (that would stop every command and the daemon), the cli row loses
+/// its primary flag and the change is logged (issue 13, item 5).
 #[test]
-fn a_config_primary_clashing_with_a_cli_primary_is_refused_on_load() {
+fn a_config_primary_clashing_with_a_cli_primary_takes_over_on_load() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", &without_status_table(VALID));
     ok(s.labsync(
@@ -271,20 +274,20 @@ fn a_config_primary_clashing_with_a_cli_primary_is_refused_on_load() {
         ],
     ));
     std::fs::write(&config, VALID).unwrap();
-    let run = s.labsync(&config, &["map", "list"]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("plugin 'webshop': GitLab state 'opened' already has a primary status: 'Reopen' (source cli)"), "{}", run.stderr);
-    // The refused load left the database as it was.
-    std::fs::write(&config, without_status_table(VALID)).unwrap();
+    let run = ok(s.labsync(&config, &["map", "list"]));
+    assert!(
+        run.stderr.contains("plugins.toml makes status 'New' the primary of 'opened': status 'Reopen' (source cli) is no longer primary"),
+        "{}",
+        run.stderr
+    );
     let st = statuses(&tables(&s, &config));
-    assert_eq!(
-        st,
-        vec![(
-            "Reopen".to_string(),
-            "opened".to_string(),
-            true,
-            "cli".to_string()
-        )]
+    assert!(
+        st.contains(&("New".into(), "opened".into(), true, "config".into())),
+        "{st:?}"
+    );
+    assert!(
+        st.contains(&("Reopen".into(), "opened".into(), false, "cli".into())),
+        "{st:?}"
     );
 }
 
@@ -404,4 +407,54 @@ source = "cli"
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("garbled.toml"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+/// `labsync map` works on any database it can open: when plugins.toml's
+/// rows cannot be loaded into it, it says so and shows and edits the tables
+/// as they are, so the admin can repair them (issue 13, item 5).
+#[test]
+fn map_works_when_the_config_rows_cannot_be_loaded() {
+    let s = Scratch::new();
+    let config = s.write("plugins.toml", VALID);
+    ok(s.labsync(
+        &config,
+        &[
+            "map",
+            "project",
+            "add",
+            "--spira-project",
+            "2",
+            "--gitlab-project",
+            "qa/mobile",
+        ],
+    ));
+    // plugins.toml now maps another Spira project to the same GitLab project.
+    let clashing = format!(
+        "{VALID}\n[[plugins.projects]]\nspira_project = 3\ngitlab_project = \"qa/mobile\"\n"
+    );
+    let config = s.write("plugins.toml", &clashing);
+    let run = ok(s.labsync(&config, &["map", "list"]));
+    assert!(
+        run.stderr.contains("labsync: warning:")
+            && run
+                .stderr
+                .contains("qa/mobile is already mapped to Spira project 2"),
+        "{}",
+        run.stderr
+    );
+    ok(s.labsync(
+        &config,
+        &["map", "project", "remove", "--spira-project", "2"],
+    ));
+    // Repaired: the file's rows load again, without a warning.
+    let run = ok(s.labsync(&config, &["map", "list", "--json"]));
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let projects: Vec<i64> = v["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["spira_project"].as_i64().unwrap())
+        .collect();
+    assert_eq!(projects, [1, 3]);
 }

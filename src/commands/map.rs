@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::table::Table;
-use super::{Exit, Globals, fail, load_config, open_store};
+use super::{Exit, Globals, fail, load_config, open_store_for_map};
 use crate::store::Store;
 use crate::store::exchange::Exchange;
 use crate::store::mappings::{Kind, MappingRow, ProjectRow, Source};
@@ -75,7 +75,7 @@ pub fn map(globals: &Globals, command: MapCommand) -> Exit {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let mut store = match open_store(globals, &config) {
+    let mut store = match open_store_for_map(globals, &config) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -100,6 +100,20 @@ pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Ex
     Ok(store)
 }
 
+/// Opens the database for `labsync map`: when the config's rows cannot be
+/// loaded, the tables are still shown and edited as the database holds
+/// them (how else would an admin repair them).
+pub(crate) fn open_store_for_map(globals: &Globals, config: &Config) -> Result<Store, Exit> {
+    let mut store = open_path(&globals.db_path(Some(config)))?;
+    if let Err(e) = store.apply_config(config) {
+        eprintln!("labsync: warning: {e}");
+        eprintln!(
+            "labsync: warning: plugins.toml rows not loaded: the tables are as the database holds them"
+        );
+    }
+    Ok(store)
+}
+
 /// Opens the database as it is, printing why it cannot be opened.
 pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
     Store::open(path).map_err(|e| {

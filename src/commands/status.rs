@@ -13,6 +13,8 @@ use crate::store::{Store, StoreError, progress::SideName};
 struct PluginStatus {
     plugin: String,
     last_run: Option<RunReport>,
+    /// Mapping rows naming what Spira does not have: skipped, one field each.
+    stale_mappings: Vec<String>,
     projects: Vec<ProjectStatus>,
 }
 
@@ -81,6 +83,7 @@ fn gather(store: &Store) -> Result<Vec<PluginStatus>, StoreError> {
         }
         out.push(PluginStatus {
             last_run: store.latest_run(&plugin)?,
+            stale_mappings: store.stale_mappings(&plugin)?,
             plugin,
             projects,
         });
@@ -125,6 +128,9 @@ fn show_status(report: &[PluginStatus], json: bool) {
             ),
         };
         println!("plugin '{}': last cycle {run}", p.plugin);
+        for stale in &p.stale_mappings {
+            println!("  warning: {stale}");
+        }
         let mut table = Table::new(&[
             "SPIRA",
             "GITLAB",

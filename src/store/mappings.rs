@@ -284,6 +284,24 @@ impl Store {
         self.in_tx(|tx| put_mapping(tx, kind, row, false))
     }
 
+    /// Puts `row` in place of the `auto` row keyed `stale_spira`, whose Spira
+    /// value is gone (a deleted release), in one transaction.
+    pub fn replace_auto_mapping(
+        &mut self,
+        kind: Kind,
+        stale_spira: &str,
+        row: &MappingRow,
+    ) -> Result<(), StoreError> {
+        self.in_tx(|tx| {
+            let (spira_col, _) = kind.columns();
+            tx.execute(
+                &format!("DELETE FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3 AND source = 'auto'", kind.table()),
+                params![row.plugin, row.spira_project, stale_spira],
+            )?;
+            put_mapping(tx, kind, row, false)
+        })
+    }
+
     pub fn add_project(&mut self, row: &ProjectRow) -> Result<(), StoreError> {
         self.in_tx(|tx| put_project(tx, row, false))
     }
@@ -369,6 +387,25 @@ impl Store {
             }),
         }
     }
+}
+
+/// Logs a cli or auto row replaced by a plugins.toml row it clashes with.
+fn replaced(kind: Kind, old: &MappingRow, new: &MappingRow) {
+    tracing::warn!(plugin = %new.plugin, project = new.spira_project,
+        "plugins.toml row {} '{}' → '{}' replaced the {} row '{}' → '{}'",
+        kind.name(), new.spira, new.gitlab, old.source.as_str(), old.spira, old.gitlab);
+}
+
+fn delete_row(tx: &Transaction, kind: Kind, row: &MappingRow) -> Result<(), TxError> {
+    let (spira_col, _) = kind.columns();
+    tx.execute(
+        &format!(
+            "DELETE FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3",
+            kind.table()
+        ),
+        params![row.plugin, row.spira_project, row.spira],
+    )?;
+    Ok(())
 }
 
 /// An error inside a transaction: a refusal (user input) or SQLite.
@@ -551,7 +588,15 @@ pub(crate) fn put_mapping(
     }
     let what = format!("{} '{spira}'", kind.name());
     let (spira_col, gitlab_col) = kind.columns();
-    if let Some(old) = existing(tx, kind, &row.plugin, row.spira_project, spira_col, spira)?
+    let old = existing(tx, kind, &row.plugin, row.spira_project, spira_col, spira)?;
+    if let Some(old) = &old
+        && replace
+        && old.source != Source::Config
+        && !old.gitlab.eq_ignore_ascii_case(gitlab)
+    {
+        replaced(kind, old, row);
+    }
+    if let Some(old) = old
         && !(replace && old.source != Source::Config)
     {
         return Err(refusal(format!(
@@ -570,14 +615,19 @@ pub(crate) fn put_mapping(
         && let Some(old) = existing(tx, kind, &row.plugin, row.spira_project, gitlab_col, gitlab)?
         && !old.spira.eq_ignore_ascii_case(spira)
     {
-        return Err(refusal(format!(
-            "{} '{gitlab}' is already mapped to Spira {} '{}' (source {}); {} mappings are one-to-one",
-            kind.gitlab_noun(),
-            kind.name(),
-            old.spira,
-            old.source.as_str(),
-            kind.name()
-        )));
+        // plugins.toml wins: the row of labsync map or of the engine gives way.
+        if !(replace && old.source != Source::Config) {
+            return Err(refusal(format!(
+                "{} '{gitlab}' is already mapped to Spira {} '{}' (source {}); {} mappings are one-to-one",
+                kind.gitlab_noun(),
+                kind.name(),
+                old.spira,
+                old.source.as_str(),
+                kind.name()
+            )));
+        }
+        replaced(kind, &old, row);
+        delete_row(tx, kind, &old)?;
     }
     if kind.has_primary() && row.primary {
         let sql = format!(
@@ -593,11 +643,21 @@ pub(crate) fn put_mapping(
             )
             .optional()?;
         if let Some((other, source)) = other {
-            return Err(refusal(format!(
-                "{} '{gitlab}' already has a primary {}: '{other}' (source {source}); only one may be primary",
-                kind.gitlab_noun(),
-                kind.name()
-            )));
+            if !(replace && source != Source::Config.as_str()) {
+                return Err(refusal(format!(
+                    "{} '{gitlab}' already has a primary {}: '{other}' (source {source}); only one may be primary",
+                    kind.gitlab_noun(),
+                    kind.name()
+                )));
+            }
+            // plugins.toml wins: the other row stays, no longer primary.
+            tracing::warn!(plugin = %row.plugin, project = row.spira_project,
+                "plugins.toml makes {} '{spira}' the primary of '{gitlab}': {} '{other}' (source {source}) is no longer primary",
+                kind.name(), kind.name());
+            tx.execute(
+                &format!("UPDATE {} SET is_primary = 0 WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3", kind.table()),
+                params![row.plugin, row.spira_project, other],
+            )?;
         }
     }
     let sql = if kind.has_primary() {

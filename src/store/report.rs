@@ -87,6 +87,34 @@ impl Store {
         }))
     }
 
+    /// The stale mapping rows met by the plugin's last cycle that read its
+    /// mapping tables (a quiet cycle does not read them).
+    pub fn stale_mappings(&self, plugin: &str) -> Result<Vec<String>, StoreError> {
+        let summary: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT summary FROM runs WHERE plugin = ?1 AND summary LIKE '%\"stale_mappings\"%'
+                 ORDER BY id DESC LIMIT 1",
+                [plugin],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some(summary) = summary else {
+            return Ok(Vec::new());
+        };
+        let value: serde_json::Value = serde_json::from_str(&summary)
+            .map_err(|e| self.corrupt("runs.summary", e.to_string()))?;
+        Ok(value["stale_mappings"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     pub fn link_counts(&self, plugin: &str, project: i64) -> Result<LinkCounts, StoreError> {
         self.conn()
             .query_row(

@@ -134,6 +134,9 @@ impl<'a> ProjectCtx<'a> {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             SyncError::Config(format!("Spira project {sp}: {}", text.join("; ")))
         })?;
+        for stale in maps.stale() {
+            tracing::warn!(plugin = %plugin.name, project = sp, "{stale}");
+        }
         Ok(ProjectCtx {
             plugin,
             gitlab,

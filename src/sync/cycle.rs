@@ -103,7 +103,11 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
     }
     report.stopped |= opts.stopping();
     if let Some(id) = run_id {
-        let summary = serde_json::to_value(report.totals()).unwrap_or_default();
+        let mut summary = serde_json::to_value(report.totals()).unwrap_or_default();
+        // For `status`: the stale rows the last cycle that read them met.
+        if let (Some(stale), Some(obj)) = (report.stale_mappings(), summary.as_object_mut()) {
+            obj.insert("stale_mappings".into(), stale.into());
+        }
         if let Err(e) = store.finish_run(id, report.result(), &summary) {
             tracing::error!(plugin = %plugin.name, cause = %e, "could not record the run");
         }
@@ -391,7 +395,7 @@ async fn sync_project(
         gitlab_progress.listed(listed, &run, &mut report, what);
     }
     if report.fatal.is_some() && run.halted() {
-        return finish(report, pass);
+        return finish(report, pass, &load);
     }
 
     let sweep = plugin.comment_sweep.filter(|_| !dry_run);
@@ -419,7 +423,7 @@ async fn sync_project(
             Err(e) => {
                 tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project not synced");
                 report.fatal = Some(e.to_string());
-                return finish(report, pass);
+                return finish(report, pass, &load);
             }
         };
         if let Some(every) = sweep.filter(|_| sweep_due) {
@@ -446,7 +450,7 @@ async fn sync_project(
             }
         }
     }
-    finish(report, pass)
+    finish(report, pass, &load)
 }
 
 /// The server's clock at a listing's first answer, before any item of it
@@ -618,8 +622,12 @@ impl<'a> Loader<'a> {
     }
 }
 
-fn finish(mut report: ProjectReport, pass: Pass<'_>) -> ProjectReport {
+fn finish(mut report: ProjectReport, pass: Pass<'_>, load: &Loader<'_>) -> ProjectReport {
     let (counts, planned, warnings) = pass.into_outcome();
+    report.stale_mappings = load
+        .ctx
+        .get()
+        .map(|ctx| ctx.maps.stale().iter().map(ToString::to_string).collect());
     report.counts = counts;
     report.planned = planned;
     report.warnings = warnings;

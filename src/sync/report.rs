@@ -63,6 +63,9 @@ pub struct ProjectReport {
     /// Items left alone: they name a counterpart linked elsewhere (two
     /// installs, or a marker copied by hand). One line each, for a person.
     pub warnings: Vec<String>,
+    /// Mapping rows skipped because Spira has no such value; `None` when
+    /// the project's mapping tables were not read this cycle.
+    pub stale_mappings: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -93,6 +96,29 @@ impl CycleReport {
         } else {
             "ok"
         }
+    }
+
+    /// Every stale mapping row met, with its project; `None` when no
+    /// project's mapping tables were read.
+    pub fn stale_mappings(&self) -> Option<Vec<String>> {
+        let read: Vec<&ProjectReport> = self
+            .projects
+            .iter()
+            .filter(|p| p.stale_mappings.is_some())
+            .collect();
+        if read.is_empty() {
+            return None;
+        }
+        Some(
+            read.iter()
+                .flat_map(|p| {
+                    p.stale_mappings
+                        .iter()
+                        .flatten()
+                        .map(move |s| format!("PR:{}: {s}", p.spira_project))
+                })
+                .collect(),
+        )
     }
 
     pub fn totals(&self) -> Counts {

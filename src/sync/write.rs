@@ -125,7 +125,15 @@ fn record_release(ctx: &ProjectCtx<'_>, store: &Mutex<&mut Store>, release: i64,
         primary: false,
         source: Source::Auto,
     };
-    if let Err(e) = lock(store).add_mapping(Kind::Release, &row) {
+    // A stale auto row (its release was deleted) holding the milestone gives way.
+    let recorded = match ctx.maps.stale_auto_release(milestone) {
+        Some(stale) => {
+            tracing::warn!(plugin = %ctx.plugin.name, project = ctx.spira_project, milestone, old_release = %stale.spira, release, "replaced the auto release mapping of a deleted release");
+            lock(store).replace_auto_mapping(Kind::Release, &stale.spira, &row)
+        }
+        None => lock(store).add_mapping(Kind::Release, &row),
+    };
+    if let Err(e) = recorded {
         tracing::debug!(cause = %e, "release mapping already recorded");
     }
 }

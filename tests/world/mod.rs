@@ -360,3 +360,19 @@ impl World {
         }
     }
 }
+
+impl World {
+    /// Adds a line to the project table of plugins.toml (the file only;
+    /// the binary loads it, [`World::reload_config`] loads it here).
+    pub fn append_to_project(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+        std::fs::write(config_path(self), &self.text).unwrap();
+    }
+
+    /// Loads plugins.toml again, as a restart or SIGHUP would.
+    pub fn reload_config(&mut self) {
+        self.config = Config::from_str(std::path::Path::new("plugins.toml"), &self.text).unwrap();
+        self.store.apply_config(&self.config).unwrap();
+    }
+}

@@ -133,6 +133,12 @@ impl SpiraSim {
         self.edit_incident(id, |inc| inc.is_deleted = true)
     }
 
+    /// Deletes a release as a person would in Spira's UI: it is no longer
+    /// listed nor found by id. Incidents that named it keep the id.
+    pub fn delete_release(&self, id: u32) -> bool {
+        self.shared.db().releases.remove(&id).is_some()
+    }
+
     pub fn incident(&self, id: u32) -> Option<SimIncident> {
         self.shared.db().incidents.get(&id).cloned()
     }
