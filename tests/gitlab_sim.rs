@@ -1099,3 +1099,32 @@ async fn issues_are_deleted_by_owners_and_admins_only() {
     assert_eq!(by_admin.status, 204);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn ties_are_broken_by_id_descending_in_both_directions() {
+    // gitlab-org/gitlab app/models/concerns/issuable.rb (sort_by_attribute):
+    // "Break ties with the ID column for pagination", sorted.with_order_id_desc.
+    let sim = GitLabSim::start(GitLabSimConfig {
+        seed: Seed::Empty,
+        ..GitLabSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let at = sim.clock().now() - chrono::Duration::days(1);
+    for title in ["a", "b", "c"] {
+        let iid = sim.create_issue_as("alice", title, "x");
+        sim.set_issue_updated_at(iid, at);
+    }
+    let newest = sim.create_issue_as("alice", "d", "x");
+    for sort in ["asc", "desc"] {
+        let path = format!("{P}/issues?order_by=updated_at&sort={sort}");
+        let listed = listed_iids(&sim, &path).await;
+        let expected = if sort == "asc" {
+            vec![3, 2, 1, newest]
+        } else {
+            vec![newest, 3, 2, 1]
+        };
+        assert_eq!(listed, expected, "sort={sort}");
+    }
+    sim.shutdown().await;
+}
