@@ -551,7 +551,16 @@ async fn a_deleted_issue_orphans_its_link_and_deletes_nothing() {
     let iid = w.issue_titled("Will lose its issue")["iid"]
         .as_u64()
         .unwrap();
-    assert!(w.gitlab.delete_issue(iid));
+    // An owner deletes it through the API (doc/api/issues.md "Delete an issue").
+    w.gitlab.set_member("carol", labsync::sim::gitlab::OWNER);
+    let owner = w.gitlab.add_token("carol", &["api"], None);
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/api/v4/projects/1/issues/{iid}", w.gitlab.url()))
+        .header("PRIVATE-TOKEN", owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
     w.spira
         .edit_incident(id, |i| i.name = "Edited after the issue went away".into());
     let r = w.cycle().await;
@@ -563,6 +572,10 @@ async fn a_deleted_issue_orphans_its_link_and_deletes_nothing() {
         0,
         "no new issue is made for an orphaned link"
     );
+    assert_eq!(w.spira.incidents(1).len(), 1, "nor a new incident");
+    let r = w.cycle().await;
+    assert_eq!(r.totals().writes(), 0, "and later cycles stay quiet: {r:?}");
+    assert!(w.gitlab.issues().is_empty());
     let conn = rusqlite::Connection::open(w.store.path()).unwrap();
     let reason: Option<String> = conn
         .query_row("SELECT orphaned FROM links", [], |r| r.get(0))

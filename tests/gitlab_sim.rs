@@ -1063,6 +1063,70 @@ async fn notes_a_guest_may_not_read_leave_an_empty_page_mid_list() {
     let a = send(&sim, "GET", &notes(1), Some(&reporter), None).await;
     assert_eq!(a.json().as_array().unwrap().len(), 3);
     assert_eq!(sim.issue(iid).unwrap()["user_notes_count"], 4);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn issues_are_deleted_by_owners_and_admins_only() {
+    // gitlab-org/gitlab lib/api/issues.rb (delete ":id/issues/:issue_iid":
+    // not_found!('Issue'), then authorize!(:destroy_issue)), doc/api/issues.md.
+    let sim = demo().await;
+    let path = format!("{P}/issues/1");
+    // The main token is a maintainer's: refused, and the issue stays.
+    let refused = send(&sim, "DELETE", &path, Some(sim.token()), None).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(get(&sim, &path).await.status, 200);
+    sim.set_member("carol", labsync::sim::gitlab::OWNER);
+    let owner = sim.add_token("carol", &["api"], None);
+    let deleted = send(&sim, "DELETE", &path, Some(&owner), None).await;
+    assert_eq!((deleted.status, deleted.text.as_str()), (204, ""));
+    let gone = get(&sim, &path).await;
+    assert_eq!(
+        (gone.status, gone.json()),
+        (404, json!({"message": "404 Not found"}))
+    );
+    assert!(sim.notes(1).is_empty(), "its notes went with it");
+    let again = send(&sim, "DELETE", &path, Some(&owner), None).await;
+    assert_eq!(
+        (again.status, again.json()),
+        (404, json!({"message": "404 Issue Not Found"}))
+    );
+    // An administrator needs no membership.
+    sim.add_user("root", "Administrator", "root@example.com");
+    sim.set_admin("root", true);
+    let admin = sim.add_token("root", &["api"], None);
+    let by_admin = send(&sim, "DELETE", &format!("{P}/issues/2"), Some(&admin), None).await;
+    assert_eq!(by_admin.status, 204);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn ties_are_broken_by_id_descending_in_both_directions() {
+    // gitlab-org/gitlab app/models/concerns/issuable.rb (sort_by_attribute):
+    // "Break ties with the ID column for pagination", sorted.with_order_id_desc.
+    let sim = GitLabSim::start(GitLabSimConfig {
+        seed: Seed::Empty,
+        ..GitLabSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let at = sim.clock().now() - chrono::Duration::days(1);
+    for title in ["a", "b", "c"] {
+        let iid = sim.create_issue_as("alice", title, "x");
+        sim.set_issue_updated_at(iid, at);
+    }
+    let newest = sim.create_issue_as("alice", "d", "x");
+    for sort in ["asc", "desc"] {
+        let path = format!("{P}/issues?order_by=updated_at&sort={sort}");
+        let listed = listed_iids(&sim, &path).await;
+        let expected = if sort == "asc" {
+            vec![3, 2, 1, newest]
+        } else {
+            vec![newest, 3, 2, 1]
+        };
+        assert_eq!(listed, expected, "sort={sort}");
+    }
+    sim.shutdown().await;
 }
 
 /// doc/api/notes.md and `delete_note` (lib/api/helpers/notes_helpers.rb):

@@ -39,7 +39,7 @@ use self::state::Store;
 use crate::sim::Seed;
 use crate::sim::faults::{self, FaultRule, Faults, SimClock};
 
-pub use self::state::{DEVELOPER, GUEST, MAINTAINER, REPORTER};
+pub use self::state::{DEVELOPER, GUEST, MAINTAINER, OWNER, REPORTER};
 
 /// How to start the simulator.
 #[derive(Clone, Debug)]
@@ -242,6 +242,7 @@ impl GitLabSim {
             name: name.into(),
             email: email.into(),
             bot: false,
+            admin: false,
             created_at: self.app.now(),
         });
         id
@@ -258,6 +259,15 @@ impl GitLabSim {
             } else {
                 p.members.insert(uid, access_level);
             }
+        }
+    }
+
+    /// Makes a user an instance administrator (or not).
+    pub fn set_admin(&self, username: &str, admin: bool) {
+        let mut store = self.app.lock();
+        let uid = seed::user_id(&store, username);
+        for u in store.users.iter_mut().filter(|u| u.id == uid) {
+            u.admin = admin;
         }
     }
 
@@ -371,7 +381,7 @@ impl GitLabSim {
         let mut store = self.app.lock();
         match store.issue_index(self.project_id, iid) {
             Some(index) => {
-                store.issues.remove(index);
+                store.destroy_issue(index);
                 true
             }
             None => false,

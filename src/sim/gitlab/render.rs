@@ -47,7 +47,7 @@ impl Render<'_> {
             "bot": user.bot,
             "created_at": ts(user.created_at),
             "bio": "",
-            "is_admin": false,
+            "is_admin": user.admin,
         });
         merge(&mut v, extra);
         v

@@ -49,6 +49,7 @@ pub fn seed(store: &mut Store, seed: Seed, token: &str, now: DateTime<Utc>) -> u
             name: name.into(),
             email: email.into(),
             bot: username == BOT,
+            admin: false,
             created_at: epoch,
         });
         if let Some(p) = store.project_mut(project_id) {

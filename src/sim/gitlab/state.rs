@@ -11,6 +11,7 @@ pub const GUEST: u32 = 10;
 pub const REPORTER: u32 = 20;
 pub const DEVELOPER: u32 = 30;
 pub const MAINTAINER: u32 = 40;
+pub const OWNER: u32 = 50;
 
 /// GitLab's `ThrottledTouch::TOUCH_INTERVAL`.
 pub const TOUCH_INTERVAL_SECS: i64 = 60;
@@ -28,6 +29,8 @@ pub struct User {
     pub name: String,
     pub email: String,
     pub bot: bool,
+    /// An instance administrator: every project, every permission.
+    pub admin: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -214,7 +217,11 @@ impl Store {
             .find(|p| p.path_with_namespace.eq_ignore_ascii_case(key))
     }
 
+    /// The caller's access level in a project; an administrator's is an owner's.
     pub fn access_level(&self, project_id: u64, user_id: u64) -> u32 {
+        if self.user(user_id).is_some_and(|u| u.admin) && self.project(project_id).is_some() {
+            return OWNER;
+        }
         self.project(project_id)
             .and_then(|p| p.members.get(&user_id).copied())
             .unwrap_or(0)
@@ -224,6 +231,14 @@ impl Store {
         self.issues
             .iter()
             .position(|i| i.project_id == project_id && i.iid == iid)
+    }
+
+    /// Deletes an issue with what belongs to it (`Issues::DestroyService`).
+    pub fn destroy_issue(&mut self, index: usize) {
+        let id = self.issues.remove(index).id;
+        self.notes.retain(|n| n.issue_id != id);
+        self.state_events.retain(|e| e.issue_id != id);
+        self.label_events.retain(|e| e.issue_id != id);
     }
 
     pub fn issue_by_id(&self, id: u64) -> Option<&Issue> {

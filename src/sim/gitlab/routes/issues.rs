@@ -1,7 +1,5 @@
 //! `/projects/:id/issues`: list and get.
 
-use std::cmp::Ordering;
-
 use axum::extract::{Path, State};
 
 use crate::sim::gitlab::app::{AppState, Req, project_id};
@@ -38,15 +36,18 @@ pub async fn list(State(app): State<AppState>, Path(id): Path<String>, req: Req)
         })
         .filter(|i| filter.matches(i, &store))
         .collect();
+    // Ties are broken by id descending whatever the direction
+    // (gitlab-org/gitlab app/models/concerns/issuable.rb, sort_by_attribute:
+    // `sorted.with_order_id_desc`).
     found.sort_by(|a, b| {
         let by = match order_by.as_str() {
             "updated_at" => a.updated_at.cmp(&b.updated_at),
             "title" => a.title.cmp(&b.title),
-            "id" => Ordering::Equal,
+            "id" => a.id.cmp(&b.id),
             _ => a.created_at.cmp(&b.created_at),
-        }
-        .then(a.id.cmp(&b.id));
-        if desc { by.reverse() } else { by }
+        };
+        let by = if desc { by.reverse() } else { by };
+        by.then(b.id.cmp(&a.id))
     });
     let render = Render {
         store: &store,

@@ -1,6 +1,7 @@
 //! The API's routes, one module per resource.
 
 pub mod events;
+pub mod issue_removal;
 pub mod issue_write;
 pub mod issues;
 pub mod labels;
@@ -43,7 +44,9 @@ pub fn api() -> Router<AppState> {
         )
         .route(
             &format!("{p}/issues/{{iid}}"),
-            get(issues::get).put(issue_write::edit),
+            get(issues::get)
+                .put(issue_write::edit)
+                .delete(issue_removal::delete),
         )
         .route(
             &format!("{p}/issues/{{iid}}/resource_state_events"),
