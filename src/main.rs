@@ -63,6 +63,11 @@ enum Command {
         #[arg(long)]
         errors: bool,
     },
+    /// Accept that a plugin's servers or projects changed, or take over from an install that is gone.
+    Rebind {
+        /// The plugin whose servers and projects are now the intended ones.
+        plugin: String,
+    },
     /// Make queued errors due now (parked ones too); the next cycle retries them.
     Retry {
         /// Ids from `labsync status --errors`.
@@ -224,6 +229,7 @@ fn main() -> ExitCode {
         Command::Sync { plugin } => commands::sync(&globals, plugin.as_deref()),
         Command::Status { json, errors } => commands::status(&globals, json, errors),
         Command::Retry { ids, all } => commands::retry(&globals, &ids, all),
+        Command::Rebind { plugin } => commands::rebind(&globals, &plugin),
         Command::Plan { plugin } => commands::plan(&globals, plugin.as_deref()),
         Command::Demo(args) => commands::demo(args),
         Command::Sim(args) => commands::sim(args),

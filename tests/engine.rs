@@ -353,7 +353,7 @@ async fn a_lost_database_relinks_by_markers_without_duplicates() {
     w.spira.add_incident(1, "Made in Spira", 1);
     w.gitlab.create_issue_as("alice", "Made in GitLab", "text");
     w.cycle().await;
-    w.forget_database();
+    w.forget_database().await;
     w.cycle().await;
     w.cycle().await;
     assert_eq!(w.gitlab.issues().len(), 2, "{:#?}", w.gitlab.issues());

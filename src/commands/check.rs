@@ -82,15 +82,9 @@ pub fn check(globals: &Globals, offline: bool) -> Exit {
         }
     };
     drop(store);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            fail(format!("cannot start the async runtime: {e}"));
-            return Exit::Config;
-        }
+        Err(code) => return code,
     };
     let settings = HttpSettings {
         timeout: config.http_timeout,

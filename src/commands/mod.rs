@@ -7,6 +7,7 @@ mod check_maps;
 mod check_remote;
 mod demo;
 mod map;
+mod rebind;
 mod retry;
 mod run;
 mod sim;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use check::check;
 pub use demo::{DemoArgs, demo};
 pub use map::{MapCommand, MapTable, map};
+pub use rebind::rebind;
 pub use retry::retry;
 pub use run::run;
 pub use sim::{SimArgs, sim};
@@ -88,6 +90,32 @@ pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
         tracing::warn!("{w}");
     }
     Ok(config)
+}
+
+/// The async runtime a command runs its requests on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            fail(format!("cannot start the async runtime: {e}"));
+            Exit::Config
+        })
+}
+
+/// The plugin named `name`, or a line listing the known ones.
+pub(crate) fn known_plugin<'c>(
+    config: &'c Config,
+    name: &str,
+) -> Result<&'c crate::config::Plugin, Exit> {
+    config.plugin(name).ok_or_else(|| {
+        let known: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
+        fail(format!(
+            "unknown plugin '{name}' (known: {})",
+            known.join(", ")
+        ));
+        Exit::Config
+    })
 }
 
 /// Opens the database and brings its config rows in line with the file.

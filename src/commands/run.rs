@@ -13,15 +13,9 @@ pub fn run(globals: &Globals) -> Exit {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            fail(format!("cannot start the async runtime: {e}"));
-            return Exit::Config;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(daemon::run(globals.config.clone(), config, store)) {
         Ok(()) => Exit::Ok,

@@ -54,15 +54,9 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 /// Starts both simulators, prints one line of JSON saying where they are
 /// and how to sign in, and serves until SIGTERM or SIGINT.
 pub fn sim(args: SimArgs) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            fail(format!("cannot start the async runtime: {e}"));
-            return Exit::Config;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(serve(args))
 }

@@ -28,28 +28,17 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
         Err(code) => return code,
     };
     if let Some(name) = only
-        && config.plugin(name).is_none()
+        && let Err(code) = super::known_plugin(&config, name)
     {
-        let known: Vec<&str> = config.plugins.iter().map(|p| p.name.as_str()).collect();
-        fail(format!(
-            "unknown plugin '{name}' (known: {})",
-            known.join(", ")
-        ));
-        return Exit::Config;
+        return code;
     }
     let mut store = match open_store(globals, &config) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            fail(format!("cannot start the async runtime: {e}"));
-            return Exit::Config;
-        }
+        Err(code) => return code,
     };
     let mut options = CycleOptions {
         trigger: "sync-now",

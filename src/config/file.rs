@@ -36,6 +36,8 @@ pub struct PluginFile {
     pub comment_sweep: Option<String>,
     /// Items of one project synced at the same time (1 = one by one).
     pub concurrency: Option<i64>,
+    /// Another labsync install (its own database) may sync the same projects.
+    pub share_projects: Option<bool>,
     pub spira: SpiraFile,
     pub gitlab: GitLabFile,
     #[serde(default)]

@@ -52,6 +52,9 @@ pub struct Plugin {
     pub comment_sweep: Option<Duration>,
     /// Items of one project in flight at once; writes to one item stay in order.
     pub concurrency: usize,
+    /// Another install (its own database) may sync the same GitLab projects:
+    /// the one-install check is off; claims still keep one counterpart per item.
+    pub share_projects: bool,
     pub spira: SpiraConnection,
     pub gitlab: GitLabConnection,
     pub projects: Vec<ProjectMapping>,

@@ -289,6 +289,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
         sync_since,
         comment_sweep,
         concurrency,
+        share_projects: p.share_projects.unwrap_or(false),
         spira: SpiraConnection {
             base_url: spira_url?,
             login: p.spira.login,

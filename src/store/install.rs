@@ -95,9 +95,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Forgets the bindings of `plugin`; the next cycle binds each project
-    /// mapping to the servers then configured. Returns what was forgotten.
-    pub fn unbind(&mut self, plugin: &str) -> Result<Vec<Binding>, StoreError> {
+    /// Forgets the bindings of `plugin` and, when `adopt` is given, takes
+    /// that install id for this database, in one transaction. Returns the
+    /// bindings forgotten; the next cycle binds each project mapping to the
+    /// servers then configured.
+    pub fn rebind(
+        &mut self,
+        plugin: &str,
+        adopt: Option<&str>,
+    ) -> Result<Vec<Binding>, StoreError> {
         let mut old = Vec::new();
         let projects: Vec<i64> = {
             let mut stmt = self
@@ -116,9 +122,13 @@ impl Store {
                 old.push(b);
             }
         }
-        self.conn()
-            .execute("DELETE FROM bindings WHERE plugin = ?1", [plugin])
-            .map_err(|e| self.err(e))?;
+        self.in_tx(|tx| {
+            tx.execute("DELETE FROM bindings WHERE plugin = ?1", [plugin])?;
+            if let Some(id) = adopt {
+                tx.execute("UPDATE install SET id = ?1", [id])?;
+            }
+            Ok(())
+        })?;
         Ok(old)
     }
 }
@@ -141,7 +151,7 @@ mod tests {
     }
 
     #[test]
-    fn a_binding_is_kept_until_unbound() {
+    fn a_binding_is_kept_until_rebound() {
         let mut s = Store::open_in_memory().unwrap();
         let b = Binding {
             plugin: "p".into(),
@@ -153,8 +163,9 @@ mod tests {
         assert_eq!(s.binding("p", 1).unwrap(), None);
         s.bind(&b).unwrap();
         assert_eq!(s.binding("p", 1).unwrap(), Some(b.clone()));
-        assert_eq!(s.unbind("p").unwrap(), vec![b]);
+        assert_eq!(s.rebind("p", Some("00000000000000aa")).unwrap(), vec![b]);
         assert_eq!(s.binding("p", 1).unwrap(), None);
+        assert_eq!(s.install_id().unwrap(), "00000000000000aa");
     }
 
     #[test]

@@ -257,6 +257,22 @@ async fn sync_project(
             return report;
         }
     };
+    // A database refuses servers it does not belong to, and a second
+    // install on the same project (issue 13): nothing is read before.
+    if let Err(e) = super::identity::ensure_bound(
+        plugin,
+        gitlab,
+        store,
+        spira_project,
+        gitlab_project,
+        dry_run,
+    )
+    .await
+    {
+        tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project not synced");
+        report.fatal = Some(e.to_string());
+        return report;
+    }
     let install = match store.install_id() {
         Ok(id) => id,
         Err(e) => {

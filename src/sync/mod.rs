@@ -6,6 +6,7 @@
 //! - [`context`] loads what a project needs before any item.
 //! - [`pair`] syncs one incident/issue pair (creates are idempotent);
 //!   [`counterpart`] keeps it to one counterpart per item across installs.
+//! - [`identity`] binds a database to its servers and refuses a second install.
 //! - [`resolve`] turns each side into a neutral [`crate::model::Ticket`];
 //!   [`merge`] merges per field against the base; [`write`] carries fields
 //!   across; [`comments`] copies comments both ways.
@@ -17,6 +18,7 @@ pub mod comments;
 pub mod context;
 pub mod counterpart;
 pub mod cycle;
+pub mod identity;
 pub mod merge;
 pub mod pair;
 pub mod report;

@@ -130,11 +130,26 @@ impl World {
         self.spira.clock().advance(by);
     }
 
-    /// Starts over with an empty database, as after losing the file.
-    pub fn forget_database(&mut self) {
+    /// Starts over with an empty database, as after losing the file: the
+    /// operator runs `labsync rebind` so that it takes over the lost one.
+    pub async fn forget_database(&mut self) {
         let path = self.dir.path().join("labsync-new.db");
         self.store = Store::open(&path).unwrap();
         self.store.apply_config(&self.config).unwrap();
+        self.rebind().await;
+    }
+
+    /// `labsync rebind` of the world's plugin, with the current configuration.
+    pub async fn rebind(&mut self) {
+        let gitlab = GitLabClient::new(
+            &self.gitlab.url(),
+            Secret::new(self.gitlab.token().to_string()),
+            settings(),
+        )
+        .unwrap();
+        labsync::sync::identity::rebind(&self.config.plugins[0], &gitlab, &mut self.store)
+            .await
+            .unwrap();
     }
 
     pub fn spira_user(&self, login: &str) -> u32 {
@@ -338,11 +353,22 @@ impl World {
     /// Runs the labsync binary on this world's configuration and database,
     /// off the runtime's thread so that the simulators keep serving.
     pub async fn labsync(&self, args: &[&str]) -> Output {
+        self.labsync_with(&config_path(self), self.store.path(), args)
+            .await
+    }
+
+    /// The same with another configuration file and database (another install).
+    pub async fn labsync_with(
+        &self,
+        config: &std::path::Path,
+        db: &std::path::Path,
+        args: &[&str],
+    ) -> Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_labsync"));
         cmd.arg("--config")
-            .arg(config_path(self))
+            .arg(config)
             .arg("--db")
-            .arg(self.store.path())
+            .arg(db)
             .args(args)
             .env_remove("RUST_LOG");
         for (k, _) in std::env::vars() {

@@ -1,0 +1,199 @@
+//! Whose projects a database syncs. Each project mapping is bound to the
+//! servers and projects it was first synced with, and the install's id is
+//! kept on the GitLab project (a label), so that a database pointed at other
+//! servers, or a second install over the same ones, stops with one clear
+//! error instead of multiplying items (issue 13).
+//!
+//! Why a label: it is the one project-level record a labsync token can
+//! always write and anyone can read. Project CI/CD variables need the
+//! Maintainer role (and hide their values from Developers); the project
+//! description needs Maintainer and is the team's; an issue would be listed
+//! and synced like any other. Labels are created by labsync anyway (the
+//! priority labels), and their names are unique per project, so a create
+//! is a compare-and-set: of two installs starting at once, the first label
+//! wins and the other reads it back. Spira offers no such project-level
+//! record to a plain user, so the identity lives on the GitLab side only.
+
+use crate::config::Plugin;
+use crate::gitlab::{GitLabClient, GitLabError, Label, NewLabel, ProjectRef};
+use crate::store::Store;
+use crate::store::install::{Binding, normalized_url};
+
+use super::SyncError;
+
+/// The label that names the install syncing a GitLab project.
+pub const INSTALL_LABEL: &str = "labsync-install";
+
+const OWNER_PREFIX: &str = "labsync install ";
+
+/// What the configuration says a project mapping syncs.
+pub fn configured(plugin: &Plugin, spira_project: i64, gitlab_project: &str) -> Binding {
+    Binding {
+        plugin: plugin.name.clone(),
+        spira_project,
+        spira_url: normalized_url(plugin.spira.base_url.as_str()),
+        gitlab_url: normalized_url(plugin.gitlab.base_url.as_str()),
+        gitlab_project: gitlab_project.trim().trim_matches('/').to_string(),
+    }
+}
+
+/// Checks that the database belongs to the configured servers and that no
+/// other install syncs the GitLab project; binds a project mapping synced
+/// for the first time (a dry run checks and records nothing).
+pub async fn ensure_bound(
+    plugin: &Plugin,
+    gitlab: &GitLabClient,
+    store: &mut Store,
+    spira_project: i64,
+    gitlab_project: &str,
+    dry_run: bool,
+) -> Result<(), SyncError> {
+    let want = configured(plugin, spira_project, gitlab_project);
+    match store.binding(&plugin.name, spira_project)? {
+        Some(bound) if bound == want => return Ok(()),
+        Some(bound) => {
+            return Err(SyncError::Config(format!(
+                "plugin '{}': this database syncs {}, but the configuration names {}; if that change is intended, run `labsync rebind {}` (with the same --db)",
+                plugin.name,
+                bound.describe(),
+                want.describe(),
+                plugin.name
+            )));
+        }
+        None => {}
+    }
+    let install = store.install_id()?;
+    let project = ProjectRef::parse(gitlab_project);
+    let owner = match gitlab.get_label(&project, INSTALL_LABEL).await {
+        Ok(label) => owner_of(&label),
+        Err(GitLabError::NotFound { .. }) if dry_run => return Ok(()),
+        Err(GitLabError::NotFound { .. }) => {
+            // Created unless someone was first: then theirs comes back.
+            let label = gitlab
+                .create_label(&project, &install_label(plugin, &install))
+                .await?;
+            owner_of(&label)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match owner {
+        Some(o) if o == install => {}
+        Some(o) if plugin.share_projects => {
+            tracing::warn!(plugin = %plugin.name, other = %o, "GitLab project {gitlab_project} is synced by another labsync install too (share_projects = true)");
+        }
+        Some(o) => {
+            return Err(SyncError::Config(format!(
+                "plugin '{}': GitLab project {gitlab_project} is synced by another labsync install ({o}, named by its label '{INSTALL_LABEL}'); this database is install {install}. Run one install per project; if that install is gone (its database lost or moved here), run `labsync rebind {}`; if both are meant to sync it, set share_projects = true in both",
+                plugin.name, plugin.name
+            )));
+        }
+        None => {
+            return Err(SyncError::Config(format!(
+                "plugin '{}': GitLab project {gitlab_project} has a label '{INSTALL_LABEL}' that names no labsync install; delete it, or give it the description \"{OWNER_PREFIX}{install}\"",
+                plugin.name
+            )));
+        }
+    }
+    if !dry_run {
+        store.bind(&want)?;
+        tracing::info!(plugin = %plugin.name, install = %install, "bound to {}", want.describe());
+    }
+    Ok(())
+}
+
+fn install_label(plugin: &Plugin, install: &str) -> NewLabel {
+    NewLabel {
+        name: INSTALL_LABEL.into(),
+        color: "#6C757D".into(),
+        description: Some(format!(
+            "{OWNER_PREFIX}{install} syncs this project with Spira {} (plugin '{}'). Another labsync install refuses to sync it unless both set share_projects = true.",
+            normalized_url(plugin.spira.base_url.as_str()),
+            plugin.name
+        )),
+    }
+}
+
+/// The install a label's description names.
+fn owner_of(label: &Label) -> Option<String> {
+    let text = label.description.as_deref()?;
+    let rest = &text[text.find(OWNER_PREFIX)? + OWNER_PREFIX.len()..];
+    let id: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// What `labsync rebind` did.
+#[derive(Debug, Default)]
+pub struct Rebound {
+    /// The bindings forgotten.
+    pub forgotten: Vec<Binding>,
+    /// The install id this database took over from the GitLab label, if it
+    /// named another.
+    pub adopted: Option<String>,
+}
+
+/// Makes this database the one for the plugin's configured servers: its
+/// bindings are forgotten (the next cycle binds to what is configured), and
+/// when the GitLab project's label names another install, this database
+/// takes that install's id (it replaces a lost or moved database).
+pub async fn rebind(
+    plugin: &Plugin,
+    gitlab: &GitLabClient,
+    store: &mut Store,
+) -> Result<Rebound, SyncError> {
+    let mut named = Vec::new();
+    for p in store.projects(Some(&plugin.name))? {
+        if !p.active {
+            continue;
+        }
+        let project = ProjectRef::parse(&p.gitlab_project);
+        match gitlab.get_label(&project, INSTALL_LABEL).await {
+            Ok(label) => named.extend(owner_of(&label)),
+            Err(GitLabError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    named.sort();
+    named.dedup();
+    if named.len() > 1 {
+        return Err(SyncError::Config(format!(
+            "plugin '{}': its GitLab projects name {} different installs ({}); rebind one plugin per install",
+            plugin.name,
+            named.len(),
+            named.join(", ")
+        )));
+    }
+    let ours = store.install_id()?;
+    let adopted = named.pop().filter(|o| *o != ours);
+    let forgotten = store.rebind(&plugin.name, adopted.as_deref())?;
+    Ok(Rebound { forgotten, adopted })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(description: Option<&str>) -> Label {
+        Label {
+            id: 1,
+            name: INSTALL_LABEL.into(),
+            color: "#000000".into(),
+            description: description.map(String::from),
+            text_color: None,
+            priority: None,
+        }
+    }
+
+    #[test]
+    fn the_owner_is_read_back_from_the_description() {
+        let said = "labsync install 0a1b2c3d4e5f6789 syncs this project with Spira x.";
+        assert_eq!(
+            owner_of(&label(Some(said))).as_deref(),
+            Some("0a1b2c3d4e5f6789")
+        );
+        assert_eq!(owner_of(&label(Some("made by hand"))), None);
+        assert_eq!(owner_of(&label(None)), None);
+    }
+}
