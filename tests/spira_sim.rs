@@ -444,3 +444,62 @@ async fn injected_faults_fail_requests_and_are_counted() {
     assert_eq!(raw.sim.request_count("GET"), 0);
     raw.sim.shutdown().await;
 }
+
+/// Reference §13 rows 1-2. Evidence: the v7.0 OpenAPI file in
+/// Inflectra/mcp-server-spira (`SpiraRestAPI-v7.0-OpenAPI.json`):
+/// `Release_Retrieve1` "Does not include iterations", `RemoteRelease` has
+/// non-nullable `ReleaseTypeId`/`ReleaseStatusId`; Inflectra's GitLab
+/// data-sync `DataSync.cs` sets type 3 (iteration) on every release it makes.
+#[tokio::test]
+async fn releases_list_leaves_iterations_out_and_a_create_needs_type_and_status() {
+    let raw = Raw::start(Seed::Demo).await;
+    // The demo seed holds "Release 1.0" (major) and "Sprint 1" (iteration).
+    let listed = raw.json(Method::GET, "projects/1/releases", None).await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Release 1.0"]);
+    let found = raw
+        .json(
+            Method::POST,
+            "projects/1/releases/search?start_row=1&number_rows=10",
+            Some(json!([])),
+        )
+        .await;
+    assert_eq!(found.as_array().unwrap().len(), 2, "{found}");
+    let by_name = raw
+        .json(
+            Method::POST,
+            "projects/1/releases/search?start_row=1&number_rows=10",
+            Some(json!([{"PropertyName": "Name", "StringValue": "sprint"}])),
+        )
+        .await;
+    assert_eq!(by_name[0]["ReleaseTypeId"], 3, "{by_name}");
+    let count = raw
+        .json(Method::POST, "projects/1/releases/count", Some(json!([])))
+        .await;
+    assert_eq!(count, json!(2));
+
+    let new = json!({"Name": "Sprint 2", "VersionNumber": "1.0.2", "Active": true,
+        "StartDate": "2026-01-05T00:00:00.000Z", "EndDate": "2026-01-19T00:00:00.000Z"});
+    let (status, body) = raw
+        .call(Method::POST, "projects/1/releases", Some(new.clone()))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fault: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        fault["Messages"][0]["FieldName"], "ReleaseTypeId",
+        "{fault}"
+    );
+    assert!(fault["Message"].is_string());
+    let mut typed = new;
+    typed["ReleaseTypeId"] = json!(3);
+    typed["ReleaseStatusId"] = json!(1);
+    let created = raw
+        .json(Method::POST, "projects/1/releases", Some(typed))
+        .await;
+    assert_eq!(created["ReleaseTypeName"], "Iteration");
+}

@@ -149,11 +149,9 @@ async fn update(
     db.project_for(caller, project)?;
     let mut inc = find(&db, project, id)?.clone();
     if input::date(&obj, "ConcurrencyDate")? != Some(inc.concurrency_date) {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
+        return Err(ApiError::conflict(
             "Another user has modified this incident since you last retrieved it \
-             (OptimisticConcurrencyException). Retrieve it again and retry."
-                .to_string(),
+             (OptimisticConcurrencyException). Retrieve it again and retry.",
         ));
     }
     apply(&db, &mut inc, &obj)?;

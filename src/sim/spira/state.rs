@@ -7,33 +7,72 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::Value;
 
-/// A refusal, answered as Spira does: a status and a plain-text message.
+/// A refusal, answered as Spira does: a status and a plain-text message,
+/// or, for a business or custom-property validation failure, Spira's
+/// `ValidationFaultMessage` as JSON: `{"Message", "Messages": [{"FieldName",
+/// "Message"}]}` (mcp-server-spira `src/mcp_server_spira/utils/spira_client.py`
+/// reads this shape, and its XML twin, from real servers; reference §10).
 #[derive(Debug)]
-pub struct ApiError(pub StatusCode, pub String);
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Field-level reasons of a validation fault; empty for a plain refusal.
+    pub fields: Vec<(String, String)>,
+}
 
 impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError(StatusCode::BAD_REQUEST, message.into())
+        Self::new(StatusCode::BAD_REQUEST, message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError(StatusCode::NOT_FOUND, message.into())
+        Self::new(StatusCode::NOT_FOUND, message)
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        ApiError(StatusCode::UNAUTHORIZED, message.into())
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+    /// 409: the ConcurrencyDate sent is not the stored one.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+    /// A ValidationFaultMessage naming one field. The status is not
+    /// documented (reference §12); 400, as for Spira's other refusals.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("Validation failed: {message}"),
+            fields: vec![(field.to_string(), message)],
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.0,
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; charset=utf-8",
-            )],
-            self.1,
-        )
-            .into_response()
+        if self.fields.is_empty() {
+            return (
+                self.status,
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                )],
+                self.message,
+            )
+                .into_response();
+        }
+        let messages: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|(field, message)| serde_json::json!({"FieldName": field, "Message": message}))
+            .collect();
+        let body = serde_json::json!({"Message": self.message, "Messages": messages});
+        (self.status, axum::Json(body)).into_response()
     }
 }
 
