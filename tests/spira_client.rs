@@ -12,7 +12,7 @@ use labsync::secret::Secret;
 use labsync::sim::Seed;
 use labsync::sim::faults::FaultRule;
 use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
-use labsync::spira::{Incident, Release, SpiraClient, SpiraError};
+use labsync::spira::{CustomPropertyDefinition, Incident, Release, SpiraClient, SpiraError};
 
 fn fast() -> HttpSettings {
     HttpSettings {
@@ -54,6 +54,18 @@ fn new_incident(name: &str) -> Incident {
         description: Some(format!("<p>{name}</p>")),
         ..Incident::default()
     }
+}
+
+/// The definitions of "GitLab Issue" (1) and "GitLab URL" (2), as read from
+/// the template: a Text value is written with its definition.
+async fn link_properties(
+    client: &SpiraClient,
+) -> (CustomPropertyDefinition, CustomPropertyDefinition) {
+    let lookups = client.load_lookups(1).await.unwrap();
+    (
+        lookups.property("GitLab Issue").unwrap(),
+        lookups.property("GitLab URL").unwrap(),
+    )
 }
 
 async fn changed_ids(client: &SpiraClient, since: chrono::DateTime<Utc>) -> Vec<u32> {
@@ -121,8 +133,9 @@ async fn create_returns_the_incident_as_stored_with_custom_properties() {
     let mut draft = new_incident("Login fails");
     draft.priority_id = Some(2);
     draft.owner_id = Some(3);
-    draft.set_custom_text(1, Some("17".into()));
-    draft.set_custom_text(2, Some("https://gitlab.example/g/p/-/issues/17".into()));
+    let (issue, url) = link_properties(&client).await;
+    draft.set_custom_text(&issue, Some("17".into()));
+    draft.set_custom_text(&url, Some("https://gitlab.example/g/p/-/issues/17".into()));
     let created = client.create_incident(1, &draft).await.unwrap();
     let id = created.incident_id.unwrap();
     assert_eq!(created.incident_status_name.as_deref(), Some("New"));
@@ -137,7 +150,7 @@ async fn create_returns_the_incident_as_stored_with_custom_properties() {
 
     // Clearing one custom property leaves the other.
     let saved = client
-        .update_incident_with(1, id, |i| i.set_custom_text(2, None))
+        .update_incident_with(1, id, |i| i.set_custom_text(&url, None))
         .await
         .unwrap();
     assert_eq!(saved.custom_text(2), None);
@@ -480,9 +493,10 @@ async fn a_comment_moves_last_update_only_when_spira_does_so() {
 #[tokio::test]
 async fn find_by_custom_property_checks_equality() {
     let (_sim, client) = empty().await;
+    let (issue, _) = link_properties(&client).await;
     for value in ["4", "42", "142"] {
         let mut draft = new_incident(value);
-        draft.set_custom_text(1, Some(value.to_string()));
+        draft.set_custom_text(&issue, Some(value.to_string()));
         client.create_incident(1, &draft).await.unwrap();
     }
     let found = client

@@ -334,7 +334,8 @@ async fn custom_property_search_is_a_substring_match() {
             Method::POST,
             "projects/1/incidents",
             Some(json!({"Name": value, "Description": "x",
-                "CustomProperties": [{"PropertyNumber": 1, "StringValue": value}]})),
+                "CustomProperties": [{"PropertyNumber": 1, "StringValue": value,
+                    "Definition": {"CustomPropertyId": 13}}]})),
         )
         .await;
     }
@@ -502,4 +503,31 @@ async fn releases_list_leaves_iterations_out_and_a_create_needs_type_and_status(
         .json(Method::POST, "projects/1/releases", Some(typed))
         .await;
     assert_eq!(created["ReleaseTypeName"], "Iteration");
+}
+
+/// Reference §13 row 3. Evidence: Inflectra/spira-documentation
+/// `docs/Developers/API-Overview.md`, "Required Fields for Custom Property
+/// type Text": PropertyNumber, StringValue and Definition{CustomPropertyId,
+/// ProjectTemplateId, ArtifactTypeId}. Without it the value is not stored.
+#[tokio::test]
+async fn a_text_property_without_its_definition_is_refused_and_not_stored() {
+    let raw = Raw::start(Seed::Empty).await;
+    let bare = json!({"Name": "x", "Description": "<p>x</p>",
+        "CustomProperties": [{"PropertyNumber": 1, "StringValue": "g/p#1"}]});
+    let (status, body) = raw
+        .call(Method::POST, "projects/1/incidents", Some(bare))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let fault: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(fault["Messages"][0]["FieldName"], "Custom_01", "{fault}");
+    assert!(raw.sim.incidents(1).is_empty(), "nothing stored");
+
+    let full = json!({"Name": "x", "Description": "<p>x</p>",
+        "CustomProperties": [{"PropertyNumber": 1, "StringValue": "g/p#1",
+            "Definition": {"CustomPropertyId": 13, "ProjectTemplateId": 1, "ArtifactTypeId": 3}}]});
+    let created = raw
+        .json(Method::POST, "projects/1/incidents", Some(full))
+        .await;
+    let id = created["IncidentId"].as_u64().unwrap() as u32;
+    assert_eq!(raw.sim.incident(id).unwrap().custom[&1], json!("g/p#1"));
 }

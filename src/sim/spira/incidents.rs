@@ -261,6 +261,38 @@ fn checked(list: &[super::state::Lookup], id: Option<u32>, field: &str) -> ApiRe
     }
 }
 
+/// A Text value must come with its `Definition` (CustomPropertyId,
+/// ProjectTemplateId, ArtifactTypeId): Inflectra/spira-documentation
+/// `docs/Developers/API-Overview.md`, "Required Fields for Custom Property
+/// type Text", and mcp-server-spira always sends `Definition.CustomPropertyId`.
+/// The harder reading of "required": without it nothing is stored and the
+/// write is refused as a validation fault naming the property.
+fn text_definition(
+    def: &super::state::SimCustomProperty,
+    entry: &Map<String, Value>,
+) -> ApiResult<()> {
+    let field = format!("Custom_{:02}", def.property_number);
+    let Some(sent) = input::get(entry, "Definition").and_then(Value::as_object) else {
+        return Err(ApiError::validation(
+            &field,
+            format!(
+                "{} needs its Definition (CustomPropertyId, ProjectTemplateId, ArtifactTypeId)",
+                def.name
+            ),
+        ));
+    };
+    if input::id(sent, "CustomPropertyId")? != Some(def.custom_property_id) {
+        return Err(ApiError::validation(
+            &field,
+            format!(
+                "the Definition's CustomPropertyId is not that of {}",
+                def.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Entries are matched to definitions by PropertyNumber only; a definition
 /// without an entry is left alone and a null value clears (reference §7).
 fn merge_custom(db: &Db, inc: &mut SimIncident, obj: &Map<String, Value>) -> ApiResult<()> {
@@ -290,6 +322,9 @@ fn merge_custom(db: &Db, inc: &mut SimIncident, obj: &Map<String, Value>) -> Api
             7 => "IntegerListValue",
             _ => "IntegerValue",
         };
+        if def.type_id == 1 {
+            text_definition(def, &entry)?;
+        }
         match input::get(&entry, field) {
             None => {
                 inc.custom.remove(&number);
