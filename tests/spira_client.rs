@@ -12,7 +12,7 @@ use labsync::secret::Secret;
 use labsync::sim::Seed;
 use labsync::sim::faults::FaultRule;
 use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
-use labsync::spira::{CustomPropertyDefinition, Incident, Release, SpiraClient, SpiraError};
+use labsync::spira::{CustomPropertyDefinition, Incident, Release, SpiraClient, SpiraError, dates};
 
 fn fast() -> HttpSettings {
     HttpSettings {
@@ -124,7 +124,10 @@ async fn get_incident_reads_names_and_utc_dates() {
     assert_eq!(inc.owner_name.as_deref(), Some("Bob Developer"));
     assert_eq!(inc.incident_status_open_status, Some(true));
     assert_eq!(inc.last_update_date, Some(stored.last_update_date));
-    assert_eq!(inc.concurrency_date, Some(stored.concurrency_date));
+    assert_eq!(
+        inc.concurrency_date.as_deref().and_then(dates::parse),
+        Some(stored.concurrency_date)
+    );
 }
 
 #[tokio::test]
@@ -155,6 +158,27 @@ async fn create_returns_the_incident_as_stored_with_custom_properties() {
         .unwrap();
     assert_eq!(saved.custom_text(2), None);
     assert_eq!(saved.custom_text(1), Some("17"));
+}
+
+/// Reference §13 rows 4-5: the ConcurrencyDate goes back exactly as read
+/// (the sim writes seven fraction digits), and a change that changes
+/// nothing sends no PUT (Spira would answer 409).
+#[tokio::test]
+async fn updates_send_the_concurrency_date_as_read_and_skip_no_op_puts() {
+    let (sim, client) = demo().await;
+    let saved = client
+        .update_incident_with(1, 1, |i| i.name = Some("Renamed".into()))
+        .await
+        .unwrap();
+    assert_eq!(saved.name.as_deref(), Some("Renamed"));
+    assert_eq!(sim.incident(1).unwrap().name, "Renamed");
+    sim.reset_counts();
+    let same = client
+        .update_incident_with(1, 1, |i| i.name = Some("Renamed".into()))
+        .await
+        .unwrap();
+    assert_eq!(same.name.as_deref(), Some("Renamed"));
+    assert_eq!(sim.request_count("PUT"), 0, "no PUT for no change");
 }
 
 #[tokio::test]

@@ -137,9 +137,16 @@ async fn incidents_have_spira_field_names_and_date_format() {
     ] {
         assert!(inc.get(field).is_some(), "missing {field}");
     }
-    for field in ["CreationDate", "LastUpdateDate", "ConcurrencyDate"] {
+    for field in ["CreationDate", "LastUpdateDate"] {
         assert!(is_spira_date(&inc[field]), "{field} = {}", inc[field]);
     }
+    // The concurrency token: a date, written with seven fraction digits.
+    let token = inc["ConcurrencyDate"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(token).is_ok(),
+        "{token}"
+    );
+    assert_eq!(token.len(), 28, "{token}");
     assert_eq!(inc["OwnerName"], "Bob Developer");
     let custom = inc["CustomProperties"].as_array().unwrap();
     assert_eq!(custom[0]["PropertyNumber"], 1);
@@ -530,4 +537,41 @@ async fn a_text_property_without_its_definition_is_refused_and_not_stored() {
         .await;
     let id = created["IncidentId"].as_u64().unwrap() as u32;
     assert_eq!(raw.sim.incident(id).unwrap().custom[&1], json!("g/p#1"));
+}
+
+/// Reference §13 rows 4-5. Evidence: spira-documentation release notes v7
+/// IN:7499 (concurrency dates serialized and compared as strings) and
+/// `docs/Developers/API-Overview.md`, "HTTP/1.1 409 Conflict": "This usually
+/// means either no changes were made in this request, or …".
+#[tokio::test]
+async fn concurrency_date_is_compared_as_sent_and_a_put_that_changes_nothing_is_409() {
+    let raw = Raw::start(Seed::Empty).await;
+    let created = raw
+        .json(
+            Method::POST,
+            "projects/1/incidents",
+            Some(json!({"Name": "Crash", "Description": "<p>boom</p>"})),
+        )
+        .await;
+    let path = format!("projects/1/incidents/{}", created["IncidentId"]);
+    let mut edit = raw.json(Method::GET, &path, None).await;
+    let token = edit["ConcurrencyDate"].as_str().unwrap().to_string();
+    // The same instant, written as most clients would (milliseconds).
+    let reformatted = chrono::DateTime::parse_from_rfc3339(&token)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    assert_ne!(reformatted, token);
+    edit["Name"] = json!("Crash on start");
+    edit["ConcurrencyDate"] = json!(reformatted);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    edit["ConcurrencyDate"] = json!(token);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let same = raw.json(Method::GET, &path, None).await;
+    let (status, body) = raw.call(Method::PUT, &path, Some(same)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "no changes: {body}");
+    let after = raw.json(Method::GET, &path, None).await;
+    assert_eq!(after["Name"], "Crash on start");
 }

@@ -49,9 +49,11 @@ pub struct Incident {
     pub creation_date: Option<DateTime<Utc>>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
     pub last_update_date: Option<DateTime<Utc>>,
-    /// The optimistic-concurrency token: send back the value last read.
-    #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
-    pub concurrency_date: Option<DateTime<Utc>>,
+    /// The optimistic-concurrency token, kept as the very string read: Spira
+    /// compares it as serialized (RN v7 IN:7499), and servers differ in how
+    /// many fraction digits they write, so it is never re-formatted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_date: Option<String>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
     pub start_date: Option<DateTime<Utc>>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
@@ -230,8 +232,9 @@ pub struct Release {
     pub creation_date: Option<DateTime<Utc>>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
     pub last_update_date: Option<DateTime<Utc>>,
-    #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
-    pub concurrency_date: Option<DateTime<Utc>>,
+    /// Kept as read, never re-formatted (see [`Incident::concurrency_date`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_date: Option<String>,
     #[serde(skip_serializing)]
     pub release_status_name: Option<String>,
     #[serde(skip_serializing)]

@@ -133,7 +133,9 @@ async fn create(
 }
 
 /// A PUT replaces the incident; the id comes from the body, and a stale
-/// ConcurrencyDate is refused with 409 (reference §3.5). Answers 200, no body.
+/// ConcurrencyDate (compared as the string served) or a PUT that changes
+/// nothing is refused with 409 (reference §3.5, §13 rows 4-5). Answers 200,
+/// no body.
 async fn update(
     State(s): State<Arc<Shared>>,
     Extension(Caller(caller)): Extension<Caller>,
@@ -147,8 +149,9 @@ async fn update(
     let now = s.now();
     let mut db = s.db();
     db.project_for(caller, project)?;
-    let mut inc = find(&db, project, id)?.clone();
-    if input::date(&obj, "ConcurrencyDate")? != Some(inc.concurrency_date) {
+    let stored = find(&db, project, id)?.clone();
+    let mut inc = stored.clone();
+    if !input::concurrency_matches(&obj, &inc.concurrency_date)? {
         return Err(ApiError::conflict(
             "Another user has modified this incident since you last retrieved it \
              (OptimisticConcurrencyException). Retrieve it again and retry.",
@@ -161,6 +164,13 @@ async fn update(
     }
     if let Some(c) = input::date(&obj, "CreationDate")? {
         inc.creation_date = c;
+    }
+    // API-Overview, "HTTP/1.1 409 Conflict": "This usually means either no
+    // changes were made in this request, or …".
+    if inc == stored {
+        return Err(ApiError::conflict(
+            "No changes were made to the incident: the request holds what is already saved",
+        ));
     }
     let stamp = db.stamp(now);
     inc.last_update_date = stamp;

@@ -266,7 +266,7 @@ async fn update(
     let mut db = s.db();
     db.project_for(caller, project)?;
     let mut release = find(&db, project, id)?.clone();
-    if input::date(&obj, "ConcurrencyDate")? != Some(release.concurrency_date) {
+    if !input::concurrency_matches(&obj, &release.concurrency_date)? {
         return Err(ApiError::conflict(
             "Another user has modified this release since you last retrieved it",
         ));

@@ -226,6 +226,21 @@ pub const RELEASE_TYPES: [(u32, &str); 4] = [
     (4, "Phase"),
 ];
 
+/// How the simulator writes a ConcurrencyDate: .NET's round-trip form, seven
+/// fraction digits ("2023-11-13T17:09:14.6200000Z"). Spira compares the
+/// value as serialized (RN v7 IN:7499, "serialize using the Invariant
+/// Culture"), and how many fraction digits a server writes varies (the API
+/// docs' example has three, `.620Z`): a client must send back exactly the
+/// string it read. Seven digits catch one that re-formats it.
+pub fn concurrency_token(date: &DateTime<Utc>) -> String {
+    // .NET ticks are 100 ns.
+    format!(
+        "{}.{:07}Z",
+        date.format("%Y-%m-%dT%H:%M:%S"),
+        date.timestamp_subsec_nanos() / 100
+    )
+}
+
 /// Spira keeps milliseconds; so does the simulator, so that a date read back
 /// compares equal to the stored one.
 pub fn to_millis(date: DateTime<Utc>) -> DateTime<Utc> {
