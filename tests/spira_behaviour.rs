@@ -75,3 +75,60 @@ async fn a_new_milestone_makes_a_release_of_the_configured_type_and_status() {
     assert_eq!(release.release_type_id, 3, "iteration by default");
     assert_eq!(release.release_status_id, 1, "planned by default");
 }
+
+/// §13 rows 8-9: a workflow that requires an owner to close an incident
+/// refuses the status change with a ValidationFaultMessage. The item fails
+/// with the field named, is queued (not retried within the cycle), and the
+/// project goes on.
+#[tokio::test]
+async fn a_status_change_the_workflow_refuses_is_an_item_error_naming_the_field() {
+    let mut w = World::new("").await;
+    let id = w.spira.add_incident(1, "Crash on save", 1);
+    w.spira.add_incident(1, "Typo on home page", 1);
+    w.cycle().await;
+    let iid = w.issue_titled("Crash on save")["iid"].as_u64().unwrap();
+    // Closed (5), the primary status of "closed", needs an owner.
+    w.spira.require_for_status(5, "OwnerId");
+    w.advance(chrono::Duration::minutes(5));
+    w.gitlab.edit_issue_as("alice", iid, None, Some(false));
+    w.gitlab
+        .edit_issue_as("alice", iid + 1, Some("Typo on the home page"), None);
+    w.spira.reset_counts();
+    let r = w.cycle().await;
+    assert_eq!(r.totals().failed, 1, "{r:?}");
+    let failure = &r.projects[0].failures[0];
+    assert!(failure.contains("OwnerId"), "{failure}");
+    assert!(failure.contains("required"), "{failure}");
+    assert_eq!(
+        w.spira
+            .request_count("PUT /projects/{project_id}/incidents/{incident_id}"),
+        2,
+        "one refused PUT, not retried, and the other item's edit"
+    );
+    assert_eq!(
+        w.incident_named("Typo on the home page").incident_status_id,
+        1
+    );
+    assert_eq!(w.spira.incident(id).unwrap().incident_status_id, 1, "kept");
+    let queued = w.store.queued_errors("t", 1).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert!(queued[0].cause.contains("OwnerId"), "{queued:?}");
+}
+
+/// §13 row 8: refused credentials may come back as 404 "Access Denied"
+/// (API-Overview, "Common Error Messages"): that stops the project as bad
+/// credentials, it is not an item that was not found.
+#[tokio::test]
+async fn access_denied_as_404_is_refused_credentials() {
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Crash on save", 1);
+    w.spira.set_access_denied_as_404(true);
+    let text = w
+        .text
+        .replace(w.spira.api_key(), "{00000000-0000-0000-0000-000000000000}");
+    w.config =
+        labsync::config::Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
+    let r = w.plan().await;
+    let fatal = r.projects[0].fatal.as_deref().unwrap_or("");
+    assert!(fatal.contains("refused access"), "{r:?}");
+}

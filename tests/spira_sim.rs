@@ -575,3 +575,43 @@ async fn concurrency_date_is_compared_as_sent_and_a_put_that_changes_nothing_is_
     let after = raw.json(Method::GET, &path, None).await;
     assert_eq!(after["Name"], "Crash on start");
 }
+
+/// Reference §13 rows 8-9. Evidence: mcp-server-spira
+/// `src/mcp_server_spira/utils/spira_client.py` reads ValidationFaultMessage
+/// (FieldName + Message per item); spira-documentation release notes v7
+/// IN:9108 (workflow field states applied on status changes);
+/// API-Overview "Common Error Messages" (404 "Access Denied").
+#[tokio::test]
+async fn a_workflow_refuses_a_status_without_its_required_field_and_404_can_mean_access_denied() {
+    let raw = Raw::start(Seed::Empty).await;
+    raw.sim.require_for_status(5, "OwnerId");
+    let created = raw
+        .json(
+            Method::POST,
+            "projects/1/incidents",
+            Some(json!({"Name": "Crash", "Description": "<p>boom</p>"})),
+        )
+        .await;
+    let path = format!("projects/1/incidents/{}", created["IncidentId"]);
+    let mut edit = raw.json(Method::GET, &path, None).await;
+    edit["IncidentStatusId"] = json!(5);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit.clone())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let fault: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(fault["Messages"][0]["FieldName"], "OwnerId", "{fault}");
+    edit["OwnerId"] = json!(3);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    raw.sim.set_access_denied_as_404(true);
+    let denied = raw
+        .http
+        .get(raw.url("projects"))
+        .header("username", raw.sim.login())
+        .header("api-key", "{WRONG}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::NOT_FOUND);
+    assert!(denied.text().await.unwrap().contains("Access Denied"));
+}

@@ -165,6 +165,9 @@ async fn update(
     if let Some(c) = input::date(&obj, "CreationDate")? {
         inc.creation_date = c;
     }
+    if inc.incident_status_id != stored.incident_status_id {
+        workflow_check(&db, &inc)?;
+    }
     // API-Overview, "HTTP/1.1 409 Conflict": "This usually means either no
     // changes were made in this request, or …".
     if inc == stored {
@@ -269,6 +272,35 @@ fn checked(list: &[super::state::Lookup], id: Option<u32>, field: &str) -> ApiRe
         ))),
         other => Ok(other),
     }
+}
+
+/// A workflow can require fields for a status; a change into that status
+/// with one of them empty is refused, naming the field (spira-documentation
+/// release notes v7, IN:9108: the v7 API applies the workflow's field states
+/// on status changes). Which fields a template requires varies: the
+/// simulator requires none unless told (`SpiraSim::require_for_status`).
+fn workflow_check(db: &Db, inc: &SimIncident) -> ApiResult<()> {
+    for (status, field) in &db.required_for_status {
+        if *status != inc.incident_status_id {
+            continue;
+        }
+        let empty = match field.as_str() {
+            "Description" => inc.description.trim().is_empty(),
+            "Name" => inc.name.trim().is_empty(),
+            other => search::int_field(inc, other).is_none_or(|v| v.is_none()),
+        };
+        if empty {
+            let status_name = Db::lookup_name(&db.statuses, Some(*status));
+            return Err(ApiError::validation(
+                field,
+                format!(
+                    "{field} is required for an incident with status {}",
+                    status_name.as_str().unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A Text value must come with its `Definition` (CustomPropertyId,

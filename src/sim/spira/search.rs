@@ -213,7 +213,7 @@ fn matches_all(inc: &SimIncident, filters: &[RemoteFilter]) -> ApiResult<bool> {
     Ok(true)
 }
 
-fn int_field(inc: &SimIncident, name: &str) -> Option<Option<i64>> {
+pub(super) fn int_field(inc: &SimIncident, name: &str) -> Option<Option<i64>> {
     let v = match name {
         "IncidentId" => Some(inc.incident_id),
         "IncidentStatusId" => Some(inc.incident_status_id),

@@ -41,14 +41,14 @@ impl ApiError {
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, message)
     }
-    /// A ValidationFaultMessage naming one field. The status is not
+    /// A ValidationFaultMessage naming one field; the reason is only in
+    /// `Messages`, the summary says nothing about it. The status is not
     /// documented (reference §12); 400, as for Spira's other refusals.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
         ApiError {
             status: StatusCode::BAD_REQUEST,
-            message: format!("Validation failed: {message}"),
-            fields: vec![(field.to_string(), message)],
+            message: "The artifact could not be saved: one or more fields are not valid".into(),
+            fields: vec![(field.to_string(), message.into())],
         }
     }
 }
@@ -209,6 +209,12 @@ pub struct Db {
     /// `"IncidentId": null`, to prove that bad data about one item stops
     /// only that item.
     pub ids_withheld: std::collections::BTreeSet<u32>,
+    /// Refused credentials answered as 404 "Access Denied" (as the API docs
+    /// describe) rather than 401 (as the v6 server code does).
+    pub access_denied_as_404: bool,
+    /// Workflow: fields an incident must have filled to enter a status
+    /// (status id, field name such as "OwnerId").
+    pub required_for_status: Vec<(u32, String)>,
 }
 
 pub const RELEASE_STATUSES: [(u32, &str); 6] = [
