@@ -47,6 +47,20 @@ impl Raw {
         (status, resp.text().await.unwrap())
     }
 
+    /// Creates an incident; returns its path and the incident as read.
+    async fn new_incident(&self) -> (String, Value) {
+        let created = self
+            .json(
+                Method::POST,
+                "projects/1/incidents",
+                Some(json!({"Name": "Crash", "Description": "<p>boom</p>"})),
+            )
+            .await;
+        let path = format!("projects/1/incidents/{}", created["IncidentId"]);
+        let read = self.json(Method::GET, &path, None).await;
+        (path, read)
+    }
+
     async fn json(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let (status, text) = self.call(method, path, body).await;
         assert_eq!(status, StatusCode::OK, "{text}");
@@ -546,15 +560,7 @@ async fn a_text_property_without_its_definition_is_refused_and_not_stored() {
 #[tokio::test]
 async fn concurrency_date_is_compared_as_sent_and_a_put_that_changes_nothing_is_409() {
     let raw = Raw::start(Seed::Empty).await;
-    let created = raw
-        .json(
-            Method::POST,
-            "projects/1/incidents",
-            Some(json!({"Name": "Crash", "Description": "<p>boom</p>"})),
-        )
-        .await;
-    let path = format!("projects/1/incidents/{}", created["IncidentId"]);
-    let mut edit = raw.json(Method::GET, &path, None).await;
+    let (path, mut edit) = raw.new_incident().await;
     let token = edit["ConcurrencyDate"].as_str().unwrap().to_string();
     // The same instant, written as most clients would (milliseconds).
     let reformatted = chrono::DateTime::parse_from_rfc3339(&token)
@@ -585,15 +591,7 @@ async fn concurrency_date_is_compared_as_sent_and_a_put_that_changes_nothing_is_
 async fn a_workflow_refuses_a_status_without_its_required_field_and_404_can_mean_access_denied() {
     let raw = Raw::start(Seed::Empty).await;
     raw.sim.require_for_status(5, "OwnerId");
-    let created = raw
-        .json(
-            Method::POST,
-            "projects/1/incidents",
-            Some(json!({"Name": "Crash", "Description": "<p>boom</p>"})),
-        )
-        .await;
-    let path = format!("projects/1/incidents/{}", created["IncidentId"]);
-    let mut edit = raw.json(Method::GET, &path, None).await;
+    let (path, mut edit) = raw.new_incident().await;
     edit["IncidentStatusId"] = json!(5);
     let (status, body) = raw.call(Method::PUT, &path, Some(edit.clone())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
