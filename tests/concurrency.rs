@@ -25,6 +25,8 @@ async fn items_in_flight_together_create_each_counterpart_once() {
                 name: "Release 7".into(),
                 version_number: "7.0".into(),
                 active: true,
+                release_type_id: Some(1),
+                release_status_id: Some(1),
                 start_date: Some(now),
                 end_date: Some(now + chrono::Duration::days(30)),
                 ..Release::default()

@@ -129,6 +129,29 @@ fn concurrency_out_of_range_is_refused() {
 }
 
 #[test]
+fn unknown_release_type_or_status_is_refused_with_its_line() {
+    let run = check_with(
+        "api_key_env = \"TEST_KEY\"",
+        "api_key_env = \"TEST_KEY\"\nrelease_type = \"sprint\"",
+    );
+    let line = line_of("api_key_env = \"TEST_KEY\"") + 1;
+    assert_one_error(
+        &run,
+        &[
+            &format!(":{line}:"),
+            "spira.release_type",
+            "'sprint' is not a Spira release type",
+            "iteration",
+        ],
+    );
+    let run = check_with(
+        "api_key_env = \"TEST_KEY\"",
+        "api_key_env = \"TEST_KEY\"\nrelease_status = \"open\"",
+    );
+    assert_one_error(&run, &["spira.release_status", "planned"]);
+}
+
+#[test]
 fn bad_cron_expression() {
     let run = check_with("schedule = \"5m\"", "schedule = \"*/5 25 * * *\"");
     assert_one_error(

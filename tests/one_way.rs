@@ -54,6 +54,8 @@ async fn add_release(w: &World, name: &str) -> u32 {
                 name: name.into(),
                 version_number: name.into(),
                 active: true,
+                release_type_id: Some(1),
+                release_status_id: Some(1),
                 start_date: Some(now),
                 end_date: Some(now + chrono::Duration::days(30)),
                 ..Release::default()

@@ -12,7 +12,7 @@ use labsync::secret::Secret;
 use labsync::sim::Seed;
 use labsync::sim::faults::FaultRule;
 use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
-use labsync::spira::{Incident, Release, SpiraClient, SpiraError};
+use labsync::spira::{CustomPropertyDefinition, Incident, Release, SpiraClient, SpiraError, dates};
 
 fn fast() -> HttpSettings {
     HttpSettings {
@@ -54,6 +54,18 @@ fn new_incident(name: &str) -> Incident {
         description: Some(format!("<p>{name}</p>")),
         ..Incident::default()
     }
+}
+
+/// The definitions of "GitLab Issue" (1) and "GitLab URL" (2), as read from
+/// the template: a Text value is written with its definition.
+async fn link_properties(
+    client: &SpiraClient,
+) -> (CustomPropertyDefinition, CustomPropertyDefinition) {
+    let lookups = client.load_lookups(1).await.unwrap();
+    (
+        lookups.property("GitLab Issue").unwrap(),
+        lookups.property("GitLab URL").unwrap(),
+    )
 }
 
 async fn changed_ids(client: &SpiraClient, since: chrono::DateTime<Utc>) -> Vec<u32> {
@@ -112,7 +124,10 @@ async fn get_incident_reads_names_and_utc_dates() {
     assert_eq!(inc.owner_name.as_deref(), Some("Bob Developer"));
     assert_eq!(inc.incident_status_open_status, Some(true));
     assert_eq!(inc.last_update_date, Some(stored.last_update_date));
-    assert_eq!(inc.concurrency_date, Some(stored.concurrency_date));
+    assert_eq!(
+        inc.concurrency_date.as_deref().and_then(dates::parse),
+        Some(stored.concurrency_date)
+    );
 }
 
 #[tokio::test]
@@ -121,8 +136,9 @@ async fn create_returns_the_incident_as_stored_with_custom_properties() {
     let mut draft = new_incident("Login fails");
     draft.priority_id = Some(2);
     draft.owner_id = Some(3);
-    draft.set_custom_text(1, Some("17".into()));
-    draft.set_custom_text(2, Some("https://gitlab.example/g/p/-/issues/17".into()));
+    let (issue, url) = link_properties(&client).await;
+    draft.set_custom_text(&issue, Some("17".into()));
+    draft.set_custom_text(&url, Some("https://gitlab.example/g/p/-/issues/17".into()));
     let created = client.create_incident(1, &draft).await.unwrap();
     let id = created.incident_id.unwrap();
     assert_eq!(created.incident_status_name.as_deref(), Some("New"));
@@ -137,11 +153,32 @@ async fn create_returns_the_incident_as_stored_with_custom_properties() {
 
     // Clearing one custom property leaves the other.
     let saved = client
-        .update_incident_with(1, id, |i| i.set_custom_text(2, None))
+        .update_incident_with(1, id, |i| i.set_custom_text(&url, None))
         .await
         .unwrap();
     assert_eq!(saved.custom_text(2), None);
     assert_eq!(saved.custom_text(1), Some("17"));
+}
+
+/// Reference §13 rows 4-5: the ConcurrencyDate goes back exactly as read
+/// (the sim writes seven fraction digits), and a change that changes
+/// nothing sends no PUT (Spira would answer 409).
+#[tokio::test]
+async fn updates_send_the_concurrency_date_as_read_and_skip_no_op_puts() {
+    let (sim, client) = demo().await;
+    let saved = client
+        .update_incident_with(1, 1, |i| i.name = Some("Renamed".into()))
+        .await
+        .unwrap();
+    assert_eq!(saved.name.as_deref(), Some("Renamed"));
+    assert_eq!(sim.incident(1).unwrap().name, "Renamed");
+    sim.reset_counts();
+    let same = client
+        .update_incident_with(1, 1, |i| i.name = Some("Renamed".into()))
+        .await
+        .unwrap();
+    assert_eq!(same.name.as_deref(), Some("Renamed"));
+    assert_eq!(sim.request_count("PUT"), 0, "no PUT for no change");
 }
 
 #[tokio::test]
@@ -480,9 +517,10 @@ async fn a_comment_moves_last_update_only_when_spira_does_so() {
 #[tokio::test]
 async fn find_by_custom_property_checks_equality() {
     let (_sim, client) = empty().await;
+    let (issue, _) = link_properties(&client).await;
     for value in ["4", "42", "142"] {
         let mut draft = new_incident(value);
-        draft.set_custom_text(1, Some(value.to_string()));
+        draft.set_custom_text(&issue, Some(value.to_string()));
         client.create_incident(1, &draft).await.unwrap();
     }
     let found = client

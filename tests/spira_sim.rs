@@ -47,6 +47,20 @@ impl Raw {
         (status, resp.text().await.unwrap())
     }
 
+    /// Creates an incident; returns its path and the incident as read.
+    async fn new_incident(&self) -> (String, Value) {
+        let created = self
+            .json(
+                Method::POST,
+                "projects/1/incidents",
+                Some(json!({"Name": "Crash", "Description": "<p>boom</p>"})),
+            )
+            .await;
+        let path = format!("projects/1/incidents/{}", created["IncidentId"]);
+        let read = self.json(Method::GET, &path, None).await;
+        (path, read)
+    }
+
     async fn json(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let (status, text) = self.call(method, path, body).await;
         assert_eq!(status, StatusCode::OK, "{text}");
@@ -137,9 +151,16 @@ async fn incidents_have_spira_field_names_and_date_format() {
     ] {
         assert!(inc.get(field).is_some(), "missing {field}");
     }
-    for field in ["CreationDate", "LastUpdateDate", "ConcurrencyDate"] {
+    for field in ["CreationDate", "LastUpdateDate"] {
         assert!(is_spira_date(&inc[field]), "{field} = {}", inc[field]);
     }
+    // The concurrency token: a date, written with seven fraction digits.
+    let token = inc["ConcurrencyDate"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(token).is_ok(),
+        "{token}"
+    );
+    assert_eq!(token.len(), 28, "{token}");
     assert_eq!(inc["OwnerName"], "Bob Developer");
     let custom = inc["CustomProperties"].as_array().unwrap();
     assert_eq!(custom[0]["PropertyNumber"], 1);
@@ -334,7 +355,8 @@ async fn custom_property_search_is_a_substring_match() {
             Method::POST,
             "projects/1/incidents",
             Some(json!({"Name": value, "Description": "x",
-                "CustomProperties": [{"PropertyNumber": 1, "StringValue": value}]})),
+                "CustomProperties": [{"PropertyNumber": 1, "StringValue": value,
+                    "Definition": {"CustomPropertyId": 13}}]})),
         )
         .await;
     }
@@ -443,4 +465,151 @@ async fn injected_faults_fail_requests_and_are_counted() {
     raw.sim.reset_counts();
     assert_eq!(raw.sim.request_count("GET"), 0);
     raw.sim.shutdown().await;
+}
+
+/// Reference §13 rows 1-2. Evidence: the v7.0 OpenAPI file in
+/// Inflectra/mcp-server-spira (`SpiraRestAPI-v7.0-OpenAPI.json`):
+/// `Release_Retrieve1` "Does not include iterations", `RemoteRelease` has
+/// non-nullable `ReleaseTypeId`/`ReleaseStatusId`; Inflectra's GitLab
+/// data-sync `DataSync.cs` sets type 3 (iteration) on every release it makes.
+#[tokio::test]
+async fn releases_list_leaves_iterations_out_and_a_create_needs_type_and_status() {
+    let raw = Raw::start(Seed::Demo).await;
+    // The demo seed holds "Release 1.0" (major) and "Sprint 1" (iteration).
+    let listed = raw.json(Method::GET, "projects/1/releases", None).await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Release 1.0"]);
+    let found = raw
+        .json(
+            Method::POST,
+            "projects/1/releases/search?start_row=1&number_rows=10",
+            Some(json!([])),
+        )
+        .await;
+    assert_eq!(found.as_array().unwrap().len(), 2, "{found}");
+    let by_name = raw
+        .json(
+            Method::POST,
+            "projects/1/releases/search?start_row=1&number_rows=10",
+            Some(json!([{"PropertyName": "Name", "StringValue": "sprint"}])),
+        )
+        .await;
+    assert_eq!(by_name[0]["ReleaseTypeId"], 3, "{by_name}");
+    let count = raw
+        .json(Method::POST, "projects/1/releases/count", Some(json!([])))
+        .await;
+    assert_eq!(count, json!(2));
+
+    let new = json!({"Name": "Sprint 2", "VersionNumber": "1.0.2", "Active": true,
+        "StartDate": "2026-01-05T00:00:00.000Z", "EndDate": "2026-01-19T00:00:00.000Z"});
+    let (status, body) = raw
+        .call(Method::POST, "projects/1/releases", Some(new.clone()))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fault: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        fault["Messages"][0]["FieldName"], "ReleaseTypeId",
+        "{fault}"
+    );
+    assert!(fault["Message"].is_string());
+    let mut typed = new;
+    typed["ReleaseTypeId"] = json!(3);
+    typed["ReleaseStatusId"] = json!(1);
+    let created = raw
+        .json(Method::POST, "projects/1/releases", Some(typed))
+        .await;
+    assert_eq!(created["ReleaseTypeName"], "Iteration");
+}
+
+/// Reference §13 row 3. Evidence: Inflectra/spira-documentation
+/// `docs/Developers/API-Overview.md`, "Required Fields for Custom Property
+/// type Text": PropertyNumber, StringValue and Definition{CustomPropertyId,
+/// ProjectTemplateId, ArtifactTypeId}. Without it the value is not stored.
+#[tokio::test]
+async fn a_text_property_without_its_definition_is_refused_and_not_stored() {
+    let raw = Raw::start(Seed::Empty).await;
+    let bare = json!({"Name": "x", "Description": "<p>x</p>",
+        "CustomProperties": [{"PropertyNumber": 1, "StringValue": "g/p#1"}]});
+    let (status, body) = raw
+        .call(Method::POST, "projects/1/incidents", Some(bare))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let fault: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(fault["Messages"][0]["FieldName"], "Custom_01", "{fault}");
+    assert!(raw.sim.incidents(1).is_empty(), "nothing stored");
+
+    let full = json!({"Name": "x", "Description": "<p>x</p>",
+        "CustomProperties": [{"PropertyNumber": 1, "StringValue": "g/p#1",
+            "Definition": {"CustomPropertyId": 13, "ProjectTemplateId": 1, "ArtifactTypeId": 3}}]});
+    let created = raw
+        .json(Method::POST, "projects/1/incidents", Some(full))
+        .await;
+    let id = created["IncidentId"].as_u64().unwrap() as u32;
+    assert_eq!(raw.sim.incident(id).unwrap().custom[&1], json!("g/p#1"));
+}
+
+/// Reference §13 rows 4-5. Evidence: spira-documentation release notes v7
+/// IN:7499 (concurrency dates serialized and compared as strings) and
+/// `docs/Developers/API-Overview.md`, "HTTP/1.1 409 Conflict": "This usually
+/// means either no changes were made in this request, or …".
+#[tokio::test]
+async fn concurrency_date_is_compared_as_sent_and_a_put_that_changes_nothing_is_409() {
+    let raw = Raw::start(Seed::Empty).await;
+    let (path, mut edit) = raw.new_incident().await;
+    let token = edit["ConcurrencyDate"].as_str().unwrap().to_string();
+    // The same instant, written as most clients would (milliseconds).
+    let reformatted = chrono::DateTime::parse_from_rfc3339(&token)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    assert_ne!(reformatted, token);
+    edit["Name"] = json!("Crash on start");
+    edit["ConcurrencyDate"] = json!(reformatted);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    edit["ConcurrencyDate"] = json!(token);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let same = raw.json(Method::GET, &path, None).await;
+    let (status, body) = raw.call(Method::PUT, &path, Some(same)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "no changes: {body}");
+    let after = raw.json(Method::GET, &path, None).await;
+    assert_eq!(after["Name"], "Crash on start");
+}
+
+/// Reference §13 rows 8-9. Evidence: mcp-server-spira
+/// `src/mcp_server_spira/utils/spira_client.py` reads ValidationFaultMessage
+/// (FieldName + Message per item); spira-documentation release notes v7
+/// IN:9108 (workflow field states applied on status changes);
+/// API-Overview "Common Error Messages" (404 "Access Denied").
+#[tokio::test]
+async fn a_workflow_refuses_a_status_without_its_required_field_and_404_can_mean_access_denied() {
+    let raw = Raw::start(Seed::Empty).await;
+    raw.sim.require_for_status(5, "OwnerId");
+    let (path, mut edit) = raw.new_incident().await;
+    edit["IncidentStatusId"] = json!(5);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit.clone())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let fault: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(fault["Messages"][0]["FieldName"], "OwnerId", "{fault}");
+    edit["OwnerId"] = json!(3);
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    raw.sim.set_access_denied_as_404(true);
+    let denied = raw
+        .http
+        .get(raw.url("projects"))
+        .header("username", raw.sim.login())
+        .header("api-key", "{WRONG}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::NOT_FOUND);
+    assert!(denied.text().await.unwrap().contains("Access Denied"));
 }

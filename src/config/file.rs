@@ -57,6 +57,10 @@ pub struct SpiraFile {
     pub allow_http: bool,
     /// PEM bundle of a private CA, trusted in addition to the system's.
     pub ca_file: Option<String>,
+    /// Type of the releases labsync creates for milestones ("iteration", ...).
+    pub release_type: Option<String>,
+    /// Status of the releases labsync creates ("planned", ...).
+    pub release_status: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

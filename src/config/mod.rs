@@ -17,7 +17,7 @@ use figment::providers::{Env, Format, Toml};
 
 pub use file::{ConfigFile, Key};
 pub use secrets::SecretSource;
-pub use validate::{GITLAB_STATES, MIN_TIME_OFFSET};
+pub use validate::{GITLAB_STATES, MIN_TIME_OFFSET, RELEASE_STATUSES, RELEASE_TYPES};
 
 use crate::secret::Secret;
 
@@ -66,6 +66,10 @@ pub struct SpiraConnection {
     pub login: String,
     pub api_key: SecretSource,
     pub ca_file: Option<PathBuf>,
+    /// ReleaseTypeId of the releases labsync creates for milestones.
+    pub release_type_id: u32,
+    /// ReleaseStatusId of the releases labsync creates.
+    pub release_status_id: u32,
 }
 
 #[derive(Debug, Clone)]

@@ -29,6 +29,20 @@ pub const MAX_CONCURRENCY: usize = 32;
 const MIN_INTERVAL: Duration = Duration::from_secs(10);
 pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
 
+/// Spira's release types (system-wide ids; reference §6). Spira needs one
+/// on every new release; the default is Inflectra's GitLab plug-in's choice.
+pub const RELEASE_TYPES: [(&str, u32); 4] =
+    [("major", 1), ("minor", 2), ("iteration", 3), ("phase", 4)];
+/// Spira's release statuses; the default (planned) is mcp-server-spira's.
+pub const RELEASE_STATUSES: [(&str, u32); 6] = [
+    ("planned", 1),
+    ("in-progress", 2),
+    ("completed", 3),
+    ("closed", 4),
+    ("deferred", 5),
+    ("cancelled", 6),
+];
+
 struct Collector<'a> {
     file: &'a str,
     locator: &'a Locator,
@@ -248,6 +262,38 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
         &with(base, &["spira", "ca_file"]),
         p.spira.ca_file.as_deref(),
     );
+    let mut named = |key: &str, value: Option<&str>, names: &[(&str, u32)], default: &str| {
+        let value = value.unwrap_or(default).trim().to_ascii_lowercase();
+        names
+            .iter()
+            .find(|(name, _)| *name == value)
+            .map(|(_, id)| *id)
+            .unwrap_or_else(|| {
+                let known: Vec<&str> = names.iter().map(|(name, _)| *name).collect();
+                c.push(
+                    n,
+                    &with(base, &["spira", key]),
+                    format!(
+                        "'{value}' is not a Spira {}: use {}",
+                        key.replace('_', " "),
+                        known.join(", ")
+                    ),
+                );
+                0
+            })
+    };
+    let release_type_id = named(
+        "release_type",
+        p.spira.release_type.as_deref(),
+        &RELEASE_TYPES,
+        "iteration",
+    );
+    let release_status_id = named(
+        "release_status",
+        p.spira.release_status.as_deref(),
+        &RELEASE_STATUSES,
+        "planned",
+    );
     let gitlab_ca = ca_file(
         c,
         n,
@@ -295,6 +341,8 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
             login: p.spira.login,
             api_key: api_key?,
             ca_file: spira_ca,
+            release_type_id,
+            release_status_id,
         },
         gitlab: GitLabConnection {
             base_url: gitlab_url?,

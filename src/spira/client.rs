@@ -212,19 +212,27 @@ fn status_error(status: StatusCode, body: &[u8], what: &str, key: &Secret) -> Sp
     }
 }
 
-/// The readable part of an error body: a JSON string, `{"Message": ...}`,
-/// or the text itself, cut short.
+/// The readable part of an error body: a JSON string, `{"Message": ...}`
+/// with the field reasons of a ValidationFaultMessage (`Messages`), or the
+/// text itself, cut short.
 fn message_of(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
     let message = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::String(s)) => s,
-        Ok(serde_json::Value::Object(map)) => map
-            .get("Message")
-            .or_else(|| map.get("message"))
-            .and_then(|m| m.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| text.to_string()),
+        Ok(serde_json::Value::Object(map)) => {
+            let summary = map
+                .get("Message")
+                .or_else(|| map.get("message"))
+                .and_then(|m| m.as_str())
+                .map(str::to_string);
+            match (summary, field_reasons(&map)) {
+                (Some(s), Some(fields)) => format!("{s} ({fields})"),
+                (None, Some(fields)) => fields,
+                (Some(s), None) => s,
+                (None, None) => text.to_string(),
+            }
+        }
         _ if text.starts_with('<') => "an HTML page instead of a message".to_string(),
         _ if text.is_empty() => "no message".to_string(),
         _ => text.to_string(),
@@ -235,6 +243,23 @@ fn message_of(body: &[u8]) -> String {
         cut.push('…');
     }
     cut
+}
+
+/// The `Messages` of a ValidationFaultMessage as "Field: reason; …"
+/// (mcp-server-spira reads the same items from the XML form).
+fn field_reasons(map: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    let items = map.get("Messages")?.as_array()?;
+    let reasons: Vec<String> = items
+        .iter()
+        .filter_map(|item| {
+            let message = item.get("Message")?.as_str()?;
+            Some(match item.get("FieldName").and_then(|f| f.as_str()) {
+                Some(field) if !field.is_empty() => format!("{field}: {message}"),
+                _ => message.to_string(),
+            })
+        })
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8], what: &str, key: &Secret) -> Result<T, SpiraError> {
@@ -276,6 +301,14 @@ mod tests {
         assert!(matches!(e, SpiraError::Unauthorized { .. }));
         let e = status_error(StatusCode::NOT_FOUND, b"Incident not found", "x", &key);
         assert!(matches!(e, SpiraError::NotFound { .. }));
+        let fault =
+            br#"{"Message":"not valid","Messages":[{"FieldName":"OwnerId","Message":"required"}]}"#;
+        let e = status_error(StatusCode::BAD_REQUEST, fault, "x", &key);
+        assert!(matches!(e, SpiraError::Validation { .. }));
+        assert!(
+            e.to_string().contains("not valid (OwnerId: required)"),
+            "{e}"
+        );
         let e = decode::<Incident>(b"<html>login</html>", "x", &key).unwrap_err();
         assert!(e.to_string().contains("HTML"));
         let e = decode::<Incident>(b"", "x", &key).unwrap_err();

@@ -61,11 +61,7 @@ impl SpiraClient {
         text: &str,
         user_id: Option<u32>,
     ) -> Result<Comment, SpiraError> {
-        let comment = Comment {
-            user_id,
-            text: text.to_string(),
-            ..Comment::default()
-        };
+        let comment = new_comment(incident, text, user_id);
         let what = format!("new comment on {}", incident_what(project, incident));
         // Spira takes and returns an array.
         let added: Vec<Comment> = self
@@ -82,5 +78,31 @@ impl SpiraClient {
             what,
             reason: "the answer is an empty list".to_string(),
         })
+    }
+}
+
+/// A comment to post on `incident`. The server takes the incident from the
+/// path, but Inflectra's own clients name it in `ArtifactId` too (the v7.0
+/// OpenAPI `RemoteComment`; the Excel add-in's `server.js`), so we do.
+fn new_comment(incident: u32, text: &str, user_id: Option<u32>) -> Comment {
+    Comment {
+        artifact_id: Some(incident),
+        user_id,
+        text: text.to_string(),
+        ..Comment::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_comment_names_its_incident() {
+        let body = serde_json::to_value([new_comment(7, "<p>hi</p>", Some(3))]).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!([{"ArtifactId": 7, "UserId": 3, "Text": "<p>hi</p>"}])
+        );
     }
 }

@@ -65,7 +65,9 @@ impl SpiraClient {
     /// Reads the incident, applies `change`, saves it, and returns it as read
     /// after the save. When somebody saves it in between (409), it reads,
     /// applies and saves once more; a second conflict is returned as
-    /// [`SpiraError::Concurrency`] for the engine to queue the item.
+    /// [`SpiraError::Concurrency`] for the engine to queue the item. When the
+    /// change leaves the incident as it was, nothing is sent (Spira would
+    /// answer 409) and the incident is returned as read.
     ///
     /// Spira silently ignores a status change when the template does not let
     /// the API change statuses: compare the returned status with the wanted one.
@@ -104,8 +106,14 @@ impl SpiraClient {
                 Some(i) => i,
                 None => self.get_incident(project, id).await?,
             };
+            let before = incident.clone();
             change(&mut incident);
             incident.incident_id = Some(id);
+            // Spira answers 409 to a PUT that changes nothing (API-Overview,
+            // "409 Conflict"): such a PUT is not sent at all.
+            if same_body(&before, &incident) {
+                return Ok(incident);
+            }
             match self.update_incident(project, &incident).await {
                 Ok(()) if !read_back => return Ok(incident),
                 Ok(()) => {
@@ -205,6 +213,16 @@ impl SpiraClient {
             }
         }
     }
+}
+
+/// True when two incidents would be sent as the same PUT body.
+fn same_body(a: &Incident, b: &Incident) -> bool {
+    let mut a = a.clone();
+    a.incident_id = b.incident_id;
+    matches!(
+        (serde_json::to_value(&a), serde_json::to_value(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
 }
 
 pub(crate) fn incident_what(project: u32, id: u32) -> String {

@@ -3,7 +3,10 @@
 
 use super::client::SpiraClient;
 use super::error::SpiraError;
-use super::types::{CustomPropertyDefinition, IncidentStatus, IncidentType, Priority, Severity};
+use super::types::{
+    CustomPropertyDefinition, INCIDENT_ARTIFACT_TYPE, IncidentStatus, IncidentType, Priority,
+    Severity,
+};
 use super::types::{Project, User};
 
 /// Everything the engine looks up by id or name during one cycle.
@@ -54,6 +57,22 @@ impl Lookups {
             .iter()
             .find(|p| !p.is_deleted && p.name.eq_ignore_ascii_case(name.trim()))
             .map(|p| p.property_number)
+    }
+
+    /// The definition of the incident custom property with this name, with
+    /// the template and artifact type filled in: what a write of its value
+    /// must carry as `Definition`.
+    pub fn property(&self, name: &str) -> Option<CustomPropertyDefinition> {
+        let mut found = self
+            .custom_properties
+            .iter()
+            .find(|p| !p.is_deleted && p.name.eq_ignore_ascii_case(name.trim()))?
+            .clone();
+        found
+            .project_template_id
+            .get_or_insert(self.project_template_id);
+        found.artifact_type_id.get_or_insert(INCIDENT_ARTIFACT_TYPE);
+        Some(found)
     }
 }
 

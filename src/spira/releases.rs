@@ -1,21 +1,55 @@
 //! Releases (reference §6): the targets of milestones.
+//!
+//! `GET projects/{p}/releases` leaves iterations out (v7.0 OpenAPI,
+//! `Release_Retrieve1`), and Inflectra's own GitLab plug-in makes its
+//! releases as iterations: releases are therefore listed with the search,
+//! which sees them all.
 
 use reqwest::Method;
 
 use super::client::SpiraClient;
 use super::error::SpiraError;
-use super::types::Release;
+use super::types::{Filter, Release};
 use crate::http::Idempotency;
 
 impl SpiraClient {
+    /// Every release of the project, iterations included, active or not.
     pub async fn releases(&self, project: u32) -> Result<Vec<Release>, SpiraError> {
-        let what = format!("releases of project PR:{project}");
-        self.get(
-            &format!("projects/{project}/releases"),
-            &[("active_only", "false".to_string())],
-            &what,
-        )
-        .await
+        self.search_releases(project, &[]).await
+    }
+
+    /// The releases the filters accept (all pages), iterations included.
+    pub async fn search_releases(
+        &self,
+        project: u32,
+        filters: &[Filter],
+    ) -> Result<Vec<Release>, SpiraError> {
+        let mut all = Vec::new();
+        let mut start_row = 1;
+        loop {
+            let what = format!("release search in project PR:{project} (rows {start_row}+)");
+            let query = [
+                ("start_row", start_row.to_string()),
+                ("number_rows", self.page_size().to_string()),
+            ];
+            let page: Vec<Release> = self
+                .send(
+                    Method::POST,
+                    &format!("projects/{project}/releases/search"),
+                    &query,
+                    Some(filters),
+                    // A search changes nothing, so it may be repeated.
+                    Idempotency::Safe,
+                    &what,
+                )
+                .await?;
+            let full = page.len() as u32 >= self.page_size();
+            start_row += page.len() as u32;
+            all.extend(page);
+            if !full {
+                return Ok(all);
+            }
+        }
     }
 
     pub async fn get_release(&self, project: u32, id: u32) -> Result<Release, SpiraError> {

@@ -49,9 +49,11 @@ pub struct Incident {
     pub creation_date: Option<DateTime<Utc>>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
     pub last_update_date: Option<DateTime<Utc>>,
-    /// The optimistic-concurrency token: send back the value last read.
-    #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
-    pub concurrency_date: Option<DateTime<Utc>>,
+    /// The optimistic-concurrency token, kept as the very string read: Spira
+    /// compares it as serialized (RN v7 IN:7499), and servers differ in how
+    /// many fraction digits they write, so it is never re-formatted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_date: Option<String>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
     pub start_date: Option<DateTime<Utc>>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
@@ -93,17 +95,23 @@ impl Incident {
             .as_deref()
     }
 
-    /// Sets (or with `None` clears) a Text custom property.
-    pub fn set_custom_text(&mut self, property_number: u32, value: Option<String>) {
+    /// Sets (or with `None` clears) a Text custom property. Spira wants the
+    /// property's `Definition` (CustomPropertyId, ProjectTemplateId,
+    /// ArtifactTypeId) with the value (API-Overview, "Required Fields for
+    /// Custom Property type Text"), so the definition read from the
+    /// template is sent along.
+    pub fn set_custom_text(&mut self, property: &CustomPropertyDefinition, value: Option<String>) {
         let props = self.custom_properties.get_or_insert_with(Vec::new);
-        match props
-            .iter_mut()
-            .find(|p| p.property_number == property_number)
-        {
-            Some(p) => p.string_value = value,
+        let number = property.property_number;
+        match props.iter_mut().find(|p| p.property_number == number) {
+            Some(p) => {
+                p.string_value = value;
+                p.definition = Some(property.clone());
+            }
             None => props.push(CustomPropertyValue {
-                property_number,
+                property_number: number,
                 string_value: value,
+                definition: Some(property.clone()),
                 ..CustomPropertyValue::default()
             }),
         }
@@ -127,8 +135,33 @@ pub struct CustomPropertyValue {
     pub decimal_value: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integer_list_value: Option<Vec<i64>>,
-    #[serde(skip_serializing)]
+    /// Sent as the three ids Spira needs to find the definition.
+    #[serde(
+        serialize_with = "definition_ids",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub definition: Option<CustomPropertyDefinition>,
+}
+
+fn definition_ids<S: serde::Serializer>(
+    definition: &Option<CustomPropertyDefinition>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Ids {
+        custom_property_id: Option<u32>,
+        project_template_id: Option<u32>,
+        artifact_type_id: Option<u32>,
+    }
+    definition
+        .as_ref()
+        .map(|d| Ids {
+            custom_property_id: d.custom_property_id,
+            project_template_id: d.project_template_id,
+            artifact_type_id: d.artifact_type_id,
+        })
+        .serialize(s)
 }
 
 /// RemoteCustomProperty: a property's definition on a template.
@@ -199,8 +232,9 @@ pub struct Release {
     pub creation_date: Option<DateTime<Utc>>,
     #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
     pub last_update_date: Option<DateTime<Utc>>,
-    #[serde(with = "dates::optional", skip_serializing_if = "Option::is_none")]
-    pub concurrency_date: Option<DateTime<Utc>>,
+    /// Kept as read, never re-formatted (see [`Incident::concurrency_date`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency_date: Option<String>,
     #[serde(skip_serializing)]
     pub release_status_name: Option<String>,
     #[serde(skip_serializing)]

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use crate::config::Plugin;
 use crate::gitlab::{GitLabClient, Milestone, ProjectRef};
 use crate::mapping::{Person, ProjectMaps, SpiraLookups, auto_map};
-use crate::spira::{Lookups, Release, SpiraClient, User};
+use crate::spira::{CustomPropertyDefinition, Lookups, Release, SpiraClient, User};
 use crate::store::Store;
 use crate::store::mappings::{Kind, MappingRow, Source};
 
@@ -32,9 +32,10 @@ pub struct ProjectCtx<'a> {
     pub gitlab_path: String,
     pub lookups: Lookups,
     pub maps: ProjectMaps,
-    /// Custom property numbers of "GitLab Issue" and "GitLab URL".
-    pub issue_property: u32,
-    pub url_property: Option<u32>,
+    /// Definitions of the "GitLab Issue" and "GitLab URL" properties (a
+    /// write of their values carries them).
+    pub issue_property: CustomPropertyDefinition,
+    pub url_property: Option<CustomPropertyDefinition>,
     pub spira_users: Vec<User>,
     pub releases: Mutex<Vec<Release>>,
     pub milestones: Mutex<Vec<Milestone>>,
@@ -100,13 +101,13 @@ impl<'a> ProjectCtx<'a> {
         let ((project, milestones, labels, members), (lookups, spira_users, releases)) =
             tokio::try_join!(gitlab_reads, spira_reads)?;
         let labels: HashSet<String> = labels.into_iter().map(|l| l.name).collect();
-        let issue_property = lookups.property_number(ISSUE_PROPERTY).ok_or_else(|| {
+        let issue_property = lookups.property(ISSUE_PROPERTY).ok_or_else(|| {
             SyncError::Config(format!(
                 "Spira project {sp}: its template has no incident text property named '{ISSUE_PROPERTY}'; \
                  add one (Text) so labsync can mark the incidents it links"
             ))
         })?;
-        let url_property = lookups.property_number(URL_PROPERTY);
+        let url_property = lookups.property(URL_PROPERTY);
         if let Some(members) = members {
             record_auto_users(
                 &mut lock(store),

@@ -51,7 +51,10 @@ pub enum Named {
 }
 
 pub fn named_issue(ctx: &ProjectCtx<'_>, incident: &Incident) -> Named {
-    let Some(value) = incident.custom_text(ctx.issue_property).map(str::trim) else {
+    let Some(value) = incident
+        .custom_text(ctx.issue_property.property_number)
+        .map(str::trim)
+    else {
         return Named::Nothing;
     };
     if let Some(rest) = value.strip_prefix(CLAIM_PREFIX) {
@@ -130,7 +133,7 @@ pub async fn claim_for_issue(
         )));
     }
     let value = claim_value(&pass.install, spira_now(ctx));
-    current.set_custom_text(ctx.issue_property, Some(value));
+    current.set_custom_text(&ctx.issue_property, Some(value));
     match ctx.spira.update_incident(ctx.spira_project, &current).await {
         Ok(()) => Ok(()),
         Err(SpiraError::Concurrency { .. }) => Err(SyncError::Busy(format!(

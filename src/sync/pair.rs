@@ -510,7 +510,7 @@ async fn incident_unchanged(
 ) -> Result<bool, SyncError> {
     let reference = issue_reference(ctx, link.issue_iid as u64);
     if spira_view(incident, Some(&link.base)) != link.base
-        || incident.custom_text(ctx.issue_property) != Some(reference.as_str())
+        || incident.custom_text(ctx.issue_property.property_number) != Some(reference.as_str())
     {
         return Ok(false);
     }
@@ -634,7 +634,8 @@ async fn sync_pair(
     let footer_missing = marker != Some((i64::from(ctx.spira_project), i64::from(id)))
         && ctx.plugin.direction != Direction::ToTestManagement;
     let reference = issue_reference(ctx, issue.iid);
-    let needs_property = incident.custom_text(ctx.issue_property) != Some(reference.as_str());
+    let needs_property =
+        incident.custom_text(ctx.issue_property.property_number) != Some(reference.as_str());
     let mut events = field_events(&m, &sv, &gv);
     if pass.dry_run {
         for f in &to_gitlab {
@@ -685,8 +686,8 @@ async fn sync_pair(
         let fields = m.to_test_management.clone();
         let (merged_now, url_prop, issue_prop, url) = (
             merged.clone(),
-            ctx.url_property,
-            ctx.issue_property,
+            &ctx.url_property,
+            &ctx.issue_property,
             issue.web_url.clone(),
         );
         // Read back only to learn whether Spira kept a status change.
@@ -1002,7 +1003,11 @@ async fn create_incident(
         Vec::new()
     } else {
         ctx.spira
-            .find_incidents_by_custom_property(ctx.spira_project, ctx.issue_property, &reference)
+            .find_incidents_by_custom_property(
+                ctx.spira_project,
+                ctx.issue_property.property_number,
+                &reference,
+            )
             .await?
     };
     if let Some(found) = existing.into_iter().next() {
@@ -1019,8 +1024,8 @@ async fn create_incident(
         incident.name = Some(format!("GitLab issue #{}", issue.iid));
     }
     incident.incident_type_id = ctx.lookups.default_type().map(|t| t.incident_type_id);
-    incident.set_custom_text(ctx.issue_property, Some(reference.clone()));
-    if let Some(p) = ctx.url_property {
+    incident.set_custom_text(&ctx.issue_property, Some(reference.clone()));
+    if let Some(p) = &ctx.url_property {
         incident.set_custom_text(p, Some(issue.web_url.clone()));
     }
     let created = ctx
@@ -1037,7 +1042,11 @@ async fn create_incident(
     // later search sees both.
     let naming = ctx
         .spira
-        .find_incidents_by_custom_property(ctx.spira_project, ctx.issue_property, &reference)
+        .find_incidents_by_custom_property(
+            ctx.spira_project,
+            ctx.issue_property.property_number,
+            &reference,
+        )
         .await?;
     if let Some(first) = naming
         .into_iter()

@@ -96,6 +96,9 @@ pub async fn release_for(
                 // Spira's version numbers are short; the name carries the title.
                 version_number: milestone.chars().take(10).collect(),
                 active: true,
+                // Spira refuses a release without both (reference §13 row 1).
+                release_type_id: Some(ctx.plugin.spira.release_type_id),
+                release_status_id: Some(ctx.plugin.spira.release_status_id),
                 start_date: Some(now),
                 end_date: Some(now + chrono::Duration::days(30)),
                 ..Release::default()

@@ -37,8 +37,14 @@ pub async fn authenticate(
             next.run(req).await
         }
         None => {
-            ApiError::unauthorized("Authorization Failed: the username or api-key is not valid")
-                .into_response()
+            let refusal = if shared.db().access_denied_as_404 {
+                // API-Overview, "Common Error Messages": "the system will
+                // return the error code 404 and a message", "Access Denied".
+                ApiError::not_found("Access Denied")
+            } else {
+                ApiError::unauthorized("Authorization Failed: the username or api-key is not valid")
+            };
+            refusal.into_response()
         }
     }
 }

@@ -159,6 +159,38 @@ impl SpiraSim {
         comments::comments_of(&self.shared.db(), incident)
     }
 
+    /// Adds a release as a person would in the UI (`release_type` 3 makes
+    /// an iteration, as Inflectra's GitLab plug-in does); returns its id.
+    pub fn add_release(&self, project: u32, name: &str, version: &str, release_type: u32) -> u32 {
+        let now = self.shared.now();
+        let mut db = self.shared.db();
+        let stamp = db.stamp(now);
+        db.next_release += 1;
+        let id = db.next_release;
+        db.releases.insert(
+            id,
+            SimRelease {
+                release_id: id,
+                project_id: project,
+                parent_id: None,
+                name: name.to_string(),
+                description: None,
+                version_number: version.to_string(),
+                active: true,
+                release_status_id: 2,
+                release_type_id: release_type,
+                creator_id: 1,
+                owner_id: None,
+                start_date: stamp,
+                end_date: stamp + chrono::Duration::days(14),
+                creation_date: stamp,
+                last_update_date: stamp,
+                concurrency_date: stamp,
+            },
+        );
+        id
+    }
+
     pub fn releases(&self, project: u32) -> Vec<SimRelease> {
         self.shared
             .db()

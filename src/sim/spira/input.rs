@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::state::{ApiError, ApiResult, to_millis};
+use super::state::{ApiError, ApiResult, concurrency_token, to_millis};
 use crate::spira::dates;
 
 pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
@@ -68,6 +68,11 @@ pub fn date(obj: &Map<String, Value>, name: &str) -> ApiResult<Option<DateTime<U
             "{name} must be a date string"
         ))),
     }
+}
+
+/// Whether the ConcurrencyDate sent is, as a string, the one last served.
+pub fn concurrency_matches(obj: &Map<String, Value>, stored: &DateTime<Utc>) -> ApiResult<bool> {
+    Ok(text(obj, "ConcurrencyDate")?.as_deref() == Some(concurrency_token(stored).as_str()))
 }
 
 pub fn ids(obj: &Map<String, Value>, name: &str) -> ApiResult<Vec<u32>> {

@@ -235,9 +235,9 @@ async fn custom_properties(
     ];
     let name = artifact.to_ascii_lowercase();
     if !known.contains(&name.as_str()) {
-        return Err(ApiError(
+        return Err(ApiError::new(
             StatusCode::NOT_ACCEPTABLE,
-            "The passed in 'artifact_type_name' doesn't match a valid artifact type".into(),
+            "The passed in 'artifact_type_name' doesn't match a valid artifact type",
         ));
     }
     if name != "incident" {

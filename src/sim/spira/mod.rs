@@ -277,6 +277,20 @@ impl SpiraSim {
         self.shared.db().comment_bumps_last_update = on;
     }
 
+    /// Answers refused credentials with 404 "Access Denied" instead of 401.
+    pub fn set_access_denied_as_404(&self, on: bool) {
+        self.shared.db().access_denied_as_404 = on;
+    }
+
+    /// Makes the workflow require `field` (e.g. "OwnerId") for `status`:
+    /// a change into that status with the field empty is refused.
+    pub fn require_for_status(&self, status: u32, field: &str) {
+        self.shared
+            .db()
+            .required_for_status
+            .push((status, field.to_string()));
+    }
+
     /// Fault injection: every answer about `incident` carries no
     /// `IncidentId` (`false` turns that off again).
     pub fn withhold_incident_id(&self, incident: u32, on: bool) {

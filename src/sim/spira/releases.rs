@@ -1,5 +1,15 @@
-//! Releases (reference §6): list, get, create (at the root or under a
-//! parent), and update by PUT on the collection with the id in the body.
+//! Releases (reference §6): list, search, count, get, create (at the root
+//! or under a parent), and update by PUT on the collection with the id in
+//! the body.
+//!
+//! As the v7.0 OpenAPI file shipped with Inflectra/mcp-server-spira
+//! (`SpiraRestAPI-v7.0-OpenAPI.json`) says, `GET projects/{p}/releases`
+//! "does not include iterations" (`Release_Retrieve1`); `POST
+//! …/releases/search` and `…/releases/count` see every release. Its
+//! `RemoteRelease` has `ReleaseTypeId` and `ReleaseStatusId` as non-nullable
+//! integers, and every Inflectra client sets both on a create (the GitLab
+//! data-sync `DataSync.cs`: type 3 "is an iteration"; mcp-server-spira
+//! defaults 3 and 1): a create without them is refused as a validation fault.
 
 use std::sync::Arc;
 
@@ -14,13 +24,25 @@ use serde_json::{Map, Value};
 use super::Shared;
 use super::auth::Caller;
 use super::input::{self, parse_json};
+use super::search::{MAX_ROWS, Paging, RemoteFilter, filters_of, number};
 use super::state::{ApiError, ApiResult, Db, RELEASE_STATUSES, RELEASE_TYPES, SimRelease};
+
+/// Release type 3: an iteration (sprint).
+pub const ITERATION: u32 = 3;
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route(
             "/projects/{project_id}/releases",
             get(list).post(create_root).put(update),
+        )
+        .route(
+            "/projects/{project_id}/releases/search",
+            axum::routing::post(search),
+        )
+        .route(
+            "/projects/{project_id}/releases/count",
+            axum::routing::post(count),
         )
         .route(
             "/projects/{project_id}/releases/{release_id}",
@@ -49,9 +71,100 @@ async fn list(
         db.releases
             .values()
             .filter(|r| r.project_id == project && (r.active || !active_only))
+            // Release_Retrieve1: "Does not include iterations".
+            .filter(|r| r.release_type_id != ITERATION)
             .map(|r| db.release_json(r))
             .collect(),
     ))
+}
+
+/// Every release of the project the filters accept, iterations included.
+fn matching<'a>(
+    db: &'a Db,
+    project: u32,
+    filters: &[RemoteFilter],
+) -> ApiResult<Vec<&'a SimRelease>> {
+    let mut found = Vec::new();
+    for r in db.releases.values().filter(|r| r.project_id == project) {
+        if filters
+            .iter()
+            .map(|f| release_matches(r, f))
+            .collect::<ApiResult<Vec<bool>>>()?
+            .into_iter()
+            .all(|ok| ok)
+        {
+            found.push(r);
+        }
+    }
+    Ok(found)
+}
+
+/// The filters a release search understands: ids by IntValue, Name and
+/// VersionNumber as case-insensitive substrings (as for incidents, §3.2).
+fn release_matches(r: &SimRelease, f: &RemoteFilter) -> ApiResult<bool> {
+    let name = f.property_name.as_deref().unwrap_or("");
+    if let Some(want) = f.int_value {
+        let have = match name {
+            "ReleaseId" => r.release_id,
+            "ReleaseTypeId" => r.release_type_id,
+            "ReleaseStatusId" => r.release_status_id,
+            _ => return Err(unsupported(name)),
+        };
+        return Ok(i64::from(have) == want);
+    }
+    if let Some(want) = &f.string_value {
+        let have = match name {
+            "Name" => &r.name,
+            "VersionNumber" => &r.version_number,
+            _ => return Err(unsupported(name)),
+        };
+        return Ok(have.to_lowercase().contains(&want.to_lowercase()));
+    }
+    Ok(true)
+}
+
+fn unsupported(name: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "The filter on '{name}' is not supported with the value given"
+    ))
+}
+
+/// `POST projects/{p}/releases/search?start_row&number_rows`, body `[RemoteFilter]`.
+async fn search(
+    State(s): State<Arc<Shared>>,
+    Extension(Caller(caller)): Extension<Caller>,
+    Path(project): Path<u32>,
+    Query(paging): Query<Paging>,
+    body: Bytes,
+) -> ApiResult<Json<Vec<Value>>> {
+    let filters = filters_of(&body)?;
+    let start_row = number(&paging.start_row, "start_row")?.unwrap_or(1).max(1);
+    let rows = number(&paging.number_rows, "number_rows")?
+        .unwrap_or(MAX_ROWS)
+        .min(MAX_ROWS);
+    let db = s.db();
+    db.project_for(caller, project)?;
+    Ok(Json(
+        matching(&db, project, &filters)?
+            .into_iter()
+            .skip(start_row - 1)
+            .take(rows)
+            .map(|r| db.release_json(r))
+            .collect(),
+    ))
+}
+
+/// `POST projects/{p}/releases/count`, body `[RemoteFilter]`: an integer.
+async fn count(
+    State(s): State<Arc<Shared>>,
+    Extension(Caller(caller)): Extension<Caller>,
+    Path(project): Path<u32>,
+    body: Bytes,
+) -> ApiResult<Json<usize>> {
+    let filters = filters_of(&body)?;
+    let db = s.db();
+    db.project_for(caller, project)?;
+    Ok(Json(matching(&db, project, &filters)?.len()))
 }
 
 fn find(db: &Db, project: u32, id: u32) -> ApiResult<&SimRelease> {
@@ -123,6 +236,14 @@ async fn create(
         last_update_date: stamp,
         concurrency_date: stamp,
     };
+    for field in ["ReleaseTypeId", "ReleaseStatusId"] {
+        if input::id(&obj, field)?.is_none() {
+            return Err(ApiError::validation(
+                field,
+                format!("{field} is required to create a release"),
+            ));
+        }
+    }
     apply(&mut release, &obj)?;
     db.next_release += 1;
     release.release_id = db.next_release;
@@ -145,10 +266,9 @@ async fn update(
     let mut db = s.db();
     db.project_for(caller, project)?;
     let mut release = find(&db, project, id)?.clone();
-    if input::date(&obj, "ConcurrencyDate")? != Some(release.concurrency_date) {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            "Another user has modified this release since you last retrieved it".to_string(),
+    if !input::concurrency_matches(&obj, &release.concurrency_date)? {
+        return Err(ApiError::conflict(
+            "Another user has modified this release since you last retrieved it",
         ));
     }
     apply(&mut release, &obj)?;

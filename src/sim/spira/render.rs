@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::state::{
     Db, Lookup, RELEASE_STATUSES, RELEASE_TYPES, SimComment, SimCustomProperty, SimIncident,
-    SimRelease, SimUser,
+    SimRelease, SimUser, concurrency_token,
 };
 use crate::spira::dates;
 
@@ -135,7 +135,7 @@ impl Db {
             "Tags": null,
             "CreationDate": date(&i.creation_date),
             "LastUpdateDate": date(&i.last_update_date),
-            "ConcurrencyDate": date(&i.concurrency_date),
+            "ConcurrencyDate": concurrency_token(&i.concurrency_date),
             "StartDate": opt_date(&i.start_date),
             "EndDate": null,
             "ClosedDate": opt_date(&i.closed_date),
@@ -198,7 +198,7 @@ impl Db {
             "EndDate": date(&r.end_date),
             "CreationDate": date(&r.creation_date),
             "LastUpdateDate": date(&r.last_update_date),
-            "ConcurrencyDate": date(&r.concurrency_date),
+            "ConcurrencyDate": concurrency_token(&r.concurrency_date),
             "ResourceCount": 0,
             "DaysNonWorking": 0,
             "CustomProperties": [],

@@ -17,22 +17,22 @@ use super::input::parse_json;
 use super::state::{ApiError, ApiResult, SimIncident};
 use crate::spira::dates;
 
-const MAX_ROWS: usize = 500;
+pub(super) const MAX_ROWS: usize = 500;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Paging {
-    start_row: Option<String>,
-    number_rows: Option<String>,
+    pub(super) start_row: Option<String>,
+    pub(super) number_rows: Option<String>,
     sort_by: Option<String>,
     creation_date: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RemoteFilter {
-    property_name: Option<String>,
-    int_value: Option<i64>,
-    string_value: Option<String>,
+pub(super) struct RemoteFilter {
+    pub(super) property_name: Option<String>,
+    pub(super) int_value: Option<i64>,
+    pub(super) string_value: Option<String>,
     multi_value: Option<MultiValue>,
     date_range_value: Option<DateRangeIn>,
 }
@@ -99,12 +99,15 @@ pub async fn search_post(
     Query(paging): Query<Paging>,
     body: Bytes,
 ) -> ApiResult<Json<Vec<Value>>> {
-    let filters: Vec<RemoteFilter> = if body.iter().all(u8::is_ascii_whitespace) {
-        Vec::new()
-    } else {
-        parse_json::<Option<Vec<RemoteFilter>>>(&body)?.unwrap_or_default()
-    };
-    run(s, caller, project, paging, filters).await
+    run(s, caller, project, paging, filters_of(&body)?).await
+}
+
+/// A search body: `[RemoteFilter]`, null or nothing (no filter).
+pub(super) fn filters_of(body: &Bytes) -> ApiResult<Vec<RemoteFilter>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Vec::new());
+    }
+    Ok(parse_json::<Option<Vec<RemoteFilter>>>(body)?.unwrap_or_default())
 }
 
 /// `GET …/incidents/recent`: new incidents only, CreationDate >= the date.
@@ -171,7 +174,7 @@ fn live(
         .filter(move |i| !i.is_deleted && i.project_id == project)
 }
 
-fn number(value: &Option<String>, name: &str) -> ApiResult<Option<usize>> {
+pub(super) fn number(value: &Option<String>, name: &str) -> ApiResult<Option<usize>> {
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => v
@@ -210,7 +213,7 @@ fn matches_all(inc: &SimIncident, filters: &[RemoteFilter]) -> ApiResult<bool> {
     Ok(true)
 }
 
-fn int_field(inc: &SimIncident, name: &str) -> Option<Option<i64>> {
+pub(super) fn int_field(inc: &SimIncident, name: &str) -> Option<Option<i64>> {
     let v = match name {
         "IncidentId" => Some(inc.incident_id),
         "IncidentStatusId" => Some(inc.incident_status_id),

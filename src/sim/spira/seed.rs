@@ -97,13 +97,15 @@ pub fn build(seed: Seed, login: &str, api_key: &str, now: DateTime<Utc>) -> Db {
         ]),
         custom_properties: vec![
             SimCustomProperty {
-                custom_property_id: 1,
+                // Ids unlike the numbers (as in API-Overview's example, 13),
+                // so a client that confuses the two is caught.
+                custom_property_id: 13,
                 property_number: 1,
                 name: "GitLab Issue".into(),
                 type_id: 1,
             },
             SimCustomProperty {
-                custom_property_id: 2,
+                custom_property_id: 14,
                 property_number: 2,
                 name: "GitLab URL".into(),
                 type_id: 1,

@@ -7,33 +7,72 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::Value;
 
-/// A refusal, answered as Spira does: a status and a plain-text message.
+/// A refusal, answered as Spira does: a status and a plain-text message,
+/// or, for a business or custom-property validation failure, Spira's
+/// `ValidationFaultMessage` as JSON: `{"Message", "Messages": [{"FieldName",
+/// "Message"}]}` (mcp-server-spira `src/mcp_server_spira/utils/spira_client.py`
+/// reads this shape, and its XML twin, from real servers; reference §10).
 #[derive(Debug)]
-pub struct ApiError(pub StatusCode, pub String);
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Field-level reasons of a validation fault; empty for a plain refusal.
+    pub fields: Vec<(String, String)>,
+}
 
 impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        ApiError(StatusCode::BAD_REQUEST, message.into())
+        Self::new(StatusCode::BAD_REQUEST, message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError(StatusCode::NOT_FOUND, message.into())
+        Self::new(StatusCode::NOT_FOUND, message)
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        ApiError(StatusCode::UNAUTHORIZED, message.into())
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+    /// 409: the ConcurrencyDate sent is not the stored one.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+    /// A ValidationFaultMessage naming one field; the reason is only in
+    /// `Messages`, the summary says nothing about it. The status is not
+    /// documented (reference §12); 400, as for Spira's other refusals.
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: "The artifact could not be saved: one or more fields are not valid".into(),
+            fields: vec![(field.to_string(), message.into())],
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.0,
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; charset=utf-8",
-            )],
-            self.1,
-        )
-            .into_response()
+        if self.fields.is_empty() {
+            return (
+                self.status,
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                )],
+                self.message,
+            )
+                .into_response();
+        }
+        let messages: Vec<Value> = self
+            .fields
+            .iter()
+            .map(|(field, message)| serde_json::json!({"FieldName": field, "Message": message}))
+            .collect();
+        let body = serde_json::json!({"Message": self.message, "Messages": messages});
+        (self.status, axum::Json(body)).into_response()
     }
 }
 
@@ -170,6 +209,12 @@ pub struct Db {
     /// `"IncidentId": null`, to prove that bad data about one item stops
     /// only that item.
     pub ids_withheld: std::collections::BTreeSet<u32>,
+    /// Refused credentials answered as 404 "Access Denied" (as the API docs
+    /// describe) rather than 401 (as the v6 server code does).
+    pub access_denied_as_404: bool,
+    /// Workflow: fields an incident must have filled to enter a status
+    /// (status id, field name such as "OwnerId").
+    pub required_for_status: Vec<(u32, String)>,
 }
 
 pub const RELEASE_STATUSES: [(u32, &str); 6] = [
@@ -186,6 +231,21 @@ pub const RELEASE_TYPES: [(u32, &str); 4] = [
     (3, "Iteration"),
     (4, "Phase"),
 ];
+
+/// How the simulator writes a ConcurrencyDate: .NET's round-trip form, seven
+/// fraction digits ("2023-11-13T17:09:14.6200000Z"). Spira compares the
+/// value as serialized (RN v7 IN:7499, "serialize using the Invariant
+/// Culture"), and how many fraction digits a server writes varies (the API
+/// docs' example has three, `.620Z`): a client must send back exactly the
+/// string it read. Seven digits catch one that re-formats it.
+pub fn concurrency_token(date: &DateTime<Utc>) -> String {
+    // .NET ticks are 100 ns.
+    format!(
+        "{}.{:07}Z",
+        date.format("%Y-%m-%dT%H:%M:%S"),
+        date.timestamp_subsec_nanos() / 100
+    )
+}
 
 /// Spira keeps milliseconds; so does the simulator, so that a date read back
 /// compares equal to the stored one.
