@@ -15,7 +15,7 @@
 //! record to a plain user, so the identity lives on the GitLab side only.
 
 use crate::config::Plugin;
-use crate::gitlab::{GitLabClient, GitLabError, Label, NewLabel, ProjectRef};
+use crate::gitlab::{GitLabClient, Label, NewLabel, ProjectRef};
 use crate::store::Store;
 use crate::store::install::{Binding, normalized_url};
 
@@ -64,17 +64,16 @@ pub async fn ensure_bound(
     }
     let install = store.install_id()?;
     let project = ProjectRef::parse(gitlab_project);
-    let owner = match gitlab.get_label(&project, INSTALL_LABEL).await {
-        Ok(label) => owner_of(&label),
-        Err(GitLabError::NotFound { .. }) if dry_run => return Ok(()),
-        Err(GitLabError::NotFound { .. }) => {
+    let owner = match gitlab.find_label(&project, INSTALL_LABEL).await? {
+        Some(label) => owner_of(&label),
+        None if dry_run => return Ok(()),
+        None => {
             // Created unless someone was first: then theirs comes back.
             let label = gitlab
                 .create_label(&project, &install_label(plugin, &install))
                 .await?;
             owner_of(&label)
         }
-        Err(e) => return Err(e.into()),
     };
     match owner {
         Some(o) if o == install => {}
@@ -149,10 +148,8 @@ pub async fn rebind(
             continue;
         }
         let project = ProjectRef::parse(&p.gitlab_project);
-        match gitlab.get_label(&project, INSTALL_LABEL).await {
-            Ok(label) => named.extend(owner_of(&label)),
-            Err(GitLabError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
+        if let Some(label) = gitlab.find_label(&project, INSTALL_LABEL).await? {
+            named.extend(owner_of(&label));
         }
     }
     named.sort();
