@@ -108,9 +108,12 @@ async fn to_gitlab_never_writes_comments_or_releases_into_spira() {
             .request_count("POST /projects/{project_id}/incidents/{incident_id}/comments"),
         0
     );
+    // Creates only: the release listing is a POST to releases/search.
     assert_eq!(
         w.spira
-            .request_count("POST /projects/{project_id}/releases"),
+            .request_count("POST /projects/{project_id}/releases")
+            - w.spira
+                .request_count("POST /projects/{project_id}/releases/search"),
         0
     );
     // What may cross still does.

@@ -91,8 +91,10 @@ async fn a_status_change_the_workflow_refuses_is_an_item_error_naming_the_field(
     w.spira.require_for_status(5, "OwnerId");
     w.advance(chrono::Duration::minutes(5));
     w.gitlab.edit_issue_as("alice", iid, None, Some(false));
+    // By title: the two issues are created concurrently, in either order.
+    let other = w.issue_titled("Typo on home page")["iid"].as_u64().unwrap();
     w.gitlab
-        .edit_issue_as("alice", iid + 1, Some("Typo on the home page"), None);
+        .edit_issue_as("alice", other, Some("Typo on the home page"), None);
     w.spira.reset_counts();
     let r = w.cycle().await;
     assert_eq!(r.totals().failed, 1, "{r:?}");

@@ -145,6 +145,9 @@ async fn an_auto_release_row_whose_release_was_deleted_is_replaced_when_next_nee
                 name: "Release 7".into(),
                 version_number: "7.0".into(),
                 active: true,
+                // Spira requires both to create a release (tests/spira_behaviour.rs).
+                release_type_id: Some(1),
+                release_status_id: Some(1),
                 start_date: Some(now),
                 end_date: Some(now + chrono::Duration::days(30)),
                 ..Default::default()
