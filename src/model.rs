@@ -75,6 +75,45 @@ pub struct Ticket {
     pub release: Option<i64>,
 }
 
+/// What GitLab shows for a pair's base where it kept something other than
+/// what labsync sent (see `sync::kept`): GitLab showing it is not an edit.
+/// Assignee username and milestone title in lower case ("" for none), the
+/// description's body as GitLab stored it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitLabKept {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub milestone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl GitLabKept {
+    pub fn is_empty(&self) -> bool {
+        *self == GitLabKept::default()
+    }
+
+    /// The record for `field` (only assignee, release and description have one).
+    pub fn get(&self, field: Field) -> Option<&String> {
+        match field {
+            Field::Assignee => self.assignee.as_ref(),
+            Field::Release => self.milestone.as_ref(),
+            Field::Description => self.description.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn set(&mut self, field: Field, value: Option<String>) {
+        match field {
+            Field::Assignee => self.assignee = value,
+            Field::Release => self.milestone = value,
+            Field::Description => self.description = value,
+            _ => {}
+        }
+    }
+}
+
 impl Ticket {
     pub fn get(&self, field: Field) -> Value {
         match field {
@@ -105,14 +144,19 @@ impl Ticket {
     /// (FNV-1a over its JSON), stored beside the base to detect tampering
     /// and to compare quickly.
     pub fn stable_hash(&self) -> String {
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in json {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        stable_hash(self)
     }
+}
+
+/// FNV-1a over a value's JSON: stable across builds and platforms.
+pub fn stable_hash<T: Serialize>(value: &T) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in json {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 #[cfg(test)]

@@ -136,3 +136,66 @@ async fn command_lines_from_spira_neither_run_in_gitlab_nor_vanish() {
     let r = w.cycle().await;
     assert_eq!(r.totals().writes(), 0, "{r:?}");
 }
+
+/// GitLab drops an assignee it may not assign and keeps the previous one
+/// (gitlab-org/gitlab `app/services/issuable_base_service.rb`,
+/// `filter_assignees_using_checks`). What GitLab kept is not a GitLab edit:
+/// Spira's owner stays, a warning is recorded once, nothing churns.
+#[tokio::test]
+async fn an_owner_gitlab_will_not_assign_is_not_reverted_in_spira() {
+    use labsync::store::mappings::{Kind, MappingRow, Source};
+    let mut w = World::new("").await;
+    w.gitlab
+        .add_user("olga", "Olga Outside", "olga@example.com");
+    let olga = w
+        .spira
+        .add_user("olga", "Olga", "Outside", "olga@spira.test");
+    w.store
+        .add_mapping(
+            Kind::User,
+            &MappingRow {
+                plugin: "t".into(),
+                spira_project: 1,
+                spira: "olga".into(),
+                gitlab: "olga".into(),
+                primary: false,
+                source: Source::Cli,
+            },
+        )
+        .unwrap();
+    let bob = w.spira_user("bob");
+    let id = w.spira.add_incident(1, "Owner outside the project", 1);
+    w.spira.edit_incident(id, |i| i.owner_id = Some(bob));
+    w.cycle().await;
+    let iid = w.issue_titled("Owner outside the project")["iid"]
+        .as_u64()
+        .unwrap();
+    w.advance(chrono::Duration::minutes(2));
+    w.spira.edit_incident(id, |i| i.owner_id = Some(olga));
+    w.cycle().await;
+    let issue = w.gitlab.issue(iid).unwrap();
+    assert_eq!(issue["assignees"][0]["username"], "bob", "GitLab kept bob");
+    for _ in 0..3 {
+        w.advance(chrono::Duration::minutes(10));
+        w.cycle().await;
+    }
+    assert_eq!(
+        w.spira.incident(id).unwrap().owner_id,
+        Some(olga),
+        "Spira's owner is not reverted"
+    );
+    let conn = rusqlite::Connection::open(w.store.path()).unwrap();
+    let warned: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE action = 'refused' AND field = 'assignee'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(warned, 1, "warned once");
+    w.advance(chrono::Duration::minutes(10));
+    w.gitlab.reset_counts();
+    let r = w.cycle().await;
+    assert_eq!(r.totals().writes(), 0, "{r:?}");
+    assert_eq!(w.gitlab.request_count("PUT"), 0);
+}

@@ -36,6 +36,7 @@ fn link(incident: i64) -> Link {
         last_comment_id: 0,
         orphaned: None,
         comments_checked_at: None,
+        gitlab_kept: labsync::model::GitLabKept::default(),
     }
 }
 

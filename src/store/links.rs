@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError};
-use crate::model::Ticket;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{GitLabKept, Ticket, stable_hash};
 
 /// Which side an item was first created on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +55,8 @@ pub struct Link {
     pub created_by: Origin,
     /// The merged record after the last successful sync of the pair.
     pub base: Ticket,
+    /// What GitLab kept of the base otherwise than labsync sent it.
+    pub gitlab_kept: GitLabKept,
     pub last_note_id: i64,
     pub last_comment_id: i64,
     pub orphaned: Option<String>,
@@ -90,6 +94,16 @@ pub struct ItemCommit {
     pub events: Vec<Event>,
     /// The intent this item's create fulfilled.
     pub intent_id: Option<i64>,
+}
+
+/// The `base` column: the record, and what GitLab kept of it only when it
+/// kept something, so that rows written before look as they did.
+#[derive(Serialize, Deserialize)]
+struct StoredBase {
+    #[serde(flatten)]
+    ticket: Ticket,
+    #[serde(default, skip_serializing_if = "GitLabKept::is_empty")]
+    gitlab_kept: GitLabKept,
 }
 
 const LINK_COLUMNS: &str = "id, plugin, spira_project, incident_id, gitlab_project_id, issue_id, issue_iid, issue_url, \
@@ -223,9 +237,13 @@ impl Store {
     /// Stores one item's outcome in a single transaction; returns the link id.
     pub fn commit_item(&mut self, item: &ItemCommit) -> Result<i64, StoreError> {
         let now = Utc::now().to_rfc3339();
-        let base = serde_json::to_string(&item.link.base)
+        let stored = StoredBase {
+            ticket: item.link.base.clone(),
+            gitlab_kept: item.link.gitlab_kept.clone(),
+        };
+        let base = serde_json::to_string(&stored)
             .map_err(|e| self.corrupt("links.base", e.to_string()))?;
-        let hash = item.link.base.stable_hash();
+        let hash = stable_hash(&stored);
         let l = &item.link;
         let checked = l.comments_checked_at.map(sortable);
         self.in_tx(|tx| {
@@ -322,9 +340,9 @@ impl Store {
             "link {} (incident {} ↔ issue #{})",
             r.id, r.incident_id, r.issue_iid
         );
-        let base: Ticket = serde_json::from_str(&r.base)
+        let stored: StoredBase = serde_json::from_str(&r.base)
             .map_err(|e| self.corrupt(&what, format!("base record: {e}")))?;
-        if base.stable_hash() != r.base_hash {
+        if stable_hash(&stored) != r.base_hash {
             return Err(self.corrupt(
                 &what,
                 "base record does not match its hash (edited by hand?)".into(),
@@ -342,7 +360,8 @@ impl Store {
             issue_iid: r.issue_iid,
             issue_url: r.issue_url,
             created_by,
-            base,
+            base: stored.ticket,
+            gitlab_kept: stored.gitlab_kept,
             last_note_id: r.last_note_id,
             last_comment_id: r.last_comment_id,
             orphaned: r.orphaned,
@@ -415,4 +434,38 @@ pub(crate) fn parse_time(
 /// A timestamp whose text sorts like the time it names (fixed width, UTC).
 fn sortable(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod stored_base_tests {
+    use super::*;
+
+    /// Rows written before `gitlab_kept` existed keep their hash and read as before.
+    #[test]
+    fn a_base_without_a_kept_record_is_stored_as_the_record_alone() {
+        let ticket = Ticket {
+            title: "A".into(),
+            assignee: Some(3),
+            ..Ticket::default()
+        };
+        let stored = StoredBase {
+            ticket: ticket.clone(),
+            gitlab_kept: GitLabKept::default(),
+        };
+        assert_eq!(
+            serde_json::to_string(&stored).unwrap(),
+            serde_json::to_string(&ticket).unwrap()
+        );
+        assert_eq!(stable_hash(&stored), ticket.stable_hash());
+        let kept = StoredBase {
+            ticket,
+            gitlab_kept: GitLabKept {
+                assignee: Some(String::new()),
+                ..GitLabKept::default()
+            },
+        };
+        let back: StoredBase =
+            serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
+        assert_eq!(back.gitlab_kept.assignee.as_deref(), Some(""));
+    }
 }

@@ -19,6 +19,7 @@ pub mod context;
 pub mod counterpart;
 pub mod cycle;
 pub mod identity;
+pub mod kept;
 pub mod merge;
 pub mod pair;
 pub mod report;

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Direction;
 use crate::gitlab::{Issue, NewIssue};
-use crate::model::{Field, Ticket};
+use crate::model::{Field, GitLabKept, Ticket};
 use crate::spira::Incident;
 use crate::store::Store;
 use crate::store::links::{Event, ItemCommit, Link, Origin};
@@ -22,6 +22,7 @@ use crate::text::{self, Footer};
 use super::comments::{JustCreated, Known, sync_comments};
 use super::context::ProjectCtx;
 use super::counterpart::{self, Named, claimed_by_other, named_issue};
+use super::kept;
 use super::merge::{SideView, merge};
 use super::report::Counts;
 use super::resolve::{gitlab_view, spira_view};
@@ -398,6 +399,7 @@ async fn link_existing(
         last_comment_id: 0,
         orphaned: None,
         comments_checked_at: None,
+        gitlab_kept: GitLabKept::default(),
     };
     sync_found(ctx, pass, link, incident, whole, issue, intent).await
 }
@@ -545,7 +547,7 @@ fn issue_unchanged(
     link: &Link,
     issue: &Issue,
 ) -> Result<bool, SyncError> {
-    let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base));
+    let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base), &link.gitlab_kept);
     if missing_release.is_some() || gv != link.base {
         return Ok(false);
     }
@@ -601,7 +603,18 @@ async fn sync_pair(
     };
     let id = incident_id(&incident)?;
     let sv = spira_view(&incident, base.as_ref());
-    let (mut gv, missing_release) = gitlab_view(ctx, &issue, base.as_ref());
+    // A create's answer is read like any write's: what GitLab kept of it.
+    let mut kept_events = Vec::new();
+    if action == Action::Created(JustCreated::Issue)
+        && let Some(b) = &base
+    {
+        let before = GitLabKept::default();
+        let (kept, events) =
+            kept::settle(ctx, (id, issue.iid), &before, None, b, &issue, &Field::ALL);
+        link.gitlab_kept = kept;
+        kept_events = events;
+    }
+    let (mut gv, missing_release) = gitlab_view(ctx, &issue, base.as_ref(), &link.gitlab_kept);
     // A milestone crosses only where GitLab may write Spira.
     if let Some(title) = missing_release.filter(|_| ctx.plugin.direction != Direction::ToGitLab) {
         if pass.dry_run {
@@ -637,6 +650,7 @@ async fn sync_pair(
     let needs_property =
         incident.custom_text(ctx.issue_property.property_number) != Some(reference.as_str());
     let mut events = field_events(&m, &sv, &gv);
+    events.append(&mut kept_events);
     if pass.dry_run {
         for f in &to_gitlab {
             pass.plan(format!(
@@ -667,15 +681,19 @@ async fn sync_pair(
         }
         return Ok(());
     }
+    // The answer of the edit, and the fields it carried.
+    let mut answered = None;
     if !to_gitlab.is_empty() || footer_missing {
         let mut edit = issue_edit(ctx, &pass.store, &issue, &merged, &to_gitlab, &footer).await?;
         if footer_missing && edit.description.is_none() {
             edit.description = Some(text::gitlab_description(&body_as_written, &footer));
         }
         if !edit.is_empty() {
-            ctx.gitlab
+            let answer = ctx
+                .gitlab
                 .edit_issue(&ctx.gitlab_ref, issue.iid, &edit)
                 .await?;
+            answered = Some(answer);
             tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
             if !m.to_gitlab.is_empty() {
                 pass.count(|c| c.updated_issues += 1);
@@ -749,6 +767,22 @@ async fn sync_pair(
             },
         );
     }
+    let (gitlab_now, written) = match &answered {
+        Some(answer) => (answer, to_gitlab.as_slice()),
+        None => (&issue, &[][..]),
+    };
+    let ids = (id, issue.iid);
+    let (kept, mut kept_events) = kept::settle(
+        ctx,
+        ids,
+        &link.gitlab_kept,
+        base.as_ref(),
+        &merged,
+        gitlab_now,
+        written,
+    );
+    link.gitlab_kept = kept;
+    events.append(&mut kept_events);
     link.base = merged;
     link.issue_iid = issue.iid as i64;
     link.issue_url = issue.web_url.clone();
@@ -978,7 +1012,7 @@ async fn create_incident(
     pass: &Pass<'_>,
     issue: &Issue,
 ) -> Result<(), SyncError> {
-    let (mut ticket, missing_release) = gitlab_view(ctx, issue, None);
+    let (mut ticket, missing_release) = gitlab_view(ctx, issue, None, &GitLabKept::default());
     if pass.dry_run {
         pass.plan(format!(
             "create incident for issue #{} '{}'",
@@ -1097,5 +1131,6 @@ fn new_link(
         last_comment_id: 0,
         orphaned: None,
         comments_checked_at: None,
+        gitlab_kept: GitLabKept::default(),
     }
 }

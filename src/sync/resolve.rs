@@ -8,7 +8,7 @@
 //! like edits.
 
 use crate::gitlab::{Issue, IssueState};
-use crate::model::Ticket;
+use crate::model::{GitLabKept, Ticket};
 use crate::spira::Incident;
 use crate::text;
 
@@ -49,10 +49,13 @@ pub fn state_name(issue: &Issue) -> Option<&'static str> {
 
 /// What the GitLab side says, in Spira's terms. Returns also the title of
 /// a milestone that no release is mapped to yet (the caller creates it).
+/// What GitLab `kept` of the base (not what labsync sent) is its
+/// projection there.
 pub fn gitlab_view(
     ctx: &ProjectCtx<'_>,
     issue: &Issue,
     base: Option<&Ticket>,
+    kept: &GitLabKept,
 ) -> (Ticket, Option<String>) {
     let (body, _) = text::split_footer(issue.description.as_deref().unwrap_or(""));
     let title = match base {
@@ -62,7 +65,8 @@ pub fn gitlab_view(
     let description = match base {
         Some(b)
             if b.description == body
-                || text::split_footer(&text::gitlab_body(&b.description)).0 == body =>
+                || text::split_footer(&text::gitlab_body(&b.description)).0 == body
+                || kept.description.as_deref() == Some(body.as_str()) =>
         {
             b.description.clone()
         }
@@ -85,7 +89,10 @@ pub fn gitlab_view(
     };
     let assignee_name = issue.assignees.first().map(|u| u.username.clone());
     let base_assignee = base.and_then(|b| b.assignee);
-    let projected = base_assignee.and_then(|a| gitlab_username(ctx, a));
+    let projected = match &kept.assignee {
+        Some(k) => (!k.is_empty()).then(|| k.clone()),
+        None => base_assignee.and_then(|a| gitlab_username(ctx, a)),
+    };
     let assignee = if base.is_some()
         && projected.as_deref().map(str::to_lowercase)
             == assignee_name.as_deref().map(str::to_lowercase)
@@ -105,8 +112,10 @@ pub fn gitlab_view(
     };
     let milestone = issue.milestone.as_ref().map(|m| m.title.clone());
     let base_release = base.and_then(|b| b.release);
-    let projected_milestone =
-        base_release.and_then(|r| ctx.milestone_of(r).map(|m| m.to_lowercase()));
+    let projected_milestone = match &kept.milestone {
+        Some(k) => (!k.is_empty()).then(|| k.clone()),
+        None => base_release.and_then(|r| ctx.milestone_of(r).map(|m| m.to_lowercase())),
+    };
     let mut missing_release = None;
     let release =
         if base.is_some() && projected_milestone == milestone.as_deref().map(str::to_lowercase) {
