@@ -76,3 +76,28 @@ async fn a_note_added_as_another_is_deleted_still_reaches_spira() {
         "a deleted note's copy stays"
     );
 }
+
+/// A project's issue list returns tasks and test cases too
+/// (`Issue::TYPES_FOR_LIST`, app/models/issue.rb). Before, a GitLab task
+/// became a Spira incident; now only the types `gitlab_issue_types` names
+/// (issues and incidents by default) are synced.
+#[tokio::test]
+async fn a_gitlab_task_becomes_an_incident_only_when_tasks_are_listed() {
+    let mut w = World::new("").await;
+    w.gitlab.create_issue_as("alice", "Login fails", "steps");
+    w.gitlab
+        .create_work_item_as("alice", "Write the migration", "task");
+    w.gitlab
+        .create_work_item_as("alice", "Outage on staging", "incident");
+    w.cycle().await;
+    w.incident_named("Login fails");
+    w.incident_named("Outage on staging");
+    let names: Vec<String> = w.spira.incidents(1).into_iter().map(|i| i.name).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    let mut w = World::new(r#"gitlab_issue_types = ["issue", "task"]"#).await;
+    w.gitlab
+        .create_work_item_as("alice", "Write the migration", "task");
+    w.cycle().await;
+    w.incident_named("Write the migration");
+}

@@ -1154,3 +1154,51 @@ async fn notes_are_deleted_by_their_author_or_a_maintainer() {
     assert_eq!(get(&sim, &path(by_alice)).await.status, 404);
     sim.shutdown().await;
 }
+
+/// A project's issue list returns every work item type of
+/// `Issue::TYPES_FOR_LIST` (app/models/issue.rb): tasks and test cases
+/// too; `issue_type=` (one value, lib/api/issues.rb) filters, and a create
+/// may name one.
+#[tokio::test]
+async fn the_issue_list_holds_tasks_too_unless_filtered() {
+    let sim = demo().await;
+    let task = sim.create_work_item_as("alice", "Write the migration", "task");
+    let a = get(&sim, &format!("{P}/issues?per_page=100")).await;
+    let listed = a.json();
+    let found = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["iid"] == task)
+        .unwrap();
+    assert_eq!(found["issue_type"], "task");
+    assert_eq!(found["type"], "TASK");
+    let a = get(&sim, &format!("{P}/issues?issue_type=task")).await;
+    assert_eq!(a.json().as_array().unwrap().len(), 1);
+    let a = get(&sim, &format!("{P}/issues?issue_type=issue")).await;
+    assert!(
+        a.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["issue_type"] == "issue")
+    );
+    assert_eq!(
+        get(&sim, &format!("{P}/issues?issue_type=epic"))
+            .await
+            .status,
+        400
+    );
+    let body = Some(json!({"title": "Test login", "issue_type": "test_case"}));
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/issues"),
+        Some(sim.token()),
+        body,
+    )
+    .await;
+    assert_eq!(a.status, 201);
+    assert_eq!(a.json()["issue_type"], "test_case");
+    sim.shutdown().await;
+}

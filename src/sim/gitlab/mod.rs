@@ -322,6 +322,21 @@ impl GitLabSim {
         store.issues[index].iid
     }
 
+    /// Creates a work item of another type ("task", "test_case",
+    /// "incident") as `username`; returns its iid. The project's issue list
+    /// returns it too.
+    pub fn create_work_item_as(&self, username: &str, title: &str, issue_type: &str) -> u64 {
+        let now = self.app.now();
+        let mut store = self.app.lock();
+        let author = seed::user_id(&store, username);
+        let kind = state::ISSUE_TYPES
+            .into_iter()
+            .find(|t| *t == issue_type)
+            .unwrap_or("issue");
+        let index = seed::work_item(&mut store, self.project_id, author, title, "", kind, now);
+        store.issues[index].iid
+    }
+
     /// Comments on an issue as `username` (touching it like GitLab does).
     pub fn add_note_as(&self, username: &str, iid: u64, body: &str) -> Option<u64> {
         let now = self.app.now();

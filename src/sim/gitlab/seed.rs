@@ -220,6 +220,19 @@ pub fn issue(
     description: &str,
     at: DateTime<Utc>,
 ) -> usize {
+    work_item(store, project, author, title, description, "issue", at)
+}
+
+/// A work item of `issue_type` (a GitLab task, test case, …).
+pub fn work_item(
+    store: &mut Store,
+    project: u64,
+    author: u64,
+    title: &str,
+    description: &str,
+    issue_type: &'static str,
+    at: DateTime<Utc>,
+) -> usize {
     let id = store.next_id();
     let iid = store.project_mut(project).map_or(1, |p| {
         p.next_issue_iid += 1;
@@ -242,6 +255,7 @@ pub fn issue(
         updated_at: at,
         closed_at: None,
         closed_by: None,
+        issue_type,
     });
     store.issues.len() - 1
 }

@@ -79,7 +79,15 @@ pub struct Issue {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<u64>,
+    /// The work item type: "issue", "incident", "test_case", "task".
+    pub issue_type: &'static str,
 }
+
+/// The work item types a project's issue list returns and `issue_type=`
+/// filters on (`Issue::TYPES_FOR_LIST`, app/models/issue.rb; `issue_type`
+/// takes one value, lib/api/issues.rb). OKRs (objective, key_result) are
+/// left out: they need a licence and a feature flag.
+pub const ISSUE_TYPES: [&str; 4] = ["issue", "incident", "test_case", "task"];
 
 #[derive(Clone, Debug)]
 pub struct Note {
