@@ -101,3 +101,31 @@ async fn a_gitlab_task_becomes_an_incident_only_when_tasks_are_listed() {
     w.cycle().await;
     w.incident_named("Write the migration");
 }
+
+/// Milestone titles are unique across a project and its ancestor groups
+/// (app/models/milestone.rb), and a project's list holds the group's only
+/// with `include_ancestors=true` (doc/api/milestones.md). Before, a Spira
+/// release named like a group milestone made the engine create a project
+/// milestone of that title, which GitLab refused (400) on every cycle.
+#[tokio::test]
+async fn a_release_named_like_a_group_milestone_links_to_it() {
+    let mut w = World::new("").await;
+    let group_milestone = w.gitlab.add_group_milestone("Sprint 7");
+    let release = w.spira.add_release(1, "Sprint 7", "7.0", 3);
+    let id = w.spira.add_incident(1, "Cart total is wrong", 1);
+    w.spira
+        .edit_incident(id, |i| i.resolved_release_id = Some(release));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().created_issues, 1, "{r:?}");
+    let issue = w.issue_titled("Cart total is wrong");
+    assert_eq!(issue["milestone"]["id"], group_milestone, "{issue:#?}");
+    assert!(issue["milestone"]["group_id"].is_u64(), "{issue:#?}");
+    w.advance(chrono::Duration::minutes(10));
+    let r = w.cycle().await;
+    assert!(r.projects.iter().all(|p| p.failures.is_empty()), "{r:?}");
+    assert_eq!(
+        w.gitlab
+            .request_count("POST /api/v4/projects/{id}/milestones"),
+        0
+    );
+}

@@ -1202,3 +1202,61 @@ async fn the_issue_list_holds_tasks_too_unless_filtered() {
     assert_eq!(a.json()["issue_type"], "test_case");
     sim.shutdown().await;
 }
+
+/// Milestone titles are unique across the project and its ancestor groups
+/// (app/models/milestone.rb, `uniqueness_of_title`); the project's list
+/// holds group milestones only with `include_ancestors=true`
+/// (doc/api/milestones.md), and its issues may use them.
+#[tokio::test]
+async fn group_milestones_take_their_title_and_are_listed_on_request() {
+    let sim = demo().await;
+    let gm = sim.add_group_milestone("Q3");
+    let titles = |a: &Answer| -> Vec<String> {
+        a.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let a = get(&sim, &format!("{P}/milestones")).await;
+    assert!(!titles(&a).contains(&"Q3".to_string()));
+    let a = get(&sim, &format!("{P}/milestones?include_ancestors=true")).await;
+    assert!(titles(&a).contains(&"Q3".to_string()));
+    let listed = a.json();
+    let q3 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["title"] == "Q3")
+        .unwrap();
+    assert!(
+        q3["group_id"].is_u64() && q3.get("project_id").is_none(),
+        "{q3}"
+    );
+    let body = Some(json!({"title": "Q3"}));
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/milestones"),
+        Some(sim.token()),
+        body,
+    )
+    .await;
+    assert_eq!(a.status, 400);
+    assert!(
+        a.text
+            .contains("already being used for another group or project milestone")
+    );
+    let body = Some(json!({"title": "Uses Q3", "milestone_id": gm}));
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/issues"),
+        Some(sim.token()),
+        body,
+    )
+    .await;
+    assert_eq!(a.json()["milestone"]["id"], gm);
+    sim.shutdown().await;
+}

@@ -356,6 +356,38 @@ impl GitLabSim {
         Some(id)
     }
 
+    /// A milestone of the project's parent group, as a group owner makes
+    /// one in the UI; returns its id. The project's issues may use it.
+    pub fn add_group_milestone(&self, title: &str) -> u64 {
+        let now = self.app.now();
+        let mut store = self.app.lock();
+        let group = store
+            .ancestor_groups(self.project_id)
+            .pop()
+            .unwrap_or_default();
+        let id = store.next_id();
+        let iid = store
+            .milestones
+            .iter()
+            .filter(|m| m.group.as_deref() == Some(group.as_str()))
+            .count() as u64
+            + 1;
+        store.milestones.push(state::Milestone {
+            id,
+            iid,
+            project_id: 0,
+            group: Some(group),
+            title: title.into(),
+            description: None,
+            active: true,
+            due_date: None,
+            start_date: None,
+            created_at: now,
+            updated_at: now,
+        });
+        id
+    }
+
     /// Deletes a note, as its author can in the UI. False if there is none.
     pub fn delete_note(&self, note_id: u64) -> bool {
         let mut store = self.app.lock();

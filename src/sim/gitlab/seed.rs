@@ -200,6 +200,7 @@ fn milestone(
         id,
         iid,
         project_id: project,
+        group: None,
         title: title.into(),
         description: None,
         active: true,
