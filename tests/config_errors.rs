@@ -152,6 +152,30 @@ fn unknown_release_type_or_status_is_refused_with_its_line() {
 }
 
 #[test]
+fn an_unknown_gitlab_issue_type_is_refused_naming_the_valid_ones() {
+    let run = check_with(
+        "time_offset = \"2m\"",
+        "time_offset = \"2m\"\ngitlab_issue_types = [\"issue\", \"tasks\"]",
+    );
+    let line = line_of("time_offset") + 1;
+    assert_one_error(
+        &run,
+        &[
+            &format!("plugins.toml:{line}:"),
+            "plugin 'webshop'",
+            "gitlab_issue_types",
+            "'tasks' is not a GitLab work item type",
+            "issue, incident, test_case, task, objective, key_result",
+        ],
+    );
+    let run = check_with(
+        "time_offset = \"2m\"",
+        "time_offset = \"2m\"\ngitlab_issue_types = []",
+    );
+    assert_one_error(&run, &["gitlab_issue_types", "is empty"]);
+}
+
+#[test]
 fn bad_cron_expression() {
     let run = check_with("schedule = \"5m\"", "schedule = \"*/5 25 * * *\"");
     assert_one_error(

@@ -76,3 +76,56 @@ async fn a_note_added_as_another_is_deleted_still_reaches_spira() {
         "a deleted note's copy stays"
     );
 }
+
+/// A project's issue list returns tasks and test cases too
+/// (`Issue::TYPES_FOR_LIST`, app/models/issue.rb). Before, a GitLab task
+/// became a Spira incident; now only the types `gitlab_issue_types` names
+/// (issues and incidents by default) are synced.
+#[tokio::test]
+async fn a_gitlab_task_becomes_an_incident_only_when_tasks_are_listed() {
+    let mut w = World::new("").await;
+    w.gitlab.create_issue_as("alice", "Login fails", "steps");
+    w.gitlab
+        .create_work_item_as("alice", "Write the migration", "task");
+    w.gitlab
+        .create_work_item_as("alice", "Outage on staging", "incident");
+    w.cycle().await;
+    w.incident_named("Login fails");
+    w.incident_named("Outage on staging");
+    let names: Vec<String> = w.spira.incidents(1).into_iter().map(|i| i.name).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    let mut w = World::new(r#"gitlab_issue_types = ["issue", "task"]"#).await;
+    w.gitlab
+        .create_work_item_as("alice", "Write the migration", "task");
+    w.cycle().await;
+    w.incident_named("Write the migration");
+}
+
+/// Milestone titles are unique across a project and its ancestor groups
+/// (app/models/milestone.rb), and a project's list holds the group's only
+/// with `include_ancestors=true` (doc/api/milestones.md). Before, a Spira
+/// release named like a group milestone made the engine create a project
+/// milestone of that title, which GitLab refused (400) on every cycle.
+#[tokio::test]
+async fn a_release_named_like_a_group_milestone_links_to_it() {
+    let mut w = World::new("").await;
+    let group_milestone = w.gitlab.add_group_milestone("Sprint 7");
+    let release = w.spira.add_release(1, "Sprint 7", "7.0", 3);
+    let id = w.spira.add_incident(1, "Cart total is wrong", 1);
+    w.spira
+        .edit_incident(id, |i| i.resolved_release_id = Some(release));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().created_issues, 1, "{r:?}");
+    let issue = w.issue_titled("Cart total is wrong");
+    assert_eq!(issue["milestone"]["id"], group_milestone, "{issue:#?}");
+    assert!(issue["milestone"]["group_id"].is_u64(), "{issue:#?}");
+    w.advance(chrono::Duration::minutes(10));
+    let r = w.cycle().await;
+    assert!(r.projects.iter().all(|p| p.failures.is_empty()), "{r:?}");
+    assert_eq!(
+        w.gitlab
+            .request_count("POST /api/v4/projects/{id}/milestones"),
+        0
+    );
+}

@@ -1154,3 +1154,109 @@ async fn notes_are_deleted_by_their_author_or_a_maintainer() {
     assert_eq!(get(&sim, &path(by_alice)).await.status, 404);
     sim.shutdown().await;
 }
+
+/// A project's issue list returns every work item type of
+/// `Issue::TYPES_FOR_LIST` (app/models/issue.rb): tasks and test cases
+/// too; `issue_type=` (one value, lib/api/issues.rb) filters, and a create
+/// may name one.
+#[tokio::test]
+async fn the_issue_list_holds_tasks_too_unless_filtered() {
+    let sim = demo().await;
+    let task = sim.create_work_item_as("alice", "Write the migration", "task");
+    let a = get(&sim, &format!("{P}/issues?per_page=100")).await;
+    let listed = a.json();
+    let found = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["iid"] == task)
+        .unwrap();
+    assert_eq!(found["issue_type"], "task");
+    assert_eq!(found["type"], "TASK");
+    let a = get(&sim, &format!("{P}/issues?issue_type=task")).await;
+    assert_eq!(a.json().as_array().unwrap().len(), 1);
+    let a = get(&sim, &format!("{P}/issues?issue_type=issue")).await;
+    assert!(
+        a.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["issue_type"] == "issue")
+    );
+    assert_eq!(
+        get(&sim, &format!("{P}/issues?issue_type=epic"))
+            .await
+            .status,
+        400
+    );
+    let body = Some(json!({"title": "Test login", "issue_type": "test_case"}));
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/issues"),
+        Some(sim.token()),
+        body,
+    )
+    .await;
+    assert_eq!(a.status, 201);
+    assert_eq!(a.json()["issue_type"], "test_case");
+    sim.shutdown().await;
+}
+
+/// Milestone titles are unique across the project and its ancestor groups
+/// (app/models/milestone.rb, `uniqueness_of_title`); the project's list
+/// holds group milestones only with `include_ancestors=true`
+/// (doc/api/milestones.md), and its issues may use them.
+#[tokio::test]
+async fn group_milestones_take_their_title_and_are_listed_on_request() {
+    let sim = demo().await;
+    let gm = sim.add_group_milestone("Q3");
+    let titles = |a: &Answer| -> Vec<String> {
+        a.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let a = get(&sim, &format!("{P}/milestones")).await;
+    assert!(!titles(&a).contains(&"Q3".to_string()));
+    let a = get(&sim, &format!("{P}/milestones?include_ancestors=true")).await;
+    assert!(titles(&a).contains(&"Q3".to_string()));
+    let listed = a.json();
+    let q3 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["title"] == "Q3")
+        .unwrap();
+    assert!(
+        q3["group_id"].is_u64() && q3.get("project_id").is_none(),
+        "{q3}"
+    );
+    let body = Some(json!({"title": "Q3"}));
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/milestones"),
+        Some(sim.token()),
+        body,
+    )
+    .await;
+    assert_eq!(a.status, 400);
+    assert!(
+        a.text
+            .contains("already being used for another group or project milestone")
+    );
+    let body = Some(json!({"title": "Uses Q3", "milestone_id": gm}));
+    let a = send(
+        &sim,
+        "POST",
+        &format!("{P}/issues"),
+        Some(sim.token()),
+        body,
+    )
+    .await;
+    assert_eq!(a.json()["milestone"]["id"], gm);
+    sim.shutdown().await;
+}

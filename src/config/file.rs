@@ -38,6 +38,8 @@ pub struct PluginFile {
     pub concurrency: Option<i64>,
     /// Another labsync install (its own database) may sync the same projects.
     pub share_projects: Option<bool>,
+    /// GitLab work item types synced ("issue", "incident", "task", …).
+    pub gitlab_issue_types: Option<Vec<String>>,
     pub spira: SpiraFile,
     pub gitlab: GitLabFile,
     #[serde(default)]

@@ -55,6 +55,9 @@ pub struct Plugin {
     /// Another install (its own database) may sync the same GitLab projects:
     /// the one-install check is off; claims still keep one counterpart per item.
     pub share_projects: bool,
+    /// The GitLab work item types synced (`issue_type`): a project's issue
+    /// list holds tasks and test cases too, which are not defects.
+    pub gitlab_issue_types: Vec<String>,
     pub spira: SpiraConnection,
     pub gitlab: GitLabConnection,
     pub projects: Vec<ProjectMapping>,

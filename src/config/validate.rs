@@ -28,6 +28,18 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 pub const MAX_CONCURRENCY: usize = 32;
 const MIN_INTERVAL: Duration = Duration::from_secs(10);
 pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
+/// The work item types a project's issue list returns (`Issue::TYPES_FOR_LIST`
+/// in GitLab's app/models/issue.rb).
+pub const GITLAB_ISSUE_TYPES: [&str; 6] = [
+    "issue",
+    "incident",
+    "test_case",
+    "task",
+    "objective",
+    "key_result",
+];
+/// Defects are issues and incidents; tasks, test cases and OKRs are not.
+pub const DEFAULT_GITLAB_ISSUE_TYPES: [&str; 2] = ["issue", "incident"];
 
 /// Spira's release types (system-wide ids; reference §6). Spira needs one
 /// on every new release; the default is Inflectra's GitLab plug-in's choice.
@@ -231,6 +243,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
             DEFAULT_CONCURRENCY
         }
     };
+    let gitlab_issue_types = issue_types(c, n, base, p.gitlab_issue_types);
     let spira_url = url_of(
         c,
         n,
@@ -336,6 +349,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
         comment_sweep,
         concurrency,
         share_projects: p.share_projects.unwrap_or(false),
+        gitlab_issue_types,
         spira: SpiraConnection {
             base_url: spira_url?,
             login: p.spira.login,
@@ -352,6 +366,39 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
         projects,
         name,
     })
+}
+
+fn issue_types(
+    c: &mut Collector,
+    n: Option<&str>,
+    base: &[String],
+    given: Option<Vec<String>>,
+) -> Vec<String> {
+    let Some(given) = given else {
+        return DEFAULT_GITLAB_ISSUE_TYPES.map(String::from).to_vec();
+    };
+    let key = with(base, &["gitlab_issue_types"]);
+    if given.is_empty() {
+        c.push(
+            n,
+            &key,
+            "is empty: list the work item types to sync, e.g. [\"issue\", \"incident\"]",
+        );
+    }
+    for (i, t) in given.iter().enumerate() {
+        if !GITLAB_ISSUE_TYPES.contains(&t.as_str()) {
+            let at = with(&key, &[&i.to_string()]);
+            c.push(
+                n,
+                &at,
+                format!(
+                    "'{t}' is not a GitLab work item type: use {}",
+                    GITLAB_ISSUE_TYPES.join(", ")
+                ),
+            );
+        }
+    }
+    given
 }
 
 fn url_of(

@@ -73,10 +73,13 @@ impl GitLabClient {
         &self,
         project: &ProjectRef,
     ) -> Result<Vec<Milestone>, GitLabError> {
+        // Group milestones are usable by the project's issues, and their
+        // titles are taken project-wide (app/models/milestone.rb), but are
+        // listed only with include_ancestors (doc/api/milestones.md).
         self.paged(
             format!("milestones of {project}"),
             format!("/projects/{}/milestones", project.segment()),
-            Vec::new(),
+            q(&[("include_ancestors", "true")]),
         )
         .try_collect()
         .await

@@ -136,11 +136,20 @@ pub struct Issue {
     pub confidential: bool,
     #[serde(default)]
     pub due_date: Option<NaiveDate>,
+    /// The work item type ("issue", "incident", "task", "test_case", …);
+    /// absent before GitLab 13.
+    #[serde(default)]
+    pub issue_type: Option<String>,
 }
 
 impl Issue {
     pub fn is_open(&self) -> bool {
         self.state == IssueState::Opened
+    }
+
+    /// The work item type; an answer without one is an issue.
+    pub fn work_item_type(&self) -> &str {
+        self.issue_type.as_deref().unwrap_or("issue")
     }
 }
 

@@ -378,6 +378,13 @@ async fn sync_project(
                 listing,
                 || first_answer(&gitlab_start, gitlab.server_now()),
                 |issue| {
+                    // Tasks, test cases and OKRs share the issue list; only
+                    // the types the plugin names are synced. `issue_type=`
+                    // takes one value (lib/api/issues.rb): filtered here.
+                    let kind = issue.work_item_type();
+                    if !plugin.gitlab_issue_types.iter().any(|t| t == kind) {
+                        return None;
+                    }
                     let linked = pass.store().link_by_issue(
                         &plugin.name,
                         issue.project_id as i64,

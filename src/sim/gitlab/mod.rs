@@ -322,6 +322,21 @@ impl GitLabSim {
         store.issues[index].iid
     }
 
+    /// Creates a work item of another type ("task", "test_case",
+    /// "incident") as `username`; returns its iid. The project's issue list
+    /// returns it too.
+    pub fn create_work_item_as(&self, username: &str, title: &str, issue_type: &str) -> u64 {
+        let now = self.app.now();
+        let mut store = self.app.lock();
+        let author = seed::user_id(&store, username);
+        let kind = state::ISSUE_TYPES
+            .into_iter()
+            .find(|t| *t == issue_type)
+            .unwrap_or("issue");
+        let index = seed::work_item(&mut store, self.project_id, author, title, "", kind, now);
+        store.issues[index].iid
+    }
+
     /// Comments on an issue as `username` (touching it like GitLab does).
     pub fn add_note_as(&self, username: &str, iid: u64, body: &str) -> Option<u64> {
         let now = self.app.now();
@@ -339,6 +354,38 @@ impl GitLabSim {
             n.internal = true;
         }
         Some(id)
+    }
+
+    /// A milestone of the project's parent group, as a group owner makes
+    /// one in the UI; returns its id. The project's issues may use it.
+    pub fn add_group_milestone(&self, title: &str) -> u64 {
+        let now = self.app.now();
+        let mut store = self.app.lock();
+        let group = store
+            .ancestor_groups(self.project_id)
+            .pop()
+            .unwrap_or_default();
+        let id = store.next_id();
+        let iid = store
+            .milestones
+            .iter()
+            .filter(|m| m.group.as_deref() == Some(group.as_str()))
+            .count() as u64
+            + 1;
+        store.milestones.push(state::Milestone {
+            id,
+            iid,
+            project_id: 0,
+            group: Some(group),
+            title: title.into(),
+            description: None,
+            active: true,
+            due_date: None,
+            start_date: None,
+            created_at: now,
+            updated_at: now,
+        });
+        id
     }
 
     /// Deletes a note, as its author can in the UI. False if there is none.

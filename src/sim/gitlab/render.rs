@@ -86,11 +86,19 @@ impl Render<'_> {
     }
 
     pub fn milestone(&self, m: &Milestone, today: chrono::NaiveDate) -> Value {
-        let path = self.project_path(m.project_id);
+        let (path, owner) = match &m.group {
+            // A group milestone names its group, not a project
+            // (doc/api/group_milestones.md).
+            Some(g) => (format!("groups/{g}"), ("group_id", self.store.group_id(g))),
+            None => (
+                self.project_path(m.project_id),
+                ("project_id", m.project_id),
+            ),
+        };
         json!({
             "id": m.id,
             "iid": m.iid,
-            "project_id": m.project_id,
+            owner.0: owner.1,
             "title": m.title,
             "description": m.description,
             "state": if m.active { "active" } else { "closed" },
@@ -136,8 +144,8 @@ impl Render<'_> {
             "assignees": assignees,
             "assignee": assignees.first().cloned().unwrap_or(Value::Null),
             "author": self.user_ref(Some(issue.author_id)),
-            "type": "ISSUE",
-            "issue_type": "issue",
+            "type": issue.issue_type.to_uppercase(),
+            "issue_type": issue.issue_type,
             "user_notes_count": self.store.user_notes_count(issue.id),
             "merge_requests_count": 0,
             "upvotes": 0,

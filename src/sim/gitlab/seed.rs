@@ -200,6 +200,7 @@ fn milestone(
         id,
         iid,
         project_id: project,
+        group: None,
         title: title.into(),
         description: None,
         active: true,
@@ -218,6 +219,19 @@ pub fn issue(
     author: u64,
     title: &str,
     description: &str,
+    at: DateTime<Utc>,
+) -> usize {
+    work_item(store, project, author, title, description, "issue", at)
+}
+
+/// A work item of `issue_type` (a GitLab task, test case, …).
+pub fn work_item(
+    store: &mut Store,
+    project: u64,
+    author: u64,
+    title: &str,
+    description: &str,
+    issue_type: &'static str,
     at: DateTime<Utc>,
 ) -> usize {
     let id = store.next_id();
@@ -242,6 +256,7 @@ pub fn issue(
         updated_at: at,
         closed_at: None,
         closed_by: None,
+        issue_type,
     });
     store.issues.len() - 1
 }

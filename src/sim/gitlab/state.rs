@@ -79,7 +79,15 @@ pub struct Issue {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<u64>,
+    /// The work item type: "issue", "incident", "test_case", "task".
+    pub issue_type: &'static str,
 }
+
+/// The work item types a project's issue list returns and `issue_type=`
+/// filters on (`Issue::TYPES_FOR_LIST`, app/models/issue.rb; `issue_type`
+/// takes one value, lib/api/issues.rb). OKRs (objective, key_result) are
+/// left out: they need a licence and a feature flag.
+pub const ISSUE_TYPES: [&str; 4] = ["issue", "incident", "test_case", "task"];
 
 #[derive(Clone, Debug)]
 pub struct Note {
@@ -108,7 +116,10 @@ pub struct Label {
 pub struct Milestone {
     pub id: u64,
     pub iid: u64,
+    /// 0 for a group milestone.
     pub project_id: u64,
+    /// The full path of the group owning a group milestone.
+    pub group: Option<String>,
     pub title: String,
     pub description: Option<String>,
     pub active: bool,
@@ -252,10 +263,55 @@ impl Store {
             .find(|l| l.project_id == project_id && l.name == name)
     }
 
+    /// A milestone the project's issues may use: its own, or one of an
+    /// ancestor group's (`Issuable#milestone_available?`).
     pub fn milestone(&self, project_id: u64, id: u64) -> Option<&Milestone> {
-        self.milestones
+        self.milestones_of(project_id, true).find(|m| m.id == id)
+    }
+
+    /// The project's ancestor groups, outermost first: its path's prefixes
+    /// ("a/b/proj" → "a", "a/b").
+    pub fn ancestor_groups(&self, project_id: u64) -> Vec<String> {
+        let Some(p) = self.project(project_id) else {
+            return Vec::new();
+        };
+        let parts: Vec<&str> = p.path_with_namespace.split('/').collect();
+        (1..parts.len()).map(|n| parts[..n].join("/")).collect()
+    }
+
+    /// The project's milestones, and with `ancestors` its groups' too.
+    pub fn milestones_of(
+        &self,
+        project_id: u64,
+        ancestors: bool,
+    ) -> impl Iterator<Item = &Milestone> {
+        let groups = if ancestors {
+            self.ancestor_groups(project_id)
+        } else {
+            Vec::new()
+        };
+        self.milestones.iter().filter(move |m| match &m.group {
+            Some(g) => groups.contains(g),
+            None => m.project_id == project_id,
+        })
+    }
+
+    /// A group's id: its place among the groups known, counted from 1 (the
+    /// project's own namespace is seeded first, and renders as id 1).
+    pub fn group_id(&self, path: &str) -> u64 {
+        let mut seen: Vec<String> = Vec::new();
+        for g in self
+            .projects
             .iter()
-            .find(|m| m.project_id == project_id && m.id == id)
+            .flat_map(|p| self.ancestor_groups(p.id))
+        {
+            if !seen.contains(&g) {
+                seen.push(g);
+            }
+        }
+        seen.iter()
+            .position(|g| g == path)
+            .map_or(0, |i| i as u64 + 1)
     }
 
     /// Finds a project label by name, creating it like `Labels::FindOrCreateService`.

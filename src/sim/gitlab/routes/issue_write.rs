@@ -11,7 +11,9 @@ use crate::sim::gitlab::app::{AppState, Req, project_id, require};
 use crate::sim::gitlab::quick_actions;
 use crate::sim::gitlab::render::Render;
 use crate::sim::gitlab::reply::{ApiError, ApiResult, created, ok};
-use crate::sim::gitlab::state::{DESCRIPTION_MAX_BYTES, GUEST, Issue, REPORTER, Store, TITLE_MAX};
+use crate::sim::gitlab::state::{
+    DESCRIPTION_MAX_BYTES, GUEST, ISSUE_TYPES, Issue, REPORTER, Store, TITLE_MAX,
+};
 
 fn check_title(title: &str) -> Result<(), ApiError> {
     if title.trim().is_empty() {
@@ -119,6 +121,10 @@ pub async fn create(State(app): State<AppState>, Path(id): Path<String>, req: Re
         Some(d) => d,
         None => p.date("due_date")?,
     };
+    let issue_type = match p.one_of("issue_type", &ISSUE_TYPES)? {
+        Some(t) => ISSUE_TYPES.into_iter().find(|k| *k == t).unwrap_or("issue"),
+        None => "issue",
+    };
     let now = app.now();
     let issue_id = store.next_id();
     let iid = match store.project_mut(project) {
@@ -145,6 +151,7 @@ pub async fn create(State(app): State<AppState>, Path(id): Path<String>, req: Re
         updated_at: now,
         closed_at: None,
         closed_by: None,
+        issue_type,
     });
     let index = store.issues.len() - 1;
     store.set_labels(index, labels, req.caller.user_id, now);

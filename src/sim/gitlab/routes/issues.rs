@@ -8,7 +8,7 @@ use crate::sim::gitlab::params::Params;
 use crate::sim::gitlab::render::Render;
 use crate::sim::gitlab::reply::{ApiError, ApiResult, ok};
 use crate::sim::gitlab::search::{self, Within};
-use crate::sim::gitlab::state::{Issue, Store};
+use crate::sim::gitlab::state::{ISSUE_TYPES, Issue, Store};
 
 pub async fn list(State(app): State<AppState>, Path(id): Path<String>, req: Req) -> ApiResult {
     let store = app.lock();
@@ -75,6 +75,8 @@ struct Filter {
     created_before: Option<chrono::DateTime<chrono::Utc>>,
     assignee: Option<String>,
     author_id: Option<u64>,
+    /// `issue_type=`: one work item type (lib/api/issues.rb).
+    issue_type: Option<String>,
     /// `scope=created_by_me`: the caller.
     scope_author: Option<u64>,
 }
@@ -136,6 +138,7 @@ impl Filter {
             created_before: p.time("created_before")?,
             assignee,
             author_id: p.int("author_id")?,
+            issue_type: p.one_of("issue_type", &ISSUE_TYPES)?,
             scope_author: mine,
         })
     }
@@ -197,6 +200,7 @@ impl Filter {
             }
         }
         self.author_id.is_none_or(|a| i.author_id == a)
+            && self.issue_type.as_deref().is_none_or(|t| i.issue_type == t)
             && self.scope_author.is_none_or(|a| i.author_id == a)
     }
 }

@@ -122,12 +122,12 @@ pub async fn list_milestones(
     let iids = p.int_list("iids")?;
     let after = p.time("updated_after")?;
     let before = p.time("updated_before")?;
+    // Group milestones only when asked for (doc/api/milestones.md).
+    let ancestors = p.bool("include_ancestors")?.unwrap_or(false);
     let store = app.lock();
     let project = project_id(&store, &id, &req.caller)?;
     let mut found: Vec<&Milestone> = store
-        .milestones
-        .iter()
-        .filter(|m| m.project_id == project)
+        .milestones_of(project, ancestors)
         .filter(|m| match state.as_deref() {
             Some("active") => m.active,
             Some("closed") => !m.active,
@@ -186,11 +186,12 @@ pub async fn get_milestone(
     Ok(ok(render.milestone(&store.milestones[index], app.today())))
 }
 
+/// Titles are unique across the project and its ancestor groups
+/// (app/models/milestone.rb, `uniqueness_of_title`).
 fn title_taken(store: &Store, project: u64, title: &str, except: Option<u64>) -> bool {
     store
-        .milestones
-        .iter()
-        .any(|m| m.project_id == project && m.title == title && Some(m.id) != except)
+        .milestones_of(project, true)
+        .any(|m| m.title == title && Some(m.id) != except)
 }
 
 const TITLE_TAKEN: &str = "already being used for another group or project milestone.";
@@ -231,6 +232,7 @@ pub async fn create_milestone(
         id: milestone_id,
         iid,
         project_id: project,
+        group: None,
         title,
         description: p.str("description"),
         active: true,
