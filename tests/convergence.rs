@@ -49,15 +49,9 @@ async fn play(ops: Vec<Op>, concurrency: usize) {
         format!("{what} {n}")
     };
     for op in ops {
-        let incidents: Vec<u32> = w.spira.incidents(1).iter().map(|i| i.incident_id).collect();
-        let issues: Vec<u64> = w
-            .gitlab
-            .issues()
-            .iter()
-            .filter_map(|i| i["iid"].as_u64())
-            .collect();
-        let pick_i = |k: usize| (!incidents.is_empty()).then(|| incidents[k % incidents.len()]);
-        let pick_g = |k: usize| (!issues.is_empty()).then(|| issues[k % issues.len()]);
+        let (incidents, issues) = (w.incident_ids(), w.issue_iids());
+        let pick_i = |k: usize| world::pick(&incidents, k);
+        let pick_g = |k: usize| world::pick(&issues, k);
         match op {
             Op::NewIncident => {
                 w.spira.add_incident(1, &fresh("Incident"), 1);

@@ -38,7 +38,7 @@ pub fn settings() -> HttpSettings {
     }
 }
 
-fn options(dry_run: bool) -> CycleOptions {
+pub fn options(dry_run: bool) -> CycleOptions {
     CycleOptions {
         trigger: "sync-now",
         dry_run,
@@ -152,6 +152,24 @@ impl World {
             .unwrap();
     }
 
+    /// The ids of the project's incidents, in order.
+    pub fn incident_ids(&self) -> Vec<u32> {
+        self.spira
+            .incidents(1)
+            .iter()
+            .map(|i| i.incident_id)
+            .collect()
+    }
+
+    /// The iids of the project's issues.
+    pub fn issue_iids(&self) -> Vec<u64> {
+        self.gitlab
+            .issues()
+            .iter()
+            .filter_map(|i| i["iid"].as_u64())
+            .collect()
+    }
+
     pub fn spira_user(&self, login: &str) -> u32 {
         self.spira
             .users()
@@ -218,6 +236,11 @@ impl World {
         })
         .unwrap()
     }
+}
+
+/// The `k`-th item of `items`, wrapping around; none of none.
+pub fn pick<T: Copy>(items: &[T], k: usize) -> Option<T> {
+    (!items.is_empty()).then(|| items[k % items.len()])
 }
 
 /// Spira status id → GitLab state, as the test configuration maps them.
