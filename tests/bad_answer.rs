@@ -65,3 +65,69 @@ async fn an_incident_answered_without_its_id_is_queued_and_the_others_sync() {
     let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(v["errors"], serde_json::json!([]), "{v}");
 }
+
+/// A release Spira created for a milestone, answered without its id: the
+/// issue that needed it fails and waits; the rest of the project syncs, and
+/// once answers are whole again the issue finds the release made the first
+/// time instead of making another.
+#[tokio::test]
+async fn a_release_created_without_its_id_fails_only_the_issue_that_needed_it() {
+    let mut w = World::new("").await;
+    let dev = w.gitlab_as("alice");
+    let project = labsync::gitlab::ProjectRef::parse(w.gitlab.project_path());
+    let sprint = dev
+        .create_milestone(
+            &project,
+            &labsync::gitlab::NewMilestone {
+                title: "Sprint 5".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let planned = w
+        .gitlab
+        .create_issue_as("alice", "Planned in sprint 5", "x");
+    dev.edit_issue(
+        &project,
+        planned,
+        &labsync::gitlab::IssueEdit {
+            milestone_id: Some(sprint.id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    w.gitlab.create_issue_as("alice", "Not planned", "y");
+    w.spira.withhold_created_release_id(true);
+
+    // `cycle` fails the test if the project stopped.
+    let r = w.cycle().await;
+    assert_eq!(r.totals().failed, 1, "{r:?}");
+    assert_eq!(r.totals().created_incidents, 1, "{r:?}");
+    let failure = &r.projects[0].failures[0];
+    assert!(
+        failure.contains(&format!("issue #{planned}"))
+            && failure.contains("ReleaseId")
+            && failure.contains("Sprint 5"),
+        "{failure}"
+    );
+    w.incident_named("Not planned");
+
+    w.spira.withhold_created_release_id(false);
+    w.advance(chrono::Duration::minutes(1));
+    let r = w.cycle().await;
+    assert_eq!(r.totals().failed, 0, "{r:?}");
+    let releases: Vec<u32> = w
+        .spira
+        .releases(1)
+        .iter()
+        .filter(|r| r.name == "Sprint 5")
+        .map(|r| r.release_id)
+        .collect();
+    assert_eq!(releases.len(), 1, "one release for the milestone");
+    assert_eq!(
+        w.incident_named("Planned in sprint 5").resolved_release_id,
+        Some(releases[0])
+    );
+}

@@ -302,6 +302,11 @@ impl SpiraSim {
         }
     }
 
+    /// Fault injection: answers to release creates carry no `ReleaseId`.
+    pub fn withhold_created_release_id(&self, on: bool) {
+        self.shared.db().created_release_id_withheld = on;
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

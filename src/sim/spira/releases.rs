@@ -247,7 +247,10 @@ async fn create(
     apply(&mut release, &obj)?;
     db.next_release += 1;
     release.release_id = db.next_release;
-    let json = db.release_json(&release);
+    let mut json = db.release_json(&release);
+    if db.created_release_id_withheld {
+        json["ReleaseId"] = serde_json::Value::Null;
+    }
     db.releases.insert(release.release_id, release);
     Ok(Json(json))
 }

@@ -113,6 +113,7 @@ pub fn build(seed: Seed, login: &str, api_key: &str, now: DateTime<Utc>) -> Db {
         ],
         bulk_edit_can_change_status: true,
         ids_withheld: Default::default(),
+        created_release_id_withheld: false,
         ..Db::default()
     };
     if seed == Seed::Demo {

@@ -209,6 +209,9 @@ pub struct Db {
     /// `"IncidentId": null`, to prove that bad data about one item stops
     /// only that item.
     pub ids_withheld: std::collections::BTreeSet<u32>,
+    /// Fault injection: the answer to a release create carries no `ReleaseId`
+    /// (the release is made all the same).
+    pub created_release_id_withheld: bool,
     /// Refused credentials answered as 404 "Access Denied" (as the API docs
     /// describe) rather than 401 (as the v6 server code does).
     pub access_denied_as_404: bool,
