@@ -136,6 +136,10 @@ pub struct Issue {
     pub confidential: bool,
     #[serde(default)]
     pub due_date: Option<NaiveDate>,
+    /// Set on an issue moved to another project: GitLab keeps this
+    /// original, closed, and made a new issue with this id there.
+    #[serde(default)]
+    pub moved_to_id: Option<u64>,
 }
 
 impl Issue {

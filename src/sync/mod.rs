@@ -20,6 +20,7 @@ pub mod counterpart;
 pub mod cycle;
 pub mod identity;
 pub mod merge;
+pub mod moved;
 pub mod pair;
 pub mod report;
 pub mod resolve;

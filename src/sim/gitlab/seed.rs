@@ -242,6 +242,7 @@ pub fn issue(
         updated_at: at,
         closed_at: None,
         closed_by: None,
+        moved_to_id: None,
     });
     store.issues.len() - 1
 }

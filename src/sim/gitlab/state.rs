@@ -79,6 +79,8 @@ pub struct Issue {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_by: Option<u64>,
+    /// Set on the original when the issue was moved to another project.
+    pub moved_to_id: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
