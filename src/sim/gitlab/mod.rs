@@ -9,6 +9,7 @@
 
 mod app;
 mod guard;
+mod moves;
 mod pagination;
 mod params;
 mod quick_actions;
@@ -68,6 +69,10 @@ pub struct GitLabSimConfig {
     pub paid_tier: bool,
     /// GitLab's 60 s throttle on `updated_at` touches.
     pub throttled_touch: bool,
+    /// The plan limit `offset_pagination_limit`: an issue list asked for a
+    /// page ending past it answers 405 (0: no limit). GitLab's default is
+    /// 50,000; tests make it small.
+    pub max_offset: usize,
 }
 
 impl Default for GitLabSimConfig {
@@ -84,6 +89,7 @@ impl Default for GitLabSimConfig {
             fault_rate: 0.0,
             paid_tier: false,
             throttled_touch: true,
+            max_offset: pagination::MAX_OFFSET,
         }
     }
 }
@@ -115,6 +121,7 @@ impl GitLabSim {
         let clock = SimClock::new();
         let token = cfg.token.clone().unwrap_or_else(random_token);
         let mut store = Store::new(cfg.paid_tier, cfg.throttled_touch);
+        store.max_offset = cfg.max_offset;
         let project_id = seed::seed(&mut store, cfg.seed, &token, app::truncate_ms(clock.now()));
         let app = AppState {
             store: Arc::new(Mutex::new(store)),
@@ -443,8 +450,36 @@ impl GitLabSim {
         }
     }
 
+    /// Another project (a path like "group/name"), with the same members
+    /// as the main one; returns its id.
+    pub fn add_project(&self, path: &str) -> u64 {
+        let now = self.app.now();
+        let mut store = self.app.lock();
+        let id = store.next_id();
+        let members = store
+            .project(self.project_id)
+            .map(|p| p.members.clone())
+            .unwrap_or_default();
+        store.projects.push(state::Project {
+            id,
+            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            path_with_namespace: path.to_string(),
+            issues_enabled: true,
+            created_at: now,
+            members,
+            next_issue_iid: 0,
+            next_milestone_iid: 0,
+        });
+        id
+    }
+
     /// Every issue of the project as the API renders it, by iid.
     pub fn issues(&self) -> Vec<Value> {
+        self.project_issues(self.project_id)
+    }
+
+    /// Every issue of any project as the API renders it, by iid.
+    pub fn project_issues(&self, project_id: u64) -> Vec<Value> {
         let store = self.app.lock();
         let render = Render {
             store: &store,
@@ -454,7 +489,7 @@ impl GitLabSim {
         store
             .issues
             .iter()
-            .filter(|i| i.project_id == self.project_id)
+            .filter(|i| i.project_id == project_id)
             .map(|i| render.issue(i, today, true))
             .collect()
     }

@@ -81,6 +81,8 @@ pub struct Issue {
     pub closed_by: Option<u64>,
     /// The work item type: "issue", "incident", "test_case", "task".
     pub issue_type: &'static str,
+    /// Set on the original when the issue was moved to another project.
+    pub moved_to_id: Option<u64>,
 }
 
 /// The work item types a project's issue list returns and `issue_type=`
@@ -181,6 +183,8 @@ pub struct Store {
     pub paid_tier: bool,
     /// GitLab's 60 s throttle on touch-based `updated_at` bumps.
     pub throttled_touch: bool,
+    /// Offset pagination limit of issue lists (0: none).
+    pub max_offset: usize,
 }
 
 impl Store {
