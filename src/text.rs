@@ -6,6 +6,10 @@
 //! labsync adds to a GitLab description is split off before anything is
 //! compared, so it is never duplicated and never copied to Spira.
 
+mod spira_clean;
+
+pub use spira_clean::spira_kept;
+
 use pulldown_cmark::{Event, Options, Parser, Tag, html};
 
 /// GitLab's limit on an issue title, in characters.

@@ -345,3 +345,66 @@ async fn an_unmapped_status_warns_until_a_cli_row_maps_it() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(lines(&run, "warning:").is_empty(), "{}", run.stdout);
 }
+
+/// Reference §13 row 7 (the v7.0 OAS says timesheet retrieval "does not
+/// apply timezone offsets to filters", implying others may; Inflectra's
+/// data-sync `DataSync.cs` carries a TimeOffsetHours knob): a server that
+/// reads date filters in its own time zone (here UTC-3) would skip three
+/// hours of changes. The probe measures
+/// it on a scratch incident, says what to set, and deletes the incident.
+#[tokio::test]
+async fn the_probe_measures_a_date_filter_offset_and_cleans_up() {
+    let s = Setup::start().await;
+    s.spira.set_date_filter_offset(Duration::hours(-3));
+    let before = s.spira.incidents(1).len();
+    let config = s.config("demo/webshop", ALL_STATUSES);
+    let run = s.check(&config).await;
+    assert_line(
+        &run,
+        "ok:",
+        &["scratch incident", "deleted after the probe"],
+    );
+    assert_line(
+        &run,
+        "warning:",
+        &[
+            "PR:1",
+            "date filters run up to 3 h late",
+            "time_offset = \"3h\"",
+        ],
+    );
+    assert_eq!(
+        s.spira.incidents(1).len(),
+        before,
+        "the scratch incident is gone"
+    );
+}
+
+/// The probe tells whether a comment moves LastUpdateDate, and what that
+/// means for `comment_sweep`.
+#[tokio::test]
+async fn the_probe_says_whether_comments_move_last_update_date() {
+    let s = Setup::start().await;
+    let config = s.config("demo/webshop", ALL_STATUSES);
+    let run = s.check(&config).await;
+    assert_line(
+        &run,
+        "ok:",
+        &["date filters find a change from its own LastUpdateDate"],
+    );
+    assert_line(
+        &run,
+        "ok:",
+        &[
+            "a comment does not move LastUpdateDate",
+            "keep comment_sweep on",
+        ],
+    );
+    s.spira.set_comment_bumps_last_update(true);
+    let run = s.check(&config).await;
+    assert_line(
+        &run,
+        "ok:",
+        &["a comment moves LastUpdateDate", "comment_sweep = \"off\""],
+    );
+}

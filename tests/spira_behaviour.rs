@@ -87,6 +87,7 @@ async fn a_status_change_the_workflow_refuses_is_an_item_error_naming_the_field(
     w.spira.add_incident(1, "Typo on home page", 1);
     w.cycle().await;
     let iid = w.issue_titled("Crash on save")["iid"].as_u64().unwrap();
+    let other = w.issue_titled("Typo on home page")["iid"].as_u64().unwrap();
     // Closed (5), the primary status of "closed", needs an owner.
     w.spira.require_for_status(5, "OwnerId");
     w.advance(chrono::Duration::minutes(5));
@@ -133,4 +134,31 @@ async fn access_denied_as_404_is_refused_credentials() {
     let r = w.plan().await;
     let fatal = r.projects[0].fatal.as_deref().unwrap_or("");
     assert!(fatal.contains("refused access"), "{r:?}");
+}
+
+/// §13 row 6: Spira strips dangerous HTML (here a `javascript:` link) from
+/// what labsync writes. Its cleaning is not an edit: the GitLab text stays
+/// as written, and nothing moves on later cycles.
+#[tokio::test]
+async fn spira_cleaning_a_description_is_not_an_edit() {
+    let mut w = World::new("").await;
+    let text = "Open [the form](javascript:alert(1)) and press **Pay**";
+    let iid = w.gitlab.create_issue_as("alice", "Pay button dead", text);
+    w.cycle().await;
+    let incident = w.incident_named("Pay button dead");
+    assert!(
+        !incident.description.contains("javascript:"),
+        "{incident:?}"
+    );
+    assert!(incident.description.contains("<strong>Pay</strong>"));
+    for _ in 0..2 {
+        w.advance(chrono::Duration::minutes(5));
+        let r = w.cycle().await;
+        assert_eq!(r.totals().writes(), 0, "{r:?}");
+    }
+    let issue = w.gitlab.issue(iid).unwrap();
+    assert!(
+        issue["description"].as_str().unwrap().starts_with(text),
+        "{issue}"
+    );
 }

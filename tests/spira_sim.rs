@@ -613,3 +613,18 @@ async fn a_workflow_refuses_a_status_without_its_required_field_and_404_can_mean
     assert_eq!(denied.status(), StatusCode::NOT_FOUND);
     assert!(denied.text().await.unwrap().contains("Access Denied"));
 }
+
+/// Reference §13 row 6. Evidence: spira-documentation release notes v5
+/// IN:3204 (the API strips potentially dangerous HTML from incidents).
+#[tokio::test]
+async fn dangerous_html_is_stripped_from_descriptions() {
+    let raw = Raw::start(Seed::Empty).await;
+    let (path, mut edit) = raw.new_incident().await;
+    edit["Description"] = json!(
+        r#"<p onclick="x()">Hi<script>alert(1)</script> <a href="javascript:go()">there</a></p>"#
+    );
+    let (status, body) = raw.call(Method::PUT, &path, Some(edit)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = raw.json(Method::GET, &path, None).await;
+    assert_eq!(after["Description"], "<p>Hi <a>there</a></p>");
+}

@@ -155,6 +155,7 @@ async fn check_spira(
                     users.len(),
                     releases.len()
                 )));
+                out.extend(super::check_probe::probe(&client, pid, plugin).await);
                 let named = SpiraLookups::from_spira(&lookups, &users, &releases);
                 found.insert(
                     id,

@@ -4,6 +4,7 @@
 mod check;
 mod check_gitlab;
 mod check_maps;
+mod check_probe;
 mod check_remote;
 mod demo;
 mod map;

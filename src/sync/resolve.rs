@@ -23,7 +23,7 @@ pub fn spira_view(incident: &Incident, base: Option<&Ticket>) -> Ticket {
     let html = incident.description.clone().unwrap_or_default();
     let markdown = text::html_to_markdown(&html);
     let description = match base {
-        Some(b) if markdown == b.description || html == text::markdown_to_html(&b.description) => {
+        Some(b) if markdown == b.description || is_projection(&html, &b.description) => {
             b.description.clone()
         }
         _ => markdown,
@@ -36,6 +36,14 @@ pub fn spira_view(incident: &Incident, base: Option<&Ticket>) -> Ticket {
         assignee: id(incident.owner_id),
         release: id(incident.resolved_release_id),
     }
+}
+
+/// Whether Spira's `html` is what labsync writes for `markdown`, or what
+/// Spira keeps of it after stripping dangerous HTML (its own cleaning is not
+/// an edit).
+fn is_projection(html: &str, markdown: &str) -> bool {
+    let written = text::markdown_to_html(markdown);
+    html == written || html == text::spira_kept(&written)
 }
 
 /// The GitLab state name of an issue.

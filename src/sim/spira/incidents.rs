@@ -15,6 +15,7 @@ use super::auth::Caller;
 use super::input::{self, parse_json};
 use super::search;
 use super::state::{ApiError, ApiResult, Db, SimIncident};
+use crate::text::spira_kept;
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -206,7 +207,9 @@ async fn delete(
 /// (added, never removed) and custom properties (merged by number).
 fn apply(db: &Db, inc: &mut SimIncident, obj: &Map<String, Value>) -> ApiResult<()> {
     inc.name = input::text(obj, "Name")?.unwrap_or_default();
-    inc.description = input::text(obj, "Description")?.unwrap_or_default();
+    // Spira strips dangerous HTML (scripts, event attributes, javascript:
+    // URLs) from what it is sent (RN v5 IN:3204; see `text::spira_kept`).
+    inc.description = spira_kept(&input::text(obj, "Description")?.unwrap_or_default());
     inc.priority_id = checked(&db.priorities, input::id(obj, "PriorityId")?, "PriorityId")?;
     inc.severity_id = checked(&db.severities, input::id(obj, "SeverityId")?, "SeverityId")?;
     inc.owner_id = input::id(obj, "OwnerId")?;

@@ -277,6 +277,15 @@ impl SpiraSim {
         self.shared.db().comment_bumps_last_update = on;
     }
 
+    /// Makes DateRange filters read their bounds as wall-clock time of a
+    /// server `offset` from UTC (e.g. -5 h): the OAS notes that timesheet
+    /// retrieval "does not apply timezone offsets to filters", implying that
+    /// other searches may, and Inflectra's data-sync plug-ins all carry a
+    /// `TimeOffsetHours` knob (reference §13 row 7). Default: none, as UTC.
+    pub fn set_date_filter_offset(&self, offset: chrono::Duration) {
+        self.shared.db().date_filter_offset = offset;
+    }
+
     /// Answers refused credentials with 404 "Access Denied" instead of 401.
     pub fn set_access_denied_as_404(&self, on: bool) {
         self.shared.db().access_denied_as_404 = on;

@@ -149,7 +149,7 @@ async fn run(
     db.project_for(caller, project)?;
     let mut found = Vec::new();
     for inc in live(&db.incidents, project) {
-        if matches_all(inc, &filters)? {
+        if matches_all(inc, &filters, db.date_filter_offset)? {
             found.push(inc);
         }
     }
@@ -204,9 +204,13 @@ fn sort_key(field: &str) -> ApiResult<Compare> {
     })
 }
 
-fn matches_all(inc: &SimIncident, filters: &[RemoteFilter]) -> ApiResult<bool> {
+fn matches_all(
+    inc: &SimIncident,
+    filters: &[RemoteFilter],
+    offset: chrono::Duration,
+) -> ApiResult<bool> {
     for f in filters {
-        if !matches(inc, f)? {
+        if !matches(inc, f, offset)? {
             return Ok(false);
         }
     }
@@ -257,7 +261,7 @@ fn string_field(inc: &SimIncident, name: &str) -> Option<Option<String>> {
 }
 
 /// One filter. The first value set wins: Int, String, Multi, DateRange.
-fn matches(inc: &SimIncident, f: &RemoteFilter) -> ApiResult<bool> {
+fn matches(inc: &SimIncident, f: &RemoteFilter, offset: chrono::Duration) -> ApiResult<bool> {
     let name = f
         .property_name
         .as_deref()
@@ -300,8 +304,10 @@ fn matches(inc: &SimIncident, f: &RemoteFilter) -> ApiResult<bool> {
         let bound = |b: &Option<String>| -> ApiResult<Option<DateTime<Utc>>> {
             match b.as_deref() {
                 None | Some("") => Ok(None),
+                // A server in another zone reads the bound as its local
+                // time: 10:00Z at UTC-5 means 15:00Z.
                 Some(t) => dates::parse(t)
-                    .map(Some)
+                    .map(|d| Some(d - offset))
                     .ok_or_else(|| ApiError::bad_request(format!("'{t}' is not a valid date"))),
             }
         };

@@ -218,6 +218,9 @@ pub struct Db {
     /// Workflow: fields an incident must have filled to enter a status
     /// (status id, field name such as "OwnerId").
     pub required_for_status: Vec<(u32, String)>,
+    /// The server's UTC offset as applied to DateRange filters: a bound is
+    /// read as the server's wall-clock time (zero: taken as UTC).
+    pub date_filter_offset: chrono::Duration,
 }
 
 pub const RELEASE_STATUSES: [(u32, &str); 6] = [
