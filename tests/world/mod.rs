@@ -339,7 +339,7 @@ impl World {
                 .collect();
             for n in notes.iter().filter(|n| !n.contains("labsync:comment=")) {
                 let body = n.trim();
-                let copies = comments.iter().filter(|c| c.contains(body)).count();
+                let copies = comments.iter().filter(|c| holds(c, body)).count();
                 assert_eq!(
                     copies, 1,
                     "{ctx}: note {body:?} copied {copies} times: {comments:#?}"
@@ -347,7 +347,7 @@ impl World {
             }
             for c in comments.iter().filter(|c| !c.contains("labsync:note=")) {
                 let text = c.trim_start_matches("<p>").trim_end_matches("</p>");
-                let copies = notes.iter().filter(|n| n.contains(text)).count();
+                let copies = notes.iter().filter(|n| holds(n, text)).count();
                 assert_eq!(
                     copies, 1,
                     "{ctx}: comment {text:?} copied {copies} times: {notes:#?}"
@@ -355,6 +355,17 @@ impl World {
             }
         }
     }
+}
+
+/// `text` occurs in `copy` as a whole: "comment 4" is not held by a copy of
+/// "comment 45" (a substring match counted that as a duplicate).
+fn holds(copy: &str, text: &str) -> bool {
+    copy.match_indices(text).any(|(at, _)| {
+        !copy[at + text.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric())
+    })
 }
 
 fn titles(issues: &[serde_json::Value]) -> Vec<String> {
