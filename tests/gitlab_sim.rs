@@ -1260,3 +1260,76 @@ async fn group_milestones_take_their_title_and_are_listed_on_request() {
     assert_eq!(a.json()["milestone"]["id"], gm);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_moved_issue_stays_behind_closed_with_moved_to_id() {
+    // gitlab-org/gitlab app/services/issues/move_service.rb (mark_as_moved,
+    // verify_can_move_issue!), app/services/issuable/clone/base_service.rb
+    // (close_issue), app/services/issues/base_service.rb (filter_params: a
+    // moved issue keeps created_at and updated_at), lib/api/issues.rb.
+    let sim = demo().await;
+    let archive = sim.add_project("demo/archive");
+    let before = get(&sim, &format!("{P}/issues/1")).await.json();
+    let move_to = |iid: u64, to: u64| {
+        let sim = &sim;
+        async move {
+            let body = json!({ "to_project_id": to });
+            let path = format!("{P}/issues/{iid}/move");
+            send(sim, "POST", &path, Some(sim.token()), Some(body)).await
+        }
+    };
+    let answer = move_to(1, archive).await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let moved = answer.json();
+    assert_eq!(
+        (moved["project_id"].as_u64(), moved["iid"].as_u64()),
+        (Some(archive), Some(1))
+    );
+    assert_ne!(moved["id"], before["id"]);
+    for kept in ["title", "description", "author", "created_at"] {
+        assert_eq!(moved[kept], before[kept], "{kept}");
+    }
+    assert_eq!(
+        moved["labels"],
+        json!([]),
+        "the archive has none of its labels"
+    );
+    assert_eq!(
+        moved["user_notes_count"], before["user_notes_count"],
+        "notes are copied"
+    );
+    // The original answers 200: closed, pointing at the new issue.
+    let original = get(&sim, &format!("{P}/issues/1")).await;
+    assert_eq!(original.status, 200);
+    let original = original.json();
+    assert_eq!(original["state"], "closed");
+    assert_eq!(original["moved_to_id"], moved["id"]);
+    let last = sim.notes(1).pop().unwrap();
+    assert_eq!(
+        (last["body"].as_str(), last["system"].as_bool()),
+        (Some("moved to archive#1"), Some(true))
+    );
+    // Refusals: moved already, same project, unknown project.
+    let again = move_to(1, archive).await;
+    assert_eq!(
+        (again.status, again.json()),
+        (
+            400,
+            json!({"message": "Cannot move issue due to insufficient permissions!"})
+        )
+    );
+    let home = move_to(2, sim.project_id()).await;
+    assert_eq!(
+        (home.status, home.json()),
+        (
+            400,
+            json!({"message": "Cannot move issue to project it originates from!"})
+        )
+    );
+    let nowhere = move_to(2, 999_999).await;
+    assert_eq!(
+        (nowhere.status, nowhere.json()),
+        (404, json!({"message": "404 Project Not Found"}))
+    );
+    sim.shutdown().await;
+}

@@ -140,6 +140,10 @@ pub struct Issue {
     /// absent before GitLab 13.
     #[serde(default)]
     pub issue_type: Option<String>,
+    /// Set on an issue moved to another project: GitLab keeps this
+    /// original, closed, and made a new issue with this id there.
+    #[serde(default)]
+    pub moved_to_id: Option<u64>,
 }
 
 impl Issue {

@@ -21,6 +21,7 @@ pub mod cycle;
 pub mod identity;
 pub mod kept;
 pub mod merge;
+pub mod moved;
 pub mod pair;
 pub mod report;
 pub mod resolve;

@@ -228,6 +228,9 @@ pub async fn from_issue(
         pass.store()
             .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?;
     if let Some(link) = linked {
+        if link.orphaned.is_none() && issue.moved_to_id.is_some() {
+            return super::moved::orphan_moved(ctx, pass, &link, issue).await;
+        }
         if link.orphaned.is_some() || issue_unchanged(ctx, pass, &link, issue)? {
             return Ok(());
         }
@@ -350,6 +353,10 @@ async fn fetch_issue(
         .get_issue(&ctx.gitlab_ref, link.issue_iid as u64)
         .await
     {
+        Ok(issue) if issue.id as i64 == link.issue_id && issue.moved_to_id.is_some() => {
+            super::moved::orphan_moved(ctx, pass, link, &issue).await?;
+            Ok(None)
+        }
         Ok(issue) if issue.id as i64 == link.issue_id => Ok(Some(issue)),
         // Same iid, other issue: the original was moved or deleted and the number reused.
         Ok(_) | Err(crate::gitlab::GitLabError::NotFound { .. }) => {
@@ -360,7 +367,7 @@ async fn fetch_issue(
     }
 }
 
-fn orphan(
+pub(super) fn orphan(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: &Link,

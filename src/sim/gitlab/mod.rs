@@ -9,6 +9,7 @@
 
 mod app;
 mod guard;
+mod moves;
 mod pagination;
 mod params;
 mod quick_actions;
@@ -443,8 +444,36 @@ impl GitLabSim {
         }
     }
 
+    /// Another project (a path like "group/name"), with the same members
+    /// as the main one; returns its id.
+    pub fn add_project(&self, path: &str) -> u64 {
+        let now = self.app.now();
+        let mut store = self.app.lock();
+        let id = store.next_id();
+        let members = store
+            .project(self.project_id)
+            .map(|p| p.members.clone())
+            .unwrap_or_default();
+        store.projects.push(state::Project {
+            id,
+            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            path_with_namespace: path.to_string(),
+            issues_enabled: true,
+            created_at: now,
+            members,
+            next_issue_iid: 0,
+            next_milestone_iid: 0,
+        });
+        id
+    }
+
     /// Every issue of the project as the API renders it, by iid.
     pub fn issues(&self) -> Vec<Value> {
+        self.project_issues(self.project_id)
+    }
+
+    /// Every issue of any project as the API renders it, by iid.
+    pub fn project_issues(&self, project_id: u64) -> Vec<Value> {
         let store = self.app.lock();
         let render = Render {
             store: &store,
@@ -454,7 +483,7 @@ impl GitLabSim {
         store
             .issues
             .iter()
-            .filter(|i| i.project_id == self.project_id)
+            .filter(|i| i.project_id == project_id)
             .map(|i| render.issue(i, today, true))
             .collect()
     }

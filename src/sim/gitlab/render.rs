@@ -161,7 +161,7 @@ impl Render<'_> {
             "references": {"short": format!("#{}", issue.iid), "relative": format!("#{}", issue.iid),
                            "full": format!("{path}#{}", issue.iid)},
             "severity": "UNKNOWN",
-            "moved_to_id": null,
+            "moved_to_id": issue.moved_to_id,
             "service_desk_reply_to": null,
             "imported": false,
             "imported_from": "none",

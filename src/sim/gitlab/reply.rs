@@ -50,6 +50,8 @@ pub enum ApiError {
     Validation(&'static str, String),
     /// 400 `{"message":"400 Bad request - <reason>"}`.
     BadRequest(String),
+    /// 400 `{"message":...}` from `render_api_error!` (a service refused).
+    Refused(String),
     /// 409 `{"message":...}`.
     Conflict(&'static str),
     /// 429 from an application limiter (issue or note creation).
@@ -96,6 +98,7 @@ impl IntoResponse for ApiError {
                 json!({"message": format!("400 Bad request - {reason}")}),
             ),
             ApiError::Conflict(text) => (StatusCode::CONFLICT, json!({"message": text})),
+            ApiError::Refused(text) => (StatusCode::BAD_REQUEST, json!({"message": text})),
             ApiError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
                 json!({"message": {"error":

@@ -257,6 +257,7 @@ pub fn work_item(
         closed_at: None,
         closed_by: None,
         issue_type,
+        moved_to_id: None,
     });
     store.issues.len() - 1
 }

@@ -81,6 +81,8 @@ pub struct Issue {
     pub closed_by: Option<u64>,
     /// The work item type: "issue", "incident", "test_case", "task".
     pub issue_type: &'static str,
+    /// Set on the original when the issue was moved to another project.
+    pub moved_to_id: Option<u64>,
 }
 
 /// The work item types a project's issue list returns and `issue_type=`

@@ -152,6 +152,7 @@ pub async fn create(State(app): State<AppState>, Path(id): Path<String>, req: Re
         closed_at: None,
         closed_by: None,
         issue_type,
+        moved_to_id: None,
     });
     let index = store.issues.len() - 1;
     store.set_labels(index, labels, req.caller.user_id, now);

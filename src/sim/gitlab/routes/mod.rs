@@ -49,6 +49,10 @@ pub fn api() -> Router<AppState> {
                 .delete(issue_removal::delete),
         )
         .route(
+            &format!("{p}/issues/{{iid}}/move"),
+            axum::routing::post(issue_removal::move_issue),
+        )
+        .route(
             &format!("{p}/issues/{{iid}}/resource_state_events"),
             get(events::state_events),
         )
