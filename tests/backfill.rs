@@ -13,6 +13,31 @@ use world::World;
 #[tokio::test]
 async fn a_backlog_sharing_one_timestamp_is_synced_in_one_cycle() {
     let mut w = World::new(r#"comment_sweep = "off""#).await;
+    backlog_of_one_timestamp_is_synced(&mut w).await;
+}
+
+/// The same past GitLab's maximum offset for offset pagination (405 past
+/// it, `lib/api/helpers/pagination_strategies.rb`; 50,000 by default, 100
+/// here): a backlog sharing one `updated_at` is walked without deep pages.
+#[tokio::test]
+async fn a_backlog_deeper_than_the_maximum_offset_is_synced() {
+    let gitlab = labsync::sim::gitlab::GitLabSimConfig {
+        seed: labsync::sim::Seed::Empty,
+        max_offset: 100,
+        ..Default::default()
+    };
+    let spira = labsync::sim::spira::SpiraSimConfig {
+        seed: labsync::sim::Seed::Empty,
+        comment_bumps_last_update: true,
+        ..Default::default()
+    };
+    let mut w = World::with_both(r#"comment_sweep = "off""#, gitlab, spira).await;
+    backlog_of_one_timestamp_is_synced(&mut w).await;
+}
+
+/// 250 issues imported with one `updated_at`: one cycle makes an incident
+/// for each.
+async fn backlog_of_one_timestamp_is_synced(w: &mut World) {
     let at = w.gitlab.clock().now() - chrono::Duration::days(30);
     for i in 0..250 {
         let iid = w

@@ -1333,3 +1333,24 @@ async fn a_moved_issue_stays_behind_closed_with_moved_to_id() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn offset_pages_past_the_maximum_offset_answer_405() {
+    // gitlab-org/gitlab lib/api/helpers/pagination_strategies.rb
+    // (offset_limit_exceeded?: page * per_page > offset_pagination_limit).
+    let sim = GitLabSim::start(GitLabSimConfig {
+        max_offset: 4,
+        ..GitLabSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let page = |n: u32| format!("{P}/issues?per_page=2&page={n}");
+    assert_eq!(listed_iids(&sim, &page(2)).await.len(), 2);
+    let refused = get(&sim, &page(3)).await;
+    assert_eq!(refused.status, 405);
+    assert_eq!(
+        refused.json(),
+        json!({"error": "Offset pagination has a maximum allowed offset of 4 for requests that return objects of type Issue. Remaining records can be retrieved using keyset pagination."})
+    );
+    sim.shutdown().await;
+}

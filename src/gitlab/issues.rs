@@ -7,7 +7,7 @@ use futures_util::{Stream, StreamExt, TryStreamExt, stream};
 use reqwest::{Method, StatusCode};
 
 use super::answers::{decode, next_page};
-use super::client::{GitLabClient, PER_PAGE, iso, q, short};
+use super::client::{GitLabClient, PER_PAGE, Query, iso, q, short};
 use super::error::GitLabError;
 use super::requests::*;
 use super::types::*;
@@ -17,27 +17,83 @@ use crate::inflight::InFlight;
 /// Where an incremental issue listing stands.
 struct Cursor {
     since: Option<DateTime<Utc>>,
-    /// Page number under the same `since`.
+    /// Walking a group of issues that share `since` as their `updated_at`
+    /// and fill more than a page.
+    group: Option<Group>,
+    /// Page number under the same bounds.
     page: u64,
     done: bool,
     /// Ids already yielded in this run.
     seen: HashSet<u64>,
 }
 
+/// A group of one `updated_at` is walked by creation time, restarting from
+/// the last `created_at` seen: page numbers deep into a large group would
+/// pass the instance's maximum offset (405, `lib/api/helpers/
+/// pagination_strategies.rb`), and would shift as the engine's own writes
+/// move issues out of the group.
+struct Group {
+    created_from: Option<DateTime<Utc>>,
+}
+
 impl Cursor {
     fn advance(&mut self, items: &[Issue], more: bool) {
-        match items.last() {
-            Some(last) if more => {
+        match (items.last(), more, self.group.as_mut()) {
+            (Some(last), true, None) => {
                 if self.since.is_none_or(|s| last.updated_at > s) {
                     self.since = Some(last.updated_at);
+                } else {
+                    // A full page of one timestamp: walk the group.
+                    self.group = Some(Group { created_from: None });
+                }
+                self.page = 1;
+            }
+            (Some(last), true, Some(group)) => {
+                if group.created_from.is_none_or(|c| last.created_at > c) {
+                    group.created_from = Some(last.created_at);
                     self.page = 1;
                 } else {
-                    // A full page of one timestamp: the cursor cannot move.
+                    // A full page created at one instant too: only paging is left.
                     self.page += 1;
                 }
             }
+            (_, _, Some(_)) => {
+                // The group is read; go on after its timestamp (the API
+                // shows milliseconds, the database keeps microseconds).
+                self.group = None;
+                self.since = self.since.map(|s| s + chrono::Duration::milliseconds(1));
+                self.page = 1;
+            }
             _ => self.done = true,
         }
+    }
+
+    /// The query for the page the cursor stands at.
+    fn query(&self) -> Query {
+        let order_by = if self.group.is_some() {
+            "created_at"
+        } else {
+            "updated_at"
+        };
+        let mut query = q(&[
+            ("order_by", order_by),
+            ("sort", "asc"),
+            ("state", "all"),
+            ("page", &self.page.to_string()),
+            ("per_page", &PER_PAGE.to_string()),
+        ]);
+        if let Some(t) = self.since {
+            query.push(("updated_after".into(), iso(t)));
+        }
+        if let (Some(group), Some(t)) = (&self.group, self.since) {
+            let last_micro = t + chrono::Duration::microseconds(999);
+            let upto = last_micro.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            query.push(("updated_before".into(), upto));
+            if let Some(c) = group.created_from {
+                query.push(("created_after".into(), iso(c)));
+            }
+        }
+        query
     }
 }
 
@@ -50,8 +106,10 @@ impl GitLabClient {
     /// jumps to the end and shifts every later issue one place left, so one
     /// would be skipped, and the watermark would then pass it for good. So
     /// each next page restarts from the last `updated_at` seen (the bound is
-    /// inclusive) and issues already yielded are dropped by id; only when a
-    /// whole page shares one timestamp does it step to the next page number.
+    /// inclusive) and issues already yielded are dropped by id. A whole page
+    /// sharing one timestamp is walked the same way by `created_at` (see
+    /// [`Group`]); only a page created at one instant too steps to the next
+    /// page number.
     pub fn list_issues_updated_since(
         &self,
         project: &ProjectRef,
@@ -73,6 +131,7 @@ impl GitLabClient {
         let name = format!("issues of {project}");
         let start = Cursor {
             since,
+            group: None,
             page: 1,
             done: false,
             seen: HashSet::new(),
@@ -122,16 +181,7 @@ impl GitLabClient {
         name: &str,
         cursor: &mut Cursor,
     ) -> Result<Vec<Issue>, GitLabError> {
-        let mut query = q(&[
-            ("order_by", "updated_at"),
-            ("sort", "asc"),
-            ("state", "all"),
-            ("page", &cursor.page.to_string()),
-            ("per_page", &PER_PAGE.to_string()),
-        ]);
-        if let Some(t) = cursor.since {
-            query.push(("updated_after".into(), iso(t)));
-        }
+        let query = cursor.query();
         let what = match cursor.since {
             Some(t) => format!("{name} updated since {}", iso(t)),
             None => name.to_string(),

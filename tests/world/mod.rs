@@ -63,12 +63,16 @@ impl World {
     }
 
     pub async fn with(extra: &str, spira: SpiraSimConfig) -> World {
-        let gitlab = GitLabSim::start(GitLabSimConfig {
+        let gitlab = GitLabSimConfig {
             seed: Seed::Empty,
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        };
+        Self::with_both(extra, gitlab, spira).await
+    }
+
+    /// A world whose GitLab is configured too (seed it `Empty`).
+    pub async fn with_both(extra: &str, gitlab: GitLabSimConfig, spira: SpiraSimConfig) -> World {
+        let gitlab = GitLabSim::start(gitlab).await.unwrap();
         let spira = SpiraSim::start(spira).await.unwrap();
         let text = labsync::sim::config::plugin_toml("t", &gitlab, &spira, extra);
         let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();

@@ -69,6 +69,10 @@ pub struct GitLabSimConfig {
     pub paid_tier: bool,
     /// GitLab's 60 s throttle on `updated_at` touches.
     pub throttled_touch: bool,
+    /// The plan limit `offset_pagination_limit`: an issue list asked for a
+    /// page ending past it answers 405 (0: no limit). GitLab's default is
+    /// 50,000; tests make it small.
+    pub max_offset: usize,
 }
 
 impl Default for GitLabSimConfig {
@@ -85,6 +89,7 @@ impl Default for GitLabSimConfig {
             fault_rate: 0.0,
             paid_tier: false,
             throttled_touch: true,
+            max_offset: pagination::MAX_OFFSET,
         }
     }
 }
@@ -116,6 +121,7 @@ impl GitLabSim {
         let clock = SimClock::new();
         let token = cfg.token.clone().unwrap_or_else(random_token);
         let mut store = Store::new(cfg.paid_tier, cfg.throttled_touch);
+        store.max_offset = cfg.max_offset;
         let project_id = seed::seed(&mut store, cfg.seed, &token, app::truncate_ms(clock.now()));
         let app = AppState {
             store: Arc::new(Mutex::new(store)),

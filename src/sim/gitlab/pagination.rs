@@ -11,6 +11,42 @@ pub const DEFAULT_PER_PAGE: usize = 20;
 pub const MAX_PER_PAGE: usize = 100;
 /// Above this many items GitLab stops counting: no totals, no `rel="last"`.
 pub const COUNT_LIMIT: usize = 10_000;
+/// GitLab's default plan limit `offset_pagination_limit`.
+pub const MAX_OFFSET: usize = 50_000;
+
+/// The 405 GitLab answers when a page would end past `limit` items
+/// (gitlab-org/gitlab `lib/api/helpers/pagination_strategies.rb`,
+/// `offset_limit_exceeded?`: `page * per_page > limit`). GitLab applies it
+/// to resources that support keyset pagination, per version: issues got
+/// keyset pagination in 18.3 (`doc/api/rest/index.md`); which of them are
+/// enforced varies, so the harder answer is the default.
+pub fn past_max_offset(params: &Params, limit: usize, type_name: &str) -> Option<Response> {
+    let (page, per_page) = page_and_size(params);
+    if limit == 0 || page.saturating_mul(per_page) <= limit {
+        return None;
+    }
+    let message = format!(
+        "Offset pagination has a maximum allowed offset of {limit} for requests that return objects of type {type_name}. Remaining records can be retrieved using keyset pagination."
+    );
+    Some(json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &serde_json::json!({ "error": message }),
+    ))
+}
+
+fn page_and_size(params: &Params) -> (usize, usize) {
+    let per_page = params
+        .str("per_page")
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .map_or(DEFAULT_PER_PAGE, |n| n.min(MAX_PER_PAGE));
+    let page = params
+        .str("page")
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
+    (page, per_page)
+}
 
 /// One page of `items`, with X-* and Link headers whose URLs repeat the
 /// request's parameters on `base` + `path`.
@@ -41,16 +77,7 @@ pub fn page_then_filter<T>(
     base: &str,
     path: &str,
 ) -> Response {
-    let per_page = params
-        .str("per_page")
-        .and_then(|s| s.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .map_or(DEFAULT_PER_PAGE, |n| n.min(MAX_PER_PAGE));
-    let page = params
-        .str("page")
-        .and_then(|s| s.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(1);
+    let (page, per_page) = page_and_size(params);
     let total = items.len();
     let total_pages = total.div_ceil(per_page).max(1);
     let start = (page - 1).saturating_mul(per_page);

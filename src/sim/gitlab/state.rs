@@ -183,6 +183,8 @@ pub struct Store {
     pub paid_tier: bool,
     /// GitLab's 60 s throttle on touch-based `updated_at` bumps.
     pub throttled_touch: bool,
+    /// Offset pagination limit of issue lists (0: none).
+    pub max_offset: usize,
 }
 
 impl Store {

@@ -25,6 +25,9 @@ pub async fn list(State(app): State<AppState>, Path(id): Path<String>, req: Req)
         ));
     }
     let filter = Filter::from_params(p, &store, req.caller.user_id)?;
+    if let Some(refused) = pagination::past_max_offset(p, store.max_offset, "Issue") {
+        return Ok(refused);
+    }
     let mut found: Vec<&Issue> = store
         .issues
         .iter()
