@@ -87,7 +87,6 @@ async fn a_status_change_the_workflow_refuses_is_an_item_error_naming_the_field(
     w.spira.add_incident(1, "Typo on home page", 1);
     w.cycle().await;
     let iid = w.issue_titled("Crash on save")["iid"].as_u64().unwrap();
-    let other = w.issue_titled("Typo on home page")["iid"].as_u64().unwrap();
     // Closed (5), the primary status of "closed", needs an owner.
     w.spira.require_for_status(5, "OwnerId");
     w.advance(chrono::Duration::minutes(5));
