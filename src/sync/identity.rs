@@ -53,8 +53,7 @@ pub async fn ensure_bound(
         Some(bound) if bound == want => return Ok(()),
         Some(bound) => {
             return Err(SyncError::Config(format!(
-                "plugin '{}': this database syncs {}, but the configuration names {}; if that change is intended, run `labsync rebind {}` (with the same --db)",
-                plugin.name,
+                "this database syncs {}, but the configuration names {}; if that change is intended, run `labsync rebind {}` (with the same --db)",
                 bound.describe(),
                 want.describe(),
                 plugin.name
@@ -82,14 +81,13 @@ pub async fn ensure_bound(
         }
         Some(o) => {
             return Err(SyncError::Config(format!(
-                "plugin '{}': GitLab project {gitlab_project} is synced by another labsync install ({o}, named by its label '{INSTALL_LABEL}'); this database is install {install}. Run one install per project; if that install is gone (its database lost or moved here), run `labsync rebind {}`; if both are meant to sync it, set share_projects = true in both",
-                plugin.name, plugin.name
+                "GitLab project {gitlab_project} is synced by another labsync install ({o}, named by its label '{INSTALL_LABEL}'); this database is install {install}. Run one install per project; if that install is gone (its database lost or moved here), run `labsync rebind {}`; if both are meant to sync it, set share_projects = true in both",
+                plugin.name
             )));
         }
         None => {
             return Err(SyncError::Config(format!(
-                "plugin '{}': GitLab project {gitlab_project} has a label '{INSTALL_LABEL}' that names no labsync install; delete it, or give it the description \"{OWNER_PREFIX}{install}\"",
-                plugin.name
+                "GitLab project {gitlab_project} has a label '{INSTALL_LABEL}' that names no labsync install; delete it, or give it the description \"{OWNER_PREFIX}{install}\""
             )));
         }
     }
