@@ -6,7 +6,6 @@
 
 mod world;
 
-use labsync::gitlab::{IssueEdit, NewMilestone, ProjectRef};
 use labsync::spira::Release;
 use world::{Output, World};
 
@@ -16,32 +15,6 @@ fn ok(run: &Output) {
         "stdout:\n{}\nstderr:\n{}",
         run.stdout, run.stderr
     );
-}
-
-/// Sets an issue's milestone as a developer would, creating the milestone.
-async fn set_milestone(w: &World, iid: u64, title: &str) {
-    let dev = w.gitlab_as("alice");
-    let project = ProjectRef::parse(w.gitlab.project_path());
-    let milestone = dev
-        .create_milestone(
-            &project,
-            &NewMilestone {
-                title: title.into(),
-                ..NewMilestone::default()
-            },
-        )
-        .await
-        .unwrap();
-    dev.edit_issue(
-        &project,
-        iid,
-        &IssueEdit {
-            milestone_id: Some(milestone.id),
-            ..IssueEdit::default()
-        },
-    )
-    .await
-    .unwrap();
 }
 
 /// Makes a Spira release as a tester would; returns its id.
@@ -84,7 +57,7 @@ async fn to_gitlab_never_writes_comments_or_releases_into_spira() {
     w.gitlab
         .add_note_as("alice", iid, "Looking into it, rounding bug")
         .unwrap();
-    set_milestone(&w, iid, "Sprint 42").await;
+    w.set_milestone_as("alice", iid, "Sprint 42").await;
     w.spira.add_comment(id, tester, "<p>Seen again on 2.3</p>");
     w.advance(chrono::Duration::minutes(1));
     let releases_before = w.spira.releases(1).len();

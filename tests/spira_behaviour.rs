@@ -3,35 +3,12 @@
 
 mod world;
 
-use labsync::gitlab::{IssueEdit, NewMilestone, ProjectRef};
 use world::World;
 
 /// A GitLab issue in milestone `title` (created when missing), as alice.
 async fn issue_in_milestone(w: &World, issue: &str, title: &str) -> u64 {
-    let maintainer = w.gitlab_as("alice");
-    let project = ProjectRef::parse(w.gitlab.project_path());
-    let milestone = maintainer
-        .create_milestone(
-            &project,
-            &NewMilestone {
-                title: title.into(),
-                ..NewMilestone::default()
-            },
-        )
-        .await
-        .unwrap();
     let iid = w.gitlab.create_issue_as("alice", issue, "steps");
-    maintainer
-        .edit_issue(
-            &project,
-            iid,
-            &IssueEdit {
-                milestone_id: Some(milestone.id),
-                ..IssueEdit::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.set_milestone_as("alice", iid, title).await;
     iid
 }
 

@@ -214,6 +214,34 @@ impl World {
     }
 
     /// A GitLab client acting as another user, as a developer would.
+    /// Puts issue `iid` in milestone `title` as `username` would in GitLab's
+    /// UI: the milestone is created, then set on the issue.
+    pub async fn set_milestone_as(&self, username: &str, iid: u64, title: &str) {
+        use labsync::gitlab::{IssueEdit, NewMilestone, ProjectRef};
+        let dev = self.gitlab_as(username);
+        let project = ProjectRef::parse(self.gitlab.project_path());
+        let milestone = dev
+            .create_milestone(
+                &project,
+                &NewMilestone {
+                    title: title.into(),
+                    ..NewMilestone::default()
+                },
+            )
+            .await
+            .unwrap();
+        dev.edit_issue(
+            &project,
+            iid,
+            &IssueEdit {
+                milestone_id: Some(milestone.id),
+                ..IssueEdit::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+
     pub fn gitlab_as(&self, username: &str) -> GitLabClient {
         let token = self.gitlab.add_token(username, &["api"], None);
         GitLabClient::new(&self.gitlab.url(), Secret::new(token), settings()).unwrap()
