@@ -391,23 +391,8 @@ async fn link_existing(
     issue: Issue,
     intent: Option<i64>,
 ) -> Result<(), SyncError> {
-    let link = Link {
-        id: 0,
-        plugin: ctx.plugin.name.clone(),
-        spira_project: i64::from(ctx.spira_project),
-        incident_id: i64::from(incident_id(&incident)?),
-        gitlab_project_id: ctx.gitlab_project_id as i64,
-        issue_id: issue.id as i64,
-        issue_iid: issue.iid as i64,
-        issue_url: issue.web_url.clone(),
-        created_by: Origin::Matched,
-        base: Ticket::default(),
-        last_note_id: 0,
-        last_comment_id: 0,
-        orphaned: None,
-        comments_checked_at: None,
-        gitlab_kept: GitLabKept::default(),
-    };
+    let id = incident_id(&incident)?;
+    let link = new_link(ctx, id, &issue, Origin::Matched, Ticket::default());
     sync_found(ctx, pass, link, incident, whole, issue, intent).await
 }
 
