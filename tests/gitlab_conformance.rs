@@ -1,22 +1,80 @@
 //! Drives the simulator with python-gitlab, a GitLab client we did not write.
-//! CI installs it (`pip install -r tests/conformance/requirements.txt`).
 //! Where python-gitlab and the simulator disagree, the simulator is wrong.
+//!
+//! The test installs python-gitlab itself: a virtual environment under
+//! `target/` with the versions pinned in tests/conformance/requirements.txt,
+//! made once and reused while that file is unchanged. It needs python3 and
+//! the package index once; without them it fails, it never skips.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use labsync::sim::Seed;
 use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
 
-async fn require_python_gitlab() {
-    let probe = tokio::process::Command::new("python3")
-        .args(["-c", "import gitlab"])
+const REQUIREMENTS: &str = include_str!("conformance/requirements.txt");
+
+/// The python3 of the conformance environment, made on first use.
+fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-gitlab-venv");
+        // Two `cargo test` runs at once share the directory: one makes it.
+        let _lock = FileLock::take(&venv.with_extension("lock"));
+        let python = venv.join("bin").join("python3");
+        let stamp = venv.join("requirements.txt");
+        let ready = std::fs::read_to_string(&stamp).is_ok_and(|s| s == REQUIREMENTS);
+        if !ready {
+            let _ = std::fs::remove_dir_all(&venv);
+            run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+            let requirements = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/conformance/requirements.txt"
+            );
+            // Every package is pinned in the file, so nothing else is fetched.
+            run(Command::new(&python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "-r",
+                requirements,
+            ]));
+            std::fs::write(&stamp, REQUIREMENTS).unwrap();
+        }
+        python
+    })
+}
+
+fn run(command: &mut Command) {
+    let out = command
         .output()
-        .await
-        .expect("python3 must be installed");
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e} (the test needs python3)"));
     assert!(
-        probe.status.success(),
-        "python-gitlab is not importable: pip install -r tests/conformance/requirements.txt"
+        out.status.success(),
+        "setting up python-gitlab for the conformance test failed: {command:?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// An exclusive flock(2) on a file, released when dropped.
+struct FileLock {
+    _file: std::fs::File,
+}
+
+impl FileLock {
+    fn take(path: &Path) -> FileLock {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::create(path).unwrap();
+        // SAFETY: the descriptor belongs to `file`, which outlives the lock.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        assert_eq!(rc, 0, "cannot lock {}", path.display());
+        FileLock { _file: file }
+    }
 }
 
 /// Runs the script against `sim` in `mode`; returns its stderr.
@@ -25,7 +83,7 @@ async fn run_script(sim: &GitLabSim, mode: &str) -> String {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/conformance/gitlab_conformance.py"
     );
-    let out = tokio::process::Command::new("python3")
+    let out = tokio::process::Command::new(python())
         .arg(script)
         .env("GITLAB_URL", sim.url())
         .env("GITLAB_TOKEN", sim.token())
@@ -47,7 +105,6 @@ async fn run_script(sim: &GitLabSim, mode: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_gitlab_agrees_with_the_simulator() {
-    require_python_gitlab().await;
     let sim = GitLabSim::start(GitLabSimConfig {
         seed: Seed::Demo,
         ..GitLabSimConfig::default()
@@ -64,7 +121,6 @@ async fn python_gitlab_agrees_with_the_simulator() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_gitlab_gets_through_the_throttle() {
-    require_python_gitlab().await;
     let sim = GitLabSim::start(GitLabSimConfig {
         seed: Seed::Empty,
         rate_limit_per_minute: Some(5),
