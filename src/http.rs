@@ -86,8 +86,9 @@ pub enum HttpError {
 impl HttpError {
     fn from_reqwest(what: &str, err: &reqwest::Error, timeout: Duration) -> Self {
         let what = what.to_string();
-        // reqwest's message names the URL; ours never carry a secret.
-        let reason = error_chain(err);
+        // reqwest's message names the URL: ours carry no secret, and any
+        // that slipped in is scrubbed here.
+        let reason = crate::redact::scrub_urls(&error_chain(err)).into_owned();
         if err.is_timeout() {
             HttpError::Timeout {
                 what,

@@ -19,6 +19,7 @@
 //! | [`demo`] | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`logging`] | tracing setup: human or JSON on stderr | — |
+//! | [`redact`] | credentials in URLs: found (the config refuses them) and scrubbed from every error and log line | everything |
 //! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |
 //!
 //! `src/main.rs` only parses arguments and calls [`commands`].
@@ -49,6 +50,7 @@ pub mod inflight;
 pub mod logging;
 pub mod mapping;
 pub mod model;
+pub mod redact;
 pub mod secret;
 pub mod sim;
 pub mod spira;

@@ -5,6 +5,7 @@
 mod file;
 mod locate;
 mod secrets;
+mod url_credentials;
 mod validate;
 
 use std::fmt;

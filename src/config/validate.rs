@@ -408,6 +408,10 @@ fn url_of(
     text: &str,
     allow_http: bool,
 ) -> Option<url::Url> {
+    if let Some(refused) = super::url_credentials::refusal(text) {
+        c.push(n, path, refused);
+        return None;
+    }
     let url = match url::Url::parse(text.trim()) {
         Ok(u) => u,
         Err(e) => {

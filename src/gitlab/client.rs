@@ -53,7 +53,7 @@ impl GitLabClient {
     /// unless already there.
     pub fn new(base_url: &str, token: Secret, settings: HttpSettings) -> Result<Self, GitLabError> {
         let bad = |reason: &str| GitLabError::BadUrl {
-            url: base_url.to_string(),
+            url: crate::redact::scrub_url(base_url).into_owned(),
             reason: reason.to_string(),
         };
         let parsed = url::Url::parse(base_url.trim()).map_err(|e| bad(&e.to_string()))?;

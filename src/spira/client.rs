@@ -3,6 +3,7 @@
 //! Credentials go in the `username` and `api-key` headers only, so the key is
 //! never part of a URL; error bodies are scrubbed of it before they are used.
 
+use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -25,6 +26,9 @@ pub struct SpiraClient {
     base: Url,
     login: String,
     api_key: Secret,
+    /// `username` and `api-key` header values, marked sensitive: kept out of
+    /// reqwest's and hyper's debug output and of HTTP/2 header compression.
+    auth: [HeaderValue; 2],
     page_size: u32,
 }
 
@@ -47,6 +51,12 @@ impl SpiraClient {
         api_key: Secret,
         settings: HttpSettings,
     ) -> Result<Self, SpiraError> {
+        let shown = crate::redact::scrub_url(base_url);
+        if !crate::redact::credentials_in(base_url).is_empty() {
+            return Err(SpiraError::Config(format!(
+                "Spira URL '{shown}': give the server's address alone, without credentials"
+            )));
+        }
         let mut root = base_url.trim().trim_end_matches('/').to_string();
         if !root
             .to_ascii_lowercase()
@@ -57,10 +67,10 @@ impl SpiraClient {
         }
         root.push('/');
         let base = Url::parse(&root)
-            .map_err(|e| SpiraError::Config(format!("Spira URL '{base_url}' is not valid: {e}")))?;
+            .map_err(|e| SpiraError::Config(format!("Spira URL '{shown}' is not valid: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(SpiraError::Config(format!(
-                "Spira URL '{base_url}' must start with http:// or https://"
+                "Spira URL '{shown}' must start with http:// or https://"
             )));
         }
         if login.trim().is_empty() || api_key.is_empty() {
@@ -68,11 +78,25 @@ impl SpiraClient {
                 "the Spira login and api key must both be set".to_string(),
             ));
         }
+        let sensitive = |value: &str, what: &str| {
+            let mut v = HeaderValue::from_str(value).map_err(|_| {
+                SpiraError::Config(format!(
+                    "the Spira {what} holds characters an HTTP header cannot carry"
+                ))
+            })?;
+            v.set_sensitive(true);
+            Ok::<_, SpiraError>(v)
+        };
+        let auth = [
+            sensitive(&login, "login")?,
+            sensitive(api_key.expose(), "api key")?,
+        ];
         Ok(SpiraClient {
             http: HttpClient::new(settings)?,
             base,
             login,
             api_key,
+            auth,
             page_size: MAX_PAGE_SIZE,
         })
     }
@@ -136,6 +160,12 @@ impl SpiraClient {
             .map(|_| ())
     }
 
+    /// The request with Spira's credential headers.
+    fn signed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let [login, key] = &self.auth;
+        request.header("username", login).header("api-key", key)
+    }
+
     /// Sends one request (with the HTTP layer's retries), reads the whole
     /// body, and turns a non-2xx status into a typed error.
     async fn exchange<B: Serialize + ?Sized>(
@@ -162,10 +192,8 @@ impl SpiraClient {
         let answer = self
             .http
             .send_full(what, idempotency, |client| {
-                let mut request = client
-                    .request(method.clone(), url.clone())
-                    .header("username", &self.login)
-                    .header("api-key", self.api_key.expose())
+                let mut request = self
+                    .signed(client.request(method.clone(), url.clone()))
                     .header(reqwest::header::ACCEPT, "application/json");
                 if !query.is_empty() {
                     request = request.query(query);
@@ -313,6 +341,27 @@ mod tests {
         assert!(e.to_string().contains("HTML"));
         let e = decode::<Incident>(b"", "x", &key).unwrap_err();
         assert!(e.to_string().contains("empty"));
+    }
+
+    #[test]
+    fn the_credential_headers_are_sensitive() {
+        let client = SpiraClient::new(
+            "https://x.example/",
+            "bot-login".into(),
+            Secret::new("{KEY-1234-ABCD}"),
+            HttpSettings::default(),
+        )
+        .unwrap();
+        let request = client
+            .signed(client.http.client().get("https://x.example/a"))
+            .build()
+            .unwrap();
+        for name in ["api-key", "username"] {
+            let value = request.headers().get(name).unwrap();
+            assert!(value.is_sensitive(), "{name} is not marked sensitive");
+        }
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("KEY-1234"), "{shown}");
     }
 
     #[test]
