@@ -4,48 +4,11 @@
 
 mod common;
 
-use common::{Scratch, VALID};
+use common::{Scratch, VALID, assert_one_error, line_of};
 
 /// Replaces `from` with `to` in the valid config and checks it.
 fn check_with(from: &str, to: &str) -> common::Run {
-    assert!(
-        VALID.contains(from),
-        "test setup: '{from}' not in the valid config"
-    );
-    let s = Scratch::new();
-    let config = s.write("plugins.toml", &VALID.replacen(from, to, 1));
-    s.labsync(&config, &["check", "--offline"])
-}
-
-/// Line of the first line of the valid config containing `needle`.
-fn line_of(needle: &str) -> usize {
-    VALID.lines().position(|l| l.contains(needle)).unwrap() + 1
-}
-
-fn assert_one_error(run: &common::Run, parts: &[&str]) {
-    assert_eq!(
-        run.code, 2,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    let errors: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("labsync: error:"))
-        .collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "expected one error line, got:\n{}",
-        run.stderr
-    );
-    for part in parts {
-        assert!(
-            errors[0].contains(part),
-            "error line lacks '{part}':\n{}",
-            errors[0]
-        );
-    }
+    common::check_edited(from, to, &[])
 }
 
 #[test]

@@ -5,7 +5,10 @@ use std::fmt;
 
 use super::check_remote::{self, PluginPlan, ProjectPlan};
 use super::{Exit, Globals, fail, load_config, open_store};
-use crate::config::{Config, Plugin};
+use chrono::{Local, Utc};
+
+use crate::config::{Config, Plugin, Schedule};
+use crate::daemon::schedule;
 use crate::http::HttpSettings;
 use crate::store::Store;
 use crate::store::mappings::Kind;
@@ -127,6 +130,7 @@ fn check_file(config: &Config) -> Exit {
             p.direction.as_str(),
             p.concurrency
         );
+        println!("ok: plugin '{}': {}", p.name, next_runs(&p.schedule));
     }
     for p in &config.plugins {
         let cas = [
@@ -150,6 +154,46 @@ fn check_file(config: &Config) -> Exit {
         );
     }
     code
+}
+
+/// When the daemon would run a schedule: the next three fire times of a
+/// cron expression in local time (the daemon reads it so), with the zone.
+fn next_runs(schedule: &Schedule) -> String {
+    let jitter = |period| humantime::format_duration(schedule::jitter_bound(period));
+    match schedule {
+        Schedule::Every(d) => format!(
+            "first cycle when labsync run starts, then every {} (plus up to {} jitter)",
+            humantime::format_duration(*d),
+            jitter(*d)
+        ),
+        Schedule::Cron(_) => {
+            let times = schedule::next_fire_times(schedule, Utc::now(), &Local, 3);
+            let zone = local_zone_name();
+            let shown: Vec<String> = times
+                .iter()
+                .map(|t| t.format("%a %Y-%m-%d %H:%M:%S %:z").to_string())
+                .collect();
+            let period = match times.as_slice() {
+                [a, b, ..] => (*b - *a).to_std().unwrap_or_default(),
+                _ => std::time::Duration::ZERO,
+            };
+            format!(
+                "next runs ({zone} time): {} (plus up to {} jitter)",
+                shown.join(", "),
+                jitter(period)
+            )
+        }
+    }
+}
+
+/// $TZ when set (chrono's Local follows it), else the system's zone.
+fn local_zone_name() -> String {
+    std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_string())
+        .filter(|tz| !tz.is_empty())
+        .or_else(|| iana_time_zone::get_timezone().ok())
+        .unwrap_or_else(|| "local".to_string())
 }
 
 /// What to check of each enabled plugin: its project mappings as the

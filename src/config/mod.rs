@@ -2,6 +2,7 @@
 //! validated into a [`Config`] an admin can trust: every problem is reported
 //! as one line naming the file, line, plugin and key.
 
+mod cron;
 mod file;
 mod locate;
 mod secrets;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 
+pub use cron::Cron;
 pub use file::{ConfigFile, Key};
 pub use secrets::SecretSource;
 pub use validate::{GITLAB_STATES, MIN_TIME_OFFSET, RELEASE_STATUSES, RELEASE_TYPES};
@@ -135,7 +137,7 @@ pub struct Mapping {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
     Every(Duration),
-    Cron(Box<cron::Schedule>),
+    Cron(Box<Cron>),
 }
 
 impl fmt::Display for Schedule {

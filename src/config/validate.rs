@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::cron::Cron;
 use super::file::{ConfigFile, MappingFile, PluginFile, ProjectFile};
 use super::locate::Locator;
 use super::{
@@ -691,8 +692,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|e| format!("'{text}' is not a duration like 90s, 5m or 1h: {e}"))
 }
 
-/// An interval ("5m") or a cron expression with 5, 6 or 7 fields
-/// ("*/10 * * * *"; 6 and 7 fields start with seconds).
+/// An interval ("5m") or a cron expression as crontab(5) reads it
+/// ("*/10 * * * *", "0 2 * * mon-fri", "@daily"; 6 fields start with seconds).
 pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
     let t = text.trim();
     if let Ok(d) = humantime::parse_duration(t) {
@@ -703,33 +704,12 @@ pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
         }
         return Ok(Schedule::Every(d));
     }
-    let fields = t.split_whitespace().count();
-    let expr = if fields == 5 {
-        format!("0 {t}")
-    } else {
-        t.to_string()
-    };
-    match expr.parse::<cron::Schedule>() {
-        Ok(s) if (5..=7).contains(&fields) => Ok(Schedule::Cron(Box::new(s))),
-        Ok(_) | Err(_) if fields < 5 => Err(format!(
-            "'{text}' is neither an interval like 5m nor a cron expression (min hour day month weekday)"
-        )),
-        Ok(_) => Err(format!(
-            "'{text}' has {fields} fields: a cron expression has 5, 6 or 7"
-        )),
-        Err(e) => {
-            // The cron crate draws a caret under the culprit; keep its last line.
-            let reason = e.to_string();
-            let reason = reason
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            Err(format!("'{text}' is not a valid cron expression: {reason}"))
-        }
+    if t.split_whitespace().count() < 5 && !t.starts_with('@') {
+        return Err(format!(
+            "'{text}' is neither an interval like 5m nor a cron expression (minute hour day-of-month month day-of-week)"
+        ));
     }
+    Cron::parse(t, MIN_INTERVAL).map(|c| Schedule::Cron(Box::new(c)))
 }
 
 /// "2026-01-31" (midnight UTC) or an RFC 3339 timestamp.

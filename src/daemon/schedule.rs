@@ -51,19 +51,43 @@ fn next_run_in<Tz: TimeZone>(
             later(later(after, interval), jitter(*d, rng))
         }
         Schedule::Cron(cron) => {
-            let mut fires = cron.after(&after.with_timezone(tz));
-            let Some(next) = fires.next() else {
-                // An expression that never fires again (a past year): look
-                // again in a day rather than spin.
+            let Some(next) = cron.next_after(&after.with_timezone(tz)) else {
+                // Validation refuses an expression that never fires; should
+                // the clock be past croner's horizon, look again in a day
+                // rather than spin.
                 return after + chrono::Duration::days(1);
             };
-            let period = fires
-                .next()
+            let period = cron
+                .next_after(&next)
                 .and_then(|n| (n - next.clone()).to_std().ok())
                 .unwrap_or(MAX_JITTER);
             later(next.with_timezone(&Utc), jitter(period, rng))
         }
     }
+}
+
+/// The next `n` fire times of a cron schedule after `after`, in `tz`,
+/// without jitter: what `check` shows an admin. Empty for an interval,
+/// whose cycles count from the daemon's start.
+pub fn next_fire_times<Tz: TimeZone>(
+    schedule: &Schedule,
+    after: DateTime<Utc>,
+    tz: &Tz,
+    n: usize,
+) -> Vec<DateTime<Tz>> {
+    let Schedule::Cron(cron) = schedule else {
+        return Vec::new();
+    };
+    let mut out: Vec<DateTime<Tz>> = Vec::with_capacity(n);
+    let mut at = after.with_timezone(tz);
+    while out.len() < n {
+        let Some(next) = cron.next_after(&at) else {
+            break;
+        };
+        at = next.clone();
+        out.push(next);
+    }
+    out
 }
 
 /// `t + by`, saturating: an absurdly long interval from the config means
@@ -79,7 +103,8 @@ mod tests {
     use rand::rngs::StdRng;
 
     fn cron(expr: &str) -> Schedule {
-        Schedule::Cron(Box::new(expr.parse().unwrap()))
+        let cron = crate::config::Cron::parse(expr, Duration::from_secs(10)).unwrap();
+        Schedule::Cron(Box::new(cron))
     }
 
     fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {

@@ -101,3 +101,46 @@ priorities = [
 users = [ { spira = "alice", gitlab = "alice" } ]
 releases = [ { spira = "1.0", gitlab = "Release 1.0" } ]
 "#;
+
+/// Replaces `from` with `to` in the valid config and runs `check --offline`
+/// on it with `env` set.
+pub fn check_edited(from: &str, to: &str, env: &[(&str, &str)]) -> Run {
+    assert!(
+        VALID.contains(from),
+        "test setup: '{from}' not in the valid config"
+    );
+    let s = Scratch::new();
+    let config = s.write("plugins.toml", &VALID.replacen(from, to, 1));
+    s.labsync_env(&config, &["check", "--offline"], env)
+}
+
+/// Line of the first line of the valid config containing `needle`.
+pub fn line_of(needle: &str) -> usize {
+    VALID.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+pub fn assert_one_error(run: &Run, parts: &[&str]) {
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("labsync: error:"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "expected one error line, got:\n{}",
+        run.stderr
+    );
+    for part in parts {
+        assert!(
+            errors[0].contains(part),
+            "error line lacks '{part}':\n{}",
+            errors[0]
+        );
+    }
+}
