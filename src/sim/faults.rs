@@ -19,6 +19,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
+use super::trap::{Trap, Verdict};
+
 /// The simulators' notion of "now": wall time plus an offset that tests move.
 #[derive(Clone, Default)]
 pub struct SimClock {
@@ -113,6 +115,8 @@ struct FaultsInner {
     routes: Mutex<HashMap<String, FaultRule>>,
     /// Drops still owed to routes whose "METHOD /template" equals the key.
     drops_owed: Mutex<HashMap<String, u32>>,
+    /// A trap waiting for its request, if one is armed.
+    trap: Mutex<Option<Trap>>,
     counts: FaultCounts,
 }
 
@@ -138,11 +142,21 @@ impl Faults {
         lock(&self.inner.drops_owed).insert(route.into(), count);
     }
 
+    /// Arms `trap` on this simulator (the same trap may be armed on both).
+    pub fn arm(&self, trap: &Trap) {
+        *lock(&self.inner.trap) = Some(trap.clone());
+    }
+
+    pub fn disarm(&self) {
+        *lock(&self.inner.trap) = None;
+    }
+
     /// Turns every fault off.
     pub fn clear(&self) {
         *lock(&self.inner.default) = FaultRule::default();
         lock(&self.inner.routes).clear();
         lock(&self.inner.drops_owed).clear();
+        self.disarm();
     }
 
     /// Takes one owed drop for `route`, if any is left.
@@ -225,6 +239,16 @@ pub async fn inject(State(faults): State<Faults>, req: Request, next: Next) -> R
     let rule = faults.rule_for(&route);
     let counts = faults.counts();
     counts.requests.fetch_add(1, Ordering::Relaxed);
+    let trap = lock(&faults.inner.trap).clone();
+    if let Some(trap) = trap
+        && let Verdict::Hold { processed } = trap.judge(req.method(), &route)
+    {
+        if processed {
+            drop(next.run(req).await);
+        }
+        trap.hold().await;
+        return (StatusCode::SERVICE_UNAVAILABLE, "released from a trap").into_response();
+    }
     if !rule.latency.is_zero() {
         tokio::time::sleep(rule.latency).await;
     }

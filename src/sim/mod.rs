@@ -5,6 +5,7 @@ pub mod config;
 pub mod faults;
 pub mod gitlab;
 pub mod spira;
+pub mod trap;
 
 use std::str::FromStr;
 
