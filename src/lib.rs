@@ -18,7 +18,8 @@
 //! | [`daemon`] | `labsync run`: schedules, cycle leases (shared with `sync`), signals, systemd notify | HTTP and SQL directly (it goes through the engine and the store) |
 //! | [`demo`] | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
 //! | [`commands`] | what each subcommand does and prints | — |
-//! | [`logging`] | tracing setup: human or JSON on stderr | — |
+//! | [`escape`] | text for people: control and bidi characters escaped, URLs scrubbed — every human output passes through it | everything |
+//! | [`logging`] | tracing setup: human (escaped; syslog priorities under journald) or JSON on stderr; the plain `labsync: …` lines | — |
 //! | [`redact`] | credentials in URLs: found (the config refuses them) and scrubbed from every error and log line | everything |
 //! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |
 //!
@@ -44,6 +45,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod escape;
 pub mod gitlab;
 pub mod http;
 pub mod inflight;

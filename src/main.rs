@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use labsync::commands::{self, DemoArgs, Exit, Globals, MapCommand, MapTable, SimArgs};
-use labsync::logging::{self, LogFormat};
+use labsync::logging::{self, LogFormat, Say};
 
 /// labsync keeps Spira incidents and GitLab issues in two-way sync.
 #[derive(Parser, Debug)]
@@ -201,7 +201,13 @@ fn main() -> ExitCode {
         .log_level
         .clone()
         .or_else(|| quiet.then(|| "warn".to_string()));
-    let _guard = logging::init(level.as_deref(), cli.log_format);
+    let _guard = match logging::init(level.as_deref(), cli.log_format) {
+        Ok(guard) => guard,
+        Err(line) => {
+            eprintln!("labsync: error: {line}");
+            return ExitCode::from(Exit::Usage as u8);
+        }
+    };
     let globals = Globals {
         config: cli.config,
         db: cli.db,
@@ -211,14 +217,15 @@ fn main() -> ExitCode {
             Command::Sync { plugin: None }
         }
         (true, Some(_)) => {
-            eprintln!(
-                "labsync: error: --sync-now runs a cycle by itself; give it no other command"
+            logging::say(
+                Say::Error,
+                "--sync-now runs a cycle by itself; give it no other command",
             );
             return ExitCode::from(Exit::Usage as u8);
         }
         (false, Some(c)) => c,
         (false, None) => {
-            eprintln!("labsync: error: no command given (see labsync --help)");
+            logging::say(Say::Error, "no command given (see labsync --help)");
             return ExitCode::from(Exit::Usage as u8);
         }
     };

@@ -95,7 +95,8 @@ pub fn check(globals: &Globals, offline: bool) -> Exit {
     };
     let findings = runtime.block_on(check_remote::check_all(plans, settings));
     for finding in &findings {
-        println!("{finding}");
+        // Findings quote servers' messages.
+        println!("{}", crate::escape::printable(&finding.to_string()));
     }
     if findings.iter().any(|f| f.level == Level::Error) {
         code = Exit::Config;
@@ -113,7 +114,7 @@ fn check_file(config: &Config) -> Exit {
             }
         }
         Err(e) => {
-            fail(&e);
+            super::fail_config(&e);
             code = Exit::Config;
         }
     }

@@ -29,6 +29,7 @@ pub use status::status;
 pub use sync::{plan, sync};
 
 use crate::config::Config;
+use crate::logging::{Say, say};
 use crate::store::Store;
 
 /// Exit codes, as documented in the README.
@@ -75,16 +76,22 @@ fn state_directory_db(state_dir: Option<&str>) -> PathBuf {
     }
 }
 
+/// One `labsync: error:` line (escaped: a cause may quote anyone's text).
 pub(crate) fn fail(message: impl std::fmt::Display) {
-    for line in message.to_string().lines() {
-        eprintln!("labsync: error: {line}");
+    say(Say::Error, message);
+}
+
+/// Each problem of a configuration on its own error line.
+pub(crate) fn fail_config(e: &crate::config::ConfigError) {
+    for problem in e.problems() {
+        fail(problem);
     }
 }
 
 /// Loads the config, printing its problems (one per line) on failure.
 pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
     let config = Config::load(&globals.config).map_err(|e| {
-        fail(&e);
+        fail_config(&e);
         Exit::Config
     })?;
     if let Some(w) = config.exposure_warning() {
@@ -135,9 +142,10 @@ pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Ex
 pub(crate) fn open_store_for_map(globals: &Globals, config: &Config) -> Result<Store, Exit> {
     let mut store = open_path(&globals.db_path(Some(config)))?;
     if let Err(e) = store.apply_config(config) {
-        eprintln!("labsync: warning: {e}");
-        eprintln!(
-            "labsync: warning: plugins.toml rows not loaded: the tables are as the database holds them"
+        say(Say::Warning, e);
+        say(
+            Say::Warning,
+            "plugins.toml rows not loaded: the tables are as the database holds them",
         );
     }
     Ok(store)
@@ -148,7 +156,10 @@ pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
     Store::open(path).map_err(|e| {
         fail(&e);
         if path.starts_with("/var/lib/labsync") {
-            eprintln!("labsync: hint: give another database with --db PATH (or LABSYNC_DB)");
+            say(
+                Say::Hint,
+                "give another database with --db PATH (or LABSYNC_DB)",
+            );
         }
         Exit::Config
     })

@@ -8,7 +8,9 @@ use super::table::Table;
 use super::{Exit, Globals, fail, load_config, open_store};
 use crate::config::Config;
 use crate::daemon::lease::Leases;
+use crate::escape::printable;
 use crate::http::HttpSettings;
+use crate::logging::{Say, say};
 use crate::sync::{CycleOptions, CycleReport, Progress, run_plugin};
 
 /// One cycle of every enabled plugin (or the one named); exit 0 when all
@@ -149,9 +151,12 @@ async fn take_lease(leases: &mut Leases, plugin: &str) -> bool {
         Ok(None) => return true,
         Ok(Some(_)) => {
             let wait = lease_wait();
-            eprintln!(
-                "labsync: plugin '{plugin}': a cycle is running elsewhere; waiting up to {}",
-                humantime::format_duration(wait)
+            say(
+                Say::Note,
+                format!(
+                    "plugin '{plugin}': a cycle is running elsewhere; waiting up to {}",
+                    humantime::format_duration(wait)
+                ),
             );
             leases.wait_take(plugin, wait).await
         }
@@ -246,38 +251,39 @@ pub(super) fn print_failures(reports: &[CycleReport]) {
                     r.plugin, p.spira_project
                 ));
             }
-            for line in &p.failures {
-                eprintln!(
-                    "labsync: failed: plugin '{}', Spira project {}: {line}",
-                    r.plugin, p.spira_project
-                );
-            }
-            for line in &p.warnings {
-                eprintln!(
-                    "labsync: left alone: plugin '{}', Spira project {}: {line}",
-                    r.plugin, p.spira_project
-                );
+            for (what, lines) in [(Say::Failed, &p.failures), (Say::LeftAlone, &p.warnings)] {
+                for line in lines {
+                    say(
+                        what,
+                        format!(
+                            "plugin '{}', Spira project {}: {line}",
+                            r.plugin, p.spira_project
+                        ),
+                    );
+                }
             }
         }
     }
 }
 
 fn print_plan(reports: &[CycleReport]) {
+    // Plan lines quote titles: escaped, one line each.
+    let show = |line: String| println!("{}", printable(&line));
     for r in reports {
         for p in &r.projects {
-            println!(
+            show(format!(
                 "plugin '{}', Spira project {} ↔ GitLab {}:",
                 r.plugin, p.spira_project, p.gitlab_project
-            );
+            ));
             if let Some(f) = &p.fatal {
-                println!("  cannot plan: {f}");
+                show(format!("  cannot plan: {f}"));
                 continue;
             }
             if p.planned.is_empty() {
-                println!("  nothing to do");
+                show("  nothing to do".to_string());
             }
             for line in &p.planned {
-                println!("  {line}");
+                show(format!("  {line}"));
             }
         }
     }

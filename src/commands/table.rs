@@ -13,8 +13,15 @@ impl Table {
         }
     }
 
+    /// Cells may quote anyone's text (titles, causes): shown escaped, so a
+    /// row stays one line and no control sequence reaches the terminal.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| crate::escape::printable(&c).into_owned())
+                .collect(),
+        );
     }
 
     pub fn is_empty(&self) -> bool {
@@ -56,5 +63,15 @@ mod tests {
         let mut t = Table::new(&["A", "LONGER"]);
         t.row(vec!["wide cell".into(), "x".into()]);
         assert_eq!(t.render(), "A          LONGER\nwide cell  x\n");
+    }
+
+    #[test]
+    fn a_cell_with_controls_stays_on_its_row() {
+        let mut t = Table::new(&["A", "B"]);
+        t.row(vec!["x\ny\u{1b}[2J".into(), "\u{202E}z".into()]);
+        assert_eq!(
+            t.render(),
+            "A              B\nx\\ny\\u{1b}[2J  \\u{202e}z\n"
+        );
     }
 }
