@@ -118,14 +118,19 @@ impl Sides {
 ///   cycle is 1 list request per side;
 /// - project setup, once per cycle that has an item to sync: 4 GitLab + 8
 ///   Spira reads ([`GITLAB_SETUP`], [`SPIRA_SETUP`]);
-/// - per new incident with c comments: read its comments (1 Spira), create
-///   the issue (1 GitLab), c notes (c GitLab), record the issue on the
-///   incident (GET + PUT, 2 Spira: a PUT replaces the whole record);
+/// - per new incident with c comments: claim it for this install (GET + PUT,
+///   2 Spira: so that no second install creates an issue for it too), read
+///   its comments (1 Spira), create the issue (1 GitLab), c notes (c
+///   GitLab), read the incident again to see the claim held and, from that
+///   read, record the issue on it (GET + PUT, 2 Spira: a PUT replaces the
+///   whole record);
 /// - per new issue with c notes: read its notes (1 GitLab, none when c = 0:
 ///   `user_notes_count` says so), create the incident with the issue
 ///   reference and read it back (2 Spira: the create's answer is the object
-///   as sent, and Spira may have replaced its status), c comments (c Spira),
-///   put the footer with the incident link on the issue (1 GitLab);
+///   as sent, and Spira may have replaced its status), search for other
+///   incidents naming the issue (1 Spira: another install may have made one
+///   at the same time), c comments (c Spira), put the footer with the
+///   incident link on the issue (1 GitLab);
 /// - per edited incident: read the linked issue and write it (2 GitLab),
 ///   read the incident's comments (1 Spira: nothing on an incident counts
 ///   them); per edited issue: read the incident and PUT it (2 Spira); its
@@ -159,7 +164,7 @@ fn min_requests(work: Work) -> Sides {
                     + s.gitlab
                     + incidents * (1 + comments)
                     + issues * (1 + u64::from(comments > 0)),
-                spira: spira_list(incidents) + s.spira + incidents * 3 + issues * (2 + comments),
+                spira: spira_list(incidents) + s.spira + incidents * 5 + issues * (3 + comments),
             }
         }
         Work::Echo { issues, incidents } => {
