@@ -65,7 +65,7 @@ fn bad_duration() {
 #[test]
 fn time_offset_under_a_minute_is_refused() {
     let run = check_with("time_offset = \"2m\"", "time_offset = \"30s\"");
-    assert_one_error(&run, &["time_offset", "at least 60s"]);
+    assert_one_error(&run, &["time_offset", "at least 1m"]);
 }
 
 #[test]

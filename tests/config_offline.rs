@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_one_error, line_of};
+use common::{Scratch, VALID, assert_one_error, line_of};
 
 /// The valid config with `from` replaced by `to`, checked offline (in UTC,
 /// so that the times shown are known).
@@ -95,4 +95,197 @@ fn a_cron_error_is_one_readable_line_naming_the_field() {
     let run = schedule("0 25 * * *");
     assert_refused_at(&run, "schedule", &["hour field '25' is not valid (0-23"]);
     assert!(!run.stderr.trim_end().ends_with('^'), "{}", run.stderr);
+}
+
+#[test]
+fn zero_and_absurd_durations_are_refused_at_their_line() {
+    let cases = [
+        (
+            "http_timeout = \"30s\"",
+            "http_timeout = \"0s\"",
+            "at least 1s",
+        ),
+        (
+            "http_timeout = \"30s\"",
+            "http_timeout = \"99999999999h\"",
+            "at most 10m",
+        ),
+        (
+            "time_offset = \"2m\"",
+            "time_offset = \"99999999999h\"",
+            "too long",
+        ),
+        (
+            "schedule = \"5m\"",
+            "schedule = \"99999999999h\"",
+            "too long",
+        ),
+    ];
+    for (from, to, says) in cases {
+        let key = from.split(' ').next().unwrap();
+        assert_refused_at(&check_with(from, to), key, &[says]);
+    }
+    let run = check_with(
+        "time_offset = \"2m\"",
+        "time_offset = \"2m\"\ncomment_sweep = \"99999999999h\"",
+    );
+    assert_one_error(&run, &["comment_sweep", "too long"]);
+}
+
+#[test]
+fn an_environment_override_error_names_the_variable_not_a_line() {
+    let s = Scratch::new();
+    let config = s.write("plugins.toml", VALID);
+    for value in ["0s", "soon", "5"] {
+        let run = s.labsync_env(
+            &config,
+            &["check", "--offline"],
+            &[("LABSYNC_HTTP_TIMEOUT", value)],
+        );
+        assert_one_error(&run, &["LABSYNC_HTTP_TIMEOUT (environment): http_timeout:"]);
+        assert!(!run.stderr.contains("plugins.toml"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn every_type_error_is_reported_on_a_line_of_its_own() {
+    let run = check_with(
+        "conflict = \"newest\"",
+        "conflict = \"newest\"\nenabled = \"yes\"\nconcurrency = \"many\"",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("labsync: error:"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", run.stderr);
+    let line = line_of("conflict");
+    for (error, (at, key)) in errors
+        .iter()
+        .zip([(line + 1, "enabled"), (line + 2, "concurrency")])
+    {
+        let want = format!("plugins.toml:{at}: plugin 'webshop': {key}:");
+        assert!(error.contains(&want), "{error}");
+    }
+}
+
+#[test]
+fn a_ca_file_that_looks_like_pem_but_holds_no_certificate_is_refused() {
+    let s = Scratch::new();
+    let fake = s.write(
+        "fake.pem",
+        "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQsIG5vdCBhIGNlcnRpZmljYXRl\n-----END CERTIFICATE-----\n",
+    );
+    let run = check_with(
+        "token_env = \"TEST_TOKEN\"",
+        &format!(
+            "token_env = \"TEST_TOKEN\"\nca_file = \"{}\"",
+            fake.display()
+        ),
+    );
+    assert_one_error(
+        &run,
+        &[
+            &format!("plugins.toml:{}:", line_of("token_env") + 1),
+            "gitlab.ca_file",
+            "certificate 1 is not a usable X.509 certificate",
+        ],
+    );
+}
+
+/// Each way a secret can be missing is said at the line of the key naming it.
+#[test]
+fn secret_problems_give_the_line_of_the_key_naming_the_secret() {
+    let s = Scratch::new();
+    let empty = s.write("empty-token", "\n");
+    let dir = s.path("a-directory");
+    std::fs::create_dir(&dir).unwrap();
+    let cases = [
+        (
+            format!("token_file = \"{}\"", s.path("missing").display()),
+            "no such file",
+        ),
+        (format!("token_file = \"{}\"", empty.display()), "is empty"),
+        (
+            format!("token_file = \"{}\"", dir.display()),
+            "is a directory",
+        ),
+        (
+            "token_env = \"NOT_SET_ANYWHERE_42\"".to_string(),
+            "NOT_SET_ANYWHERE_42 is not set",
+        ),
+    ];
+    for (to, says) in cases {
+        let key = to.split(' ').next().unwrap();
+        let run = check_with("token_env = \"TEST_TOKEN\"", &to);
+        assert_one_error(
+            &run,
+            &[
+                &format!("plugins.toml:{}:", line_of("token_env")),
+                &format!("gitlab.{key}:"),
+                says,
+            ],
+        );
+    }
+}
+
+#[test]
+fn sync_with_a_missing_secret_writes_nothing() {
+    let s = Scratch::new();
+    let config = s.write(
+        "plugins.toml",
+        &VALID.replacen(
+            "token_env = \"TEST_TOKEN\"",
+            "token_env = \"NOT_SET_ANYWHERE_42\"",
+            1,
+        ),
+    );
+    for command in ["sync", "plan", "run"] {
+        let run = s.labsync(&config, &[command]);
+        assert_one_error(
+            &run,
+            &[
+                &format!("plugins.toml:{}:", line_of("token_env")),
+                "gitlab.token_env",
+            ],
+        );
+        assert!(!run.stderr.contains("Spira project 0"), "{}", run.stderr);
+        assert!(
+            !s.path("labsync.db").exists(),
+            "{command} created the database"
+        );
+    }
+}
+
+#[test]
+fn a_lease_wait_that_is_not_a_duration_is_refused_naming_the_variable() {
+    let s = Scratch::new();
+    let config = s.write("plugins.toml", VALID);
+    let run = s.labsync_env(&config, &["sync"], &[("LABSYNC_LEASE_WAIT", "banana")]);
+    assert_one_error(&run, &["LABSYNC_LEASE_WAIT", "'banana' is not a duration"]);
+    assert!(!s.path("labsync.db").exists());
+}
+
+#[test]
+fn a_config_that_is_too_big_or_not_a_file_is_refused_without_reading_it_all() {
+    let s = Scratch::new();
+    // A valid file padded with comments past 1 MiB.
+    let big = format!(
+        "{VALID}\n{}",
+        "# padding padding padding padding\n".repeat(40_000)
+    );
+    let big = s.write("big.toml", &big);
+    let run = s.labsync(&big, &["check", "--offline"]);
+    assert_one_error(
+        &run,
+        &["big.toml: cannot read the configuration: larger than 1024 KiB"],
+    );
+    let run = s.labsync(std::path::Path::new("/dev/zero"), &["check", "--offline"]);
+    assert_one_error(
+        &run,
+        &["/dev/zero: cannot read the configuration: is a device"],
+    );
+    let run = s.labsync(s.dir.path(), &["check", "--offline"]);
+    assert_one_error(&run, &["cannot read the configuration: is a directory"]);
 }

@@ -100,6 +100,27 @@ pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
     Ok(config)
 }
 
+/// Reads the secrets of the plugins a command is about to sync: a missing
+/// one is said (file:line of the key naming it) before the database is
+/// opened, so that a refused run writes nothing.
+pub(crate) fn check_secrets_of(
+    config: &Config,
+    wanted: impl Fn(&crate::config::Plugin) -> bool,
+) -> Result<(), Exit> {
+    match config.check_secrets_of(wanted) {
+        Ok(warnings) => {
+            for w in warnings {
+                eprintln!("labsync: warning: {w}");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            fail(&e);
+            Err(Exit::Config)
+        }
+    }
+}
+
 /// The async runtime a command runs its requests on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
     tokio::runtime::Builder::new_multi_thread()

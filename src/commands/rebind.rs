@@ -17,6 +17,9 @@ pub fn rebind(globals: &Globals, name: &str) -> Exit {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if let Err(code) = super::check_secrets_of(&config, |p| p.name == name) {
+        return code;
+    }
     let mut store = match open_store(globals, &config) {
         Ok(s) => s,
         Err(code) => return code,

@@ -9,6 +9,9 @@ pub fn run(globals: &Globals) -> Exit {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Err(code) = super::check_secrets_of(&config, |p| p.enabled) {
+        return code;
+    }
     let store = match open_store(globals, &config) {
         Ok(s) => s,
         Err(code) => return code,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::table::Table;
 use super::{Exit, Globals, fail, load_config, open_store};
-use crate::config::Config;
+use crate::config::{Config, duration};
 use crate::daemon::lease::Leases;
 use crate::escape::printable;
 use crate::http::HttpSettings;
@@ -34,6 +34,18 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
     {
         return code;
     }
+    // Everything that can be known offline, before the database is touched.
+    let wanted = |p: &crate::config::Plugin| p.enabled && only.is_none_or(|o| o == p.name);
+    if let Err(code) = super::check_secrets_of(&config, wanted) {
+        return code;
+    }
+    let wait = match lease_wait() {
+        Ok(w) => w,
+        Err(e) => {
+            fail(e);
+            return Exit::Config;
+        }
+    };
     let mut store = match open_store(globals, &config) {
         Ok(s) => s,
         Err(code) => return code,
@@ -65,18 +77,14 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
     };
     let mut reports = Vec::new();
     let mut busy = false;
-    for plugin in config
-        .plugins
-        .iter()
-        .filter(|p| p.enabled && only.is_none_or(|o| o == p.name))
-    {
+    for plugin in config.plugins.iter().filter(|p| wanted(p)) {
         let shown = live.then(|| Spinner::start(&runtime, &plugin.name));
         options.progress = shown.as_ref().map(|s| s.progress.clone());
         let cycle = run_plugin(plugin, &mut store, &options);
         let report = match &mut leases {
             None => runtime.block_on(cycle),
             Some(leases) => {
-                if !runtime.block_on(take_lease(leases, &plugin.name)) {
+                if !runtime.block_on(take_lease(leases, &plugin.name, wait)) {
                     busy = true;
                     continue;
                 }
@@ -146,11 +154,10 @@ impl Spinner {
 
 /// Waits (up to $LABSYNC_LEASE_WAIT, default 60 s) for a cycle of the
 /// plugin run by someone else to end; false when it did not, after saying so.
-async fn take_lease(leases: &mut Leases, plugin: &str) -> bool {
+async fn take_lease(leases: &mut Leases, plugin: &str, wait: Duration) -> bool {
     let held = match leases.try_take(plugin) {
         Ok(None) => return true,
         Ok(Some(_)) => {
-            let wait = lease_wait();
             say(
                 Say::Note,
                 format!(
@@ -178,11 +185,17 @@ async fn take_lease(leases: &mut Leases, plugin: &str) -> bool {
     }
 }
 
-fn lease_wait() -> Duration {
-    std::env::var("LABSYNC_LEASE_WAIT")
-        .ok()
-        .and_then(|v| humantime::parse_duration(v.trim()).ok())
-        .unwrap_or(Duration::from_secs(60))
+/// $LABSYNC_LEASE_WAIT (default 60 s); a value that is not a duration is
+/// refused naming the variable, not taken for the default.
+fn lease_wait() -> Result<Duration, String> {
+    match std::env::var("LABSYNC_LEASE_WAIT") {
+        Err(std::env::VarError::NotPresent) => Ok(Duration::from_secs(60)),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("LABSYNC_LEASE_WAIT (environment): is not UTF-8 text".to_string())
+        }
+        Ok(v) => duration::parse(&v, duration::LEASE_WAIT)
+            .map_err(|e| format!("LABSYNC_LEASE_WAIT (environment): {e}")),
+    }
 }
 
 pub fn http_settings(config: &Config) -> HttpSettings {

@@ -2,10 +2,13 @@
 //! validated into a [`Config`] an admin can trust: every problem is reported
 //! as one line naming the file, line, plugin and key.
 
+mod ca;
 mod cron;
+pub mod duration;
 mod file;
 mod locate;
 mod secrets;
+mod shape;
 mod url_credentials;
 mod validate;
 
@@ -14,12 +17,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use figment::Figment;
-use figment::providers::{Env, Format, Toml};
 
 pub use cron::Cron;
 pub use file::{ConfigFile, Key};
 pub use secrets::SecretSource;
+use shape::Override;
 pub use validate::{GITLAB_STATES, MIN_TIME_OFFSET, RELEASE_STATUSES, RELEASE_TYPES};
 
 use crate::secret::Secret;
@@ -71,6 +73,8 @@ pub struct SpiraConnection {
     pub base_url: url::Url,
     pub login: String,
     pub api_key: SecretSource,
+    /// Where plugins.toml names it.
+    pub api_key_at: KeyAt,
     pub ca_file: Option<PathBuf>,
     /// ReleaseTypeId of the releases labsync creates for milestones.
     pub release_type_id: u32,
@@ -82,7 +86,16 @@ pub struct SpiraConnection {
 pub struct GitLabConnection {
     pub base_url: url::Url,
     pub token: SecretSource,
+    /// Where plugins.toml names it.
+    pub token_at: KeyAt,
     pub ca_file: Option<PathBuf>,
+}
+
+/// A key of a plugin and its line in plugins.toml, e.g. `gitlab.token_env`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyAt {
+    pub key: String,
+    pub line: Option<usize>,
 }
 
 impl SpiraConnection {
@@ -246,26 +259,27 @@ impl Config {
     /// Secrets are not read here (see [`Config::check_secrets`]), so that
     /// commands that need no connection work without them.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        let text = read_capped(path, MAX_CONFIG_BYTES).map_err(|reason| ConfigError::Read {
             path: path.display().to_string(),
-            reason: secrets::io_reason(&e),
+            reason,
         })?;
-        let env = Env::prefixed("LABSYNC_").ignore(CLI_ENV);
-        Self::from_figment(path, &text, Figment::from(Toml::string(&text)).merge(env))
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        Self::parse(path, &text, &shape::overrides(vars, CLI_ENV))
     }
 
     /// Parses `text` as if read from `path`, without the environment.
     pub fn from_str(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        Self::from_figment(path, text, Figment::from(Toml::string(text)))
+        Self::parse(path, text, &[])
     }
 
-    fn from_figment(path: &Path, text: &str, figment: Figment) -> Result<Config, ConfigError> {
+    fn parse(path: &Path, text: &str, overrides: &[Override]) -> Result<Config, ConfigError> {
         let file_name = path.display().to_string();
         let locator = locate::Locator::new(text);
-        let raw: ConfigFile = figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(figment_problems(&file_name, &locator, e)))?;
-        validate::validate(&file_name, &locator, path, raw)
+        let raw = shape::read(text, overrides).map_err(|errors| {
+            ConfigError::Invalid(figment_problems(&file_name, &locator, overrides, errors))
+        })?;
+        validate::validate(&file_name, &locator, overrides, path, raw)
     }
 
     /// A warning when the file holds a secret inline and others may read it.
@@ -292,22 +306,31 @@ impl Config {
     /// service can read: systemd credentials outside systemd), or every
     /// secret that is missing as an error.
     pub fn check_secrets(&self) -> Result<Vec<Problem>, ConfigError> {
+        self.check_secrets_of(|_| true)
+    }
+
+    /// [`Config::check_secrets`] for the plugins `wanted` picks (those a
+    /// command is about to sync), before anything is written.
+    pub fn check_secrets_of(
+        &self,
+        wanted: impl Fn(&Plugin) -> bool,
+    ) -> Result<Vec<Problem>, ConfigError> {
         let credentials = std::env::var_os("CREDENTIALS_DIRECTORY");
         let mut problems = Vec::new();
         let mut warnings: Vec<Problem> = self.exposure_warning().into_iter().collect();
-        for p in &self.plugins {
-            for (key, source) in [
-                ("spira.api_key", &p.spira.api_key),
-                ("gitlab.token", &p.gitlab.token),
+        for p in self.plugins.iter().filter(|p| wanted(p)) {
+            for (at, source) in [
+                (&p.spira.api_key_at, &p.spira.api_key),
+                (&p.gitlab.token_at, &p.gitlab.token),
             ] {
                 let Err(message) = source.resolve() else {
                     continue;
                 };
                 let problem = Problem {
                     file: self.source.display().to_string(),
-                    line: None,
+                    line: at.line,
                     plugin: Some(p.name.clone()),
-                    key: key.to_string(),
+                    key: at.key.clone(),
                     message,
                 };
                 match source {
@@ -334,8 +357,15 @@ impl Config {
 }
 
 /// Turns figment's errors (it may chain several) into one line each.
-fn figment_problems(file: &str, locator: &locate::Locator, err: figment::Error) -> Vec<Problem> {
-    err.into_iter()
+fn figment_problems(
+    file: &str,
+    locator: &locate::Locator,
+    overrides: &[Override],
+    errors: Vec<figment::Error>,
+) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = errors
+        .into_iter()
+        .flat_map(|err| err.into_iter())
         .map(|e| {
             let mut path = e.path.clone();
             let message = match &e.kind {
@@ -357,10 +387,7 @@ fn figment_problems(file: &str, locator: &locate::Locator, err: figment::Error) 
                 figment::error::Kind::Message(m) => one_line(m),
                 other => one_line(&other.to_string()),
             };
-            let from_env = e
-                .metadata
-                .as_ref()
-                .is_some_and(|m| m.name.contains("environment"));
+            let from_env = from_environment(overrides, &path);
             // Inside `plugins[i]`, name the plugin and show the key relative to it.
             let plugin = match path.as_slice() {
                 [first, index, ..] if first == "plugins" => {
@@ -374,18 +401,59 @@ fn figment_problems(file: &str, locator: &locate::Locator, err: figment::Error) 
                 dotted(&path)
             };
             Problem {
-                file: if from_env {
-                    format!("{file} (LABSYNC_* environment)")
+                file: from_env.clone().unwrap_or_else(|| file.to_string()),
+                line: if from_env.is_some() {
+                    None
                 } else {
-                    file.to_string()
+                    locator.line(&path)
                 },
-                line: if from_env { None } else { locator.line(&path) },
                 plugin,
                 key,
                 message,
             }
         })
-        .collect()
+        .collect();
+    // In the order of the file (they come in the order of the keys' names).
+    problems.sort_by_key(|p| p.line);
+    problems
+}
+
+/// "LABSYNC_X (environment)" when the key at `path` came from that variable.
+pub(crate) fn from_environment(overrides: &[Override], path: &[String]) -> Option<String> {
+    let top = path.first()?;
+    overrides
+        .iter()
+        .find(|o| &o.key == top)
+        .map(|o| format!("{} (environment)", o.variable))
+}
+
+/// The largest plugins.toml read: far more than any real one, and a bound
+/// on what `--config /dev/zero` or a wrong path can make labsync read.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The file's text, read up to `max` bytes; a directory or a device is
+/// refused at once (a pipe, as from `--config <(…)`, is read).
+pub(crate) fn read_capped(path: &Path, max: u64) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(path)
+        .map_err(|e| secrets::io_reason(&e))?
+        .file_type();
+    if kind.is_dir() {
+        return Err("is a directory, not a file".to_string());
+    }
+    if kind.is_char_device() || kind.is_block_device() || kind.is_socket() {
+        return Err("is a device, not a file".to_string());
+    }
+    let file = std::fs::File::open(path).map_err(|e| secrets::io_reason(&e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| secrets::io_reason(&e))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("larger than {} KiB", max / 1024));
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
 }
 
 /// `["plugins","0","projects","1"]` → `plugins[0].projects[1]`.

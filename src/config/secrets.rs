@@ -48,8 +48,8 @@ impl SecretSource {
                 let path = self
                     .file_path(credentials_dir)
                     .unwrap_or_else(|| PathBuf::from(name));
-                std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read {}: {}", path.display(), io_reason(&e)))?
+                super::read_capped(&path, MAX_SECRET_BYTES)
+                    .map_err(|reason| format!("cannot read {}: {reason}", path.display()))?
             }
         };
         let value = value.trim();
@@ -80,9 +80,13 @@ impl SecretSource {
     }
 }
 
+/// A token or api key is a few dozen bytes; a file far larger is not one.
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::IsADirectory => "is a directory, not a file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string(),
     }
@@ -106,6 +110,17 @@ mod tests {
         let src = SecretSource::Env("GITLAB_TOKEN".into());
         let err = src.resolve_with(None, |_| None).unwrap_err();
         assert_eq!(err, "environment variable GITLAB_TOKEN is not set");
+    }
+
+    #[test]
+    fn a_directory_or_a_device_is_refused_in_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = SecretSource::File(dir.path().display().to_string());
+        let err = src.resolve_with(None, |_| None).unwrap_err();
+        assert!(err.ends_with(": is a directory, not a file"), "{err}");
+        let src = SecretSource::File("/dev/zero".into());
+        let err = src.resolve_with(None, |_| None).unwrap_err();
+        assert_eq!(err, "cannot read /dev/zero: is a device, not a file");
     }
 
     #[test]

@@ -9,17 +9,18 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::cron::Cron;
+use super::duration;
 use super::file::{ConfigFile, MappingFile, PluginFile, ProjectFile};
+use super::from_environment;
 use super::locate::Locator;
+use super::shape::Override;
 use super::{
-    Config, ConfigError, ConflictPolicy, Direction, GitLabConnection, Mapping, Plugin, Problem,
-    ProjectMapping, Schedule, SecretSource, SpiraConnection, dotted,
+    Config, ConfigError, ConflictPolicy, Direction, GitLabConnection, KeyAt, Mapping, Plugin,
+    Problem, ProjectMapping, Schedule, SecretSource, SpiraConnection, dotted,
 };
 use crate::secret::Secret;
 
-/// GitLab's state change does not move `updated_at` for 60 s after an edit
-/// (ThrottledTouch), so a smaller overlap can miss changes.
-pub const MIN_TIME_OFFSET: Duration = Duration::from_secs(60);
+pub const MIN_TIME_OFFSET: Duration = duration::TIME_OFFSET.min;
 pub const DEFAULT_TIME_OFFSET: Duration = Duration::from_secs(120);
 pub const DEFAULT_SCHEDULE: Duration = Duration::from_secs(300);
 pub const DEFAULT_COMMENT_SWEEP: Duration = Duration::from_secs(15 * 60);
@@ -27,7 +28,6 @@ pub const DEFAULT_COMMENT_SWEEP: Duration = Duration::from_secs(15 * 60);
 /// to be a polite client of a shared server.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 pub const MAX_CONCURRENCY: usize = 32;
-const MIN_INTERVAL: Duration = Duration::from_secs(10);
 pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
 /// The work item types a project's issue list returns (`Issue::TYPES_FOR_LIST`
 /// in GitLab's app/models/issue.rb).
@@ -59,6 +59,8 @@ pub const RELEASE_STATUSES: [(&str, u32); 6] = [
 struct Collector<'a> {
     file: &'a str,
     locator: &'a Locator,
+    /// Top-level keys set by `LABSYNC_*` variables: their problems name the variable.
+    overrides: &'a [Override],
     problems: Vec<Problem>,
 }
 
@@ -70,9 +72,13 @@ impl Collector<'_> {
             Some(_) if path.len() >= 2 => dotted(&path[2..]),
             _ => dotted(path),
         };
+        let from_env = from_environment(self.overrides, path);
         self.problems.push(Problem {
-            file: self.file.to_string(),
-            line: self.locator.line(path),
+            line: match from_env {
+                Some(_) => None,
+                None => self.locator.line(path),
+            },
+            file: from_env.unwrap_or_else(|| self.file.to_string()),
             plugin: plugin.map(String::from),
             key,
             message: message.into(),
@@ -87,16 +93,18 @@ fn seg(parts: &[&str]) -> Vec<String> {
 pub fn validate(
     file: &str,
     locator: &Locator,
+    overrides: &[Override],
     path: &Path,
     raw: ConfigFile,
 ) -> Result<Config, ConfigError> {
     let mut c = Collector {
         file,
         locator,
+        overrides,
         problems: Vec::new(),
     };
     let http_timeout = match &raw.http_timeout {
-        Some(t) => parse_duration(t).unwrap_or_else(|e| {
+        Some(t) => duration::parse(t, duration::HTTP_TIMEOUT).unwrap_or_else(|e| {
             c.push(None, &seg(&["http_timeout"]), e);
             Duration::from_secs(30)
         }),
@@ -170,19 +178,10 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
     };
     let time_offset = match p.time_offset.as_deref() {
         None => DEFAULT_TIME_OFFSET,
-        Some(s) => match parse_duration(s) {
-            Ok(d) if d < MIN_TIME_OFFSET => {
-                c.push(n, &with(base, &["time_offset"]), format!(
-                    "'{s}' is too small: at least 60s, because GitLab does not move an issue's updated_at for changes within 60 s of the last one"
-                ));
-                d
-            }
-            Ok(d) => d,
-            Err(e) => {
-                c.push(n, &with(base, &["time_offset"]), e);
-                DEFAULT_TIME_OFFSET
-            }
-        },
+        Some(s) => duration::parse(s, duration::TIME_OFFSET).unwrap_or_else(|e| {
+            c.push(n, &with(base, &["time_offset"]), e);
+            DEFAULT_TIME_OFFSET
+        }),
     };
     let conflict = match p.conflict.as_deref() {
         None | Some("newest") => ConflictPolicy::Newest,
@@ -222,10 +221,10 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
     let comment_sweep = match p.comment_sweep.as_deref().map(str::trim) {
         None => Some(DEFAULT_COMMENT_SWEEP),
         Some("off") => None,
-        Some(s) => match parse_duration(s) {
+        Some(s) => match duration::parse(s, duration::COMMENT_SWEEP) {
             Ok(d) => Some(d),
             Err(e) => {
-                c.push(n, &with(base, &["comment_sweep"]), format!("{e}, or off"));
+                c.push(n, &with(base, &["comment_sweep"]), format!("{e}; or off"));
                 None
             }
         },
@@ -337,6 +336,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
     if c.problems.len() > before {
         return None;
     }
+    let (api_key, token) = (api_key?, token?);
     Some(Plugin {
         caption: p.caption.unwrap_or_else(|| name.clone()),
         description: p.description.unwrap_or_default(),
@@ -354,14 +354,16 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
         spira: SpiraConnection {
             base_url: spira_url?,
             login: p.spira.login,
-            api_key: api_key?,
+            api_key: api_key.0,
+            api_key_at: api_key.1,
             ca_file: spira_ca,
             release_type_id,
             release_status_id,
         },
         gitlab: GitLabConnection {
             base_url: gitlab_url?,
-            token: token?,
+            token: token.0,
+            token_at: token.1,
             ca_file: gitlab_ca,
         },
         projects,
@@ -436,7 +438,7 @@ fn url_of(
     }
 }
 
-/// A private CA bundle must be a readable PEM file with at least one certificate.
+/// A private CA bundle must load as the HTTP client will load it.
 fn ca_file(
     c: &mut Collector,
     n: Option<&str>,
@@ -444,26 +446,13 @@ fn ca_file(
     file: Option<&str>,
 ) -> Option<std::path::PathBuf> {
     let file = file?;
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
+    match super::ca::check_bundle(file) {
+        Ok(_) => Some(std::path::PathBuf::from(file)),
         Err(e) => {
-            c.push(
-                n,
-                path,
-                format!("cannot read {file}: {}", super::secrets::io_reason(&e)),
-            );
-            return None;
+            c.push(n, path, e);
+            None
         }
-    };
-    if !text.contains("-----BEGIN CERTIFICATE-----") {
-        c.push(
-            n,
-            path,
-            format!("{file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
-        );
-        return None;
     }
-    Some(std::path::PathBuf::from(file))
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -482,7 +471,7 @@ fn secret_source(
     block: &[String],
     name: &str,
     [inline, file, env]: [&Option<String>; 3],
-) -> Option<SecretSource> {
+) -> Option<(SecretSource, KeyAt)> {
     let given: Vec<&str> = [
         (inline, name.to_string()),
         (file, format!("{name}_file")),
@@ -504,19 +493,31 @@ fn secret_source(
         );
         return None;
     }
-    match (inline, file, env) {
+    // Where the secret is named, for the problems found when it is read.
+    let at = |key: String| {
+        let path = with(block, &[&key]);
+        KeyAt {
+            key: dotted(&path[2..]),
+            line: c.locator.line(&path),
+        }
+    };
+    let (source, key) = match (inline, file, env) {
         (Some(v), _, _) if v.trim().is_empty() => {
             c.push(n, &with(block, &[name]), "is empty");
-            None
+            return None;
         }
-        (Some(v), _, _) => Some(SecretSource::Inline(Secret::new(v.trim()))),
-        (_, Some(f), _) => Some(SecretSource::File(f.clone())),
-        (_, _, Some(e)) => Some(SecretSource::Env(e.clone())),
+        (Some(v), _, _) => (
+            SecretSource::Inline(Secret::new(v.trim())),
+            name.to_string(),
+        ),
+        (_, Some(f), _) => (SecretSource::File(f.clone()), format!("{name}_file")),
+        (_, _, Some(e)) => (SecretSource::Env(e.clone()), format!("{name}_env")),
         _ => {
             c.push(n, block, format!("missing secret: set {name}_file (a file or systemd credential name), {name}_env or {name}"));
-            None
+            return None;
         }
-    }
+    };
+    Some((source, at(key)))
 }
 
 fn projects(
@@ -686,30 +687,19 @@ fn table(
     out
 }
 
-/// "5m", "90s", "1h 30m".
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("'{text}' is not a duration like 90s, 5m or 1h: {e}"))
-}
-
 /// An interval ("5m") or a cron expression as crontab(5) reads it
 /// ("*/10 * * * *", "0 2 * * mon-fri", "@daily"; 6 fields start with seconds).
 pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
     let t = text.trim();
-    if let Ok(d) = humantime::parse_duration(t) {
-        if d < MIN_INTERVAL {
-            return Err(format!(
-                "'{text}' is too frequent: at least 10s between cycles"
-            ));
-        }
-        return Ok(Schedule::Every(d));
+    if humantime::parse_duration(t).is_ok() {
+        return duration::parse(t, duration::INTERVAL).map(Schedule::Every);
     }
     if t.split_whitespace().count() < 5 && !t.starts_with('@') {
         return Err(format!(
             "'{text}' is neither an interval like 5m nor a cron expression (minute hour day-of-month month day-of-week)"
         ));
     }
-    Cron::parse(t, MIN_INTERVAL).map(|c| Schedule::Cron(Box::new(c)))
+    Cron::parse(t, duration::INTERVAL.min).map(|c| Schedule::Cron(Box::new(c)))
 }
 
 /// "2026-01-31" (midnight UTC) or an RFC 3339 timestamp.
@@ -753,7 +743,7 @@ mod tests {
                 .unwrap_err()
                 .contains("not a valid cron")
         );
-        assert!(parse_schedule("1s").unwrap_err().contains("too frequent"));
+        assert!(parse_schedule("1s").unwrap_err().contains("too short"));
     }
 
     #[test]
