@@ -109,13 +109,15 @@ pub(crate) fn check_secrets_of(
 ) -> Result<(), Exit> {
     match config.check_secrets_of(wanted) {
         Ok(warnings) => {
-            for w in warnings {
-                eprintln!("labsync: warning: {w}");
+            // load_config said the exposure warning already.
+            let exposure = config.exposure_warning();
+            for w in warnings.iter().filter(|w| Some(*w) != exposure.as_ref()) {
+                say(Say::Warning, w);
             }
             Ok(())
         }
         Err(e) => {
-            fail(&e);
+            fail_config(&e);
             Err(Exit::Config)
         }
     }
