@@ -6,8 +6,13 @@
 //! labsync adds to a GitLab description is split off before anything is
 //! compared, so it is never duplicated and never copied to Spira.
 
+mod html_depth;
+mod nesting;
 mod spira_clean;
 
+#[cfg(test)]
+pub(crate) use nesting::on_small_stack;
+pub use nesting::{HTML_WRAPPING, MAX_NESTING, NOTE as NESTING_NOTE};
 pub use spira_clean::spira_kept;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, html};
@@ -25,27 +30,62 @@ const FOOTER_RULE: &str = "\n\n---\n";
 const INCIDENT_MARKER: &str = "<!-- labsync:incident=";
 
 /// Markdown → HTML for Spira. Raw HTML in the Markdown is shown as text, so
-/// a `<script>` typed into GitLab never becomes markup in Spira.
+/// a `<script>` typed into GitLab never becomes markup in Spira. Markdown
+/// nesting deeper than [`MAX_NESTING`] is shown as plain text under a note.
 pub fn markdown_to_html(markdown: &str) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
-        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        other => other,
-    });
+    let events: Vec<Event<'_>> = Parser::new_ext(markdown, options)
+        .map(|event| match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            other => other,
+        })
+        .collect();
+    if nesting::events_too_deep(&events) {
+        return nesting::plain_text_html(&escape_html(markdown));
+    }
     let mut out = String::new();
-    html::push_html(&mut out, events);
+    html::push_html(&mut out, events.into_iter());
     out.trim_end().to_string()
 }
 
-/// HTML from Spira → Markdown. Scripts and styles are dropped.
+/// HTML from Spira → Markdown. Scripts and styles are dropped. HTML nesting
+/// deeper than its Markdown may (see [`HTML_WRAPPING`]) becomes its text,
+/// shown as plain text under a note.
 pub fn html_to_markdown(html: &str) -> String {
     let converter = htmd::HtmlToMarkdown::builder()
         .skip_tags(vec!["script", "style", "head"])
         .build();
+    let limit = MAX_NESTING + HTML_WRAPPING;
+    let plain = if html_depth::deeper_than(html, limit) {
+        // Too deep to hand to the parser at all (it would take minutes).
+        Some(nesting::plain_text_html(&html_depth::text_without_tags(
+            html,
+        )))
+    } else {
+        None
+    };
+    let source = plain.as_deref().unwrap_or(html);
     // htmd only fails on I/O of its in-memory buffers; keep the text rather than lose it.
-    let markdown = converter.convert(html).unwrap_or_else(|_| html.to_string());
-    tidy(&markdown)
+    let Ok(mut document) = converter.html_to_tree(source) else {
+        return tidy(source);
+    };
+    if nesting::dom_too_deep(&document) {
+        let text = nesting::dom_text(&document);
+        match converter.html_to_tree(&nesting::plain_text_html(&escape_html(&text))) {
+            Ok(shallow) => document = shallow,
+            Err(_) => return tidy(&text),
+        }
+    }
+    tidy(&converter.tree_to_markdown(&document))
+}
+
+/// `text` safe as HTML element content or a quoted attribute value.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The canonical form of Markdown: a trip through HTML and back, repeated

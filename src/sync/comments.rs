@@ -153,8 +153,8 @@ pub async fn sync_comments(
         }
         let html = format!(
             "<p><strong>{}</strong> (@{}) commented in GitLab on {}:</p>\n{}\n{NOTE_MARKER}{note_id} -->",
-            escape_html(&note.author.name),
-            escape_html(&note.author.username),
+            text::escape_html(&note.author.name),
+            text::escape_html(&note.author.username),
             note.created_at.format("%Y-%m-%d %H:%M UTC"),
             text::markdown_to_html(&note.body),
         );
@@ -232,12 +232,6 @@ pub async fn sync_comments(
         out.last_note_id = out.last_note_id.max(note.id as i64);
     }
     Ok(out)
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

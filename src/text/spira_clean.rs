@@ -44,7 +44,7 @@ pub fn spira_kept(html: &str) -> String {
 
 /// Length of the tag at the start of `text` (`<` … `>`, quotes respected),
 /// if it is one.
-fn tag_len(text: &str) -> Option<usize> {
+pub(super) fn tag_len(text: &str) -> Option<usize> {
     let second = text[1..].chars().next()?;
     if !(second.is_ascii_alphabetic() || second == '/') {
         return None;
@@ -63,7 +63,7 @@ fn tag_len(text: &str) -> Option<usize> {
     None
 }
 
-fn tag_name(tag: &str) -> String {
+pub(super) fn tag_name(tag: &str) -> String {
     tag.trim_start_matches('<')
         .trim_start_matches('/')
         .chars()
@@ -182,5 +182,17 @@ mod tests {
         ] {
             assert_eq!(spira_kept(html), html);
         }
+    }
+
+    /// Spira stores the text it is sent; its cleaning (and the simulator's)
+    /// reads tags one after another, whatever their depth.
+    #[test]
+    fn deep_html_is_cleaned_without_overflow() {
+        let deep = format!(
+            "{}<a href=\"javascript:x\">boom</a>",
+            "<div>".repeat(20_000)
+        );
+        let kept = crate::text::on_small_stack(move || spira_kept(&deep));
+        assert!(kept.ends_with("<a>boom</a>"));
     }
 }

@@ -360,4 +360,19 @@ mod tests {
     fn trailing_whitespace_and_carriage_returns_go() {
         assert_eq!(extract("a\r\nb  \n\n").0, "a\nb");
     }
+
+    /// GitLab's extractor reads line by line with regular expressions
+    /// (gitlab-org/gitlab `lib/gitlab/quick_actions/extractor.rb`): nesting
+    /// costs it nothing, and the simulator must not overflow on it either.
+    #[test]
+    fn deeply_nested_text_is_read_without_overflow() {
+        let deep = format!(
+            "{}quoted\n\n/close\n\n{}item",
+            "> ".repeat(20_000),
+            "- ".repeat(20_000)
+        );
+        let (kept, commands) = crate::text::on_small_stack(move || names(&deep));
+        assert_eq!(commands, ["close"]);
+        assert!(kept.ends_with("item"));
+    }
 }

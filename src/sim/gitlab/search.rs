@@ -195,4 +195,18 @@ mod tests {
         assert!(found("https://example", BOTH, "see example.com", None));
         assert!(!found("https", BOTH, "see example.com", None));
     }
+
+    /// PostgreSQL's text-search parser tokenises tags one after another
+    /// (no tree), so nesting depth does not matter to GitLab's search.
+    #[test]
+    fn deeply_nested_html_is_searched_without_overflow() {
+        let deep = format!(
+            "{}needle{}",
+            "<div>".repeat(20_000),
+            "</div>".repeat(20_000)
+        );
+        let hit =
+            crate::text::on_small_stack(move || found("needle", DESCRIPTION, "t", Some(&deep)));
+        assert!(hit);
+    }
 }
