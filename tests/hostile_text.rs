@@ -138,7 +138,6 @@ mod properties {
             "<p>",
             "  ",
             "\n",
-            "`",
         ]);
         let closers = prop::sample::select(vec![
             "", " a*", "](x)", "</div>", "</em>", "</span>", "\n", "boom",
