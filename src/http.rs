@@ -33,7 +33,14 @@ pub struct HttpSettings {
     pub rate_reserve: u64,
     /// A private CA bundle (PEM) trusted in addition to the system roots.
     pub ca_file: Option<std::path::PathBuf>,
+    /// The largest answer body read; a larger one is an error, not memory.
+    pub max_body_bytes: u64,
 }
+
+/// Far above any real answer (a page of 100 issues with long descriptions
+/// is a few MiB), and a bound on what a broken or hostile server can make
+/// labsync hold in memory.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for HttpSettings {
     fn default() -> Self {
@@ -47,6 +54,7 @@ impl Default for HttpSettings {
             silent_429_wait: Duration::from_secs(60),
             rate_reserve: 2,
             ca_file: None,
+            max_body_bytes: MAX_BODY_BYTES,
         }
     }
 }
@@ -81,6 +89,15 @@ pub enum HttpError {
     Transport { what: String, reason: String },
     #[error("could not build the HTTP client: {0}")]
     Build(String),
+    /// Not retried: the same request would get the same answer.
+    #[error(
+        "{what}: the answer to {route} is larger than {limit_mib} MiB, the limit on one answer: not read"
+    )]
+    BodyTooLarge {
+        what: String,
+        route: String,
+        limit_mib: u64,
+    },
 }
 
 impl HttpError {
@@ -269,20 +286,25 @@ impl HttpClient {
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
         let mut cut = 0usize;
+        // For the error of an answer too large: which route it was.
+        let method = build(&self.client)
+            .build()
+            .map(|r| r.method().to_string())
+            .unwrap_or_default();
         loop {
             let response = self.send(what, idempotency, &build).await?;
             let status = response.status();
             let headers = response.headers().clone();
-            match response.bytes().await {
+            match self.read_body(what, &method, response).await {
                 Ok(body) => {
                     return Ok(FullResponse {
                         status,
                         headers,
-                        body: body.to_vec(),
+                        body,
                     });
                 }
-                Err(e) => {
-                    let err = HttpError::from_reqwest(what, &e, self.settings.timeout);
+                Err(BodyError::TooLarge(e)) => return Err(e),
+                Err(BodyError::Cut(err)) => {
                     if idempotency == Idempotency::Unsafe || cut >= self.settings.max_retries {
                         return Err(err);
                     }
@@ -292,6 +314,53 @@ impl HttpClient {
                     let jitter = rand::random_range(0.0..1.0) * delay.as_secs_f64();
                     tracing::debug!(what, cause = %err, "answer cut mid-body: retrying");
                     tokio::time::sleep(delay + Duration::from_secs_f64(jitter)).await;
+                }
+            }
+        }
+    }
+
+    /// The whole body, chunk by chunk, stopping as soon as it passes the
+    /// limit (an announced length past it is refused before reading).
+    async fn read_body(
+        &self,
+        what: &str,
+        method: &str,
+        mut response: Response,
+    ) -> Result<Vec<u8>, BodyError> {
+        let limit = self.settings.max_body_bytes;
+        let too_large = |response: &Response| {
+            let url = response.url();
+            // The route without its query or userinfo: the side's host and the path.
+            let route = format!(
+                "{method} {}{}",
+                url.origin().ascii_serialization(),
+                url.path()
+            );
+            BodyError::TooLarge(HttpError::BodyTooLarge {
+                what: what.to_string(),
+                route: crate::redact::scrub_urls(&route).into_owned(),
+                limit_mib: limit.div_ceil(1024 * 1024),
+            })
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large(&response));
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > limit {
+                        return Err(too_large(&response));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) => {
+                    return Err(BodyError::Cut(HttpError::from_reqwest(
+                        what,
+                        &e,
+                        self.settings.timeout,
+                    )));
                 }
             }
         }
@@ -466,15 +535,12 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// Reads a body as text for an error message, cut to a readable length.
-pub async fn body_snippet(response: Response) -> String {
-    let text = response.text().await.unwrap_or_default();
-    let text = text.trim();
-    let mut cut: String = text.chars().take(300).collect();
-    if cut.len() < text.len() {
-        cut.push('…');
-    }
-    cut.replace(['\n', '\r'], " ")
+/// Why a body could not be read.
+enum BodyError {
+    /// The connection broke mid-body: a safe request may be sent again.
+    Cut(HttpError),
+    /// Past the limit: final.
+    TooLarge(HttpError),
 }
 
 #[cfg(test)]
