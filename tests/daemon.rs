@@ -149,7 +149,15 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     assert_eq!(issue_titled(&w, "Filed before the daemon started"), 1);
     // Every lease is given back.
     assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0);
-    assert!(logged("cycle done"));
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    let done = log_text
+        .lines()
+        .find(|l| l.contains("cycle done"))
+        .unwrap_or_else(|| panic!("no cycle line:\n{log_text}"));
+    assert!(
+        done.contains("duration=") && done.contains("next="),
+        "the daemon's cycle line says how long it took and when the next runs: {done}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

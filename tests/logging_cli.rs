@@ -2,6 +2,7 @@
 //! priorities under journald, one line per cycle with its duration.
 
 mod common;
+mod world;
 
 use common::{Scratch, VALID};
 
@@ -65,4 +66,76 @@ fn under_journald_each_line_starts_with_its_syslog_priority() {
         "{}",
         run.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_now_cycle_logs_one_summary_line_with_its_duration() {
+    let w = world::World::new("").await;
+    w.spira.add_incident(1, "Logged with a duration", 1);
+    let out = w.labsync(&["sync"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let done: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("cycle done"))
+        .collect();
+    assert_eq!(done.len(), 1, "one summary line per cycle:\n{}", out.stderr);
+    assert!(
+        done[0].contains("duration=") && done[0].contains("created=1"),
+        "{}",
+        done[0]
+    );
+    assert!(
+        !done[0].contains("next="),
+        "--sync-now has no next run: {}",
+        done[0]
+    );
+}
+
+/// Someone deletes labsync's footer from an issue and nothing else: the
+/// cycle puts it back, and neither the log nor the table calls that an
+/// update of the issue's fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_footer_only_write_is_logged_as_such_and_not_counted() {
+    let mut w = world::World::new("").await;
+    w.spira.add_incident(1, "Footer gets deleted", 1);
+    w.cycle().await;
+    let issue = w.issue_titled("Footer gets deleted");
+    let iid = issue["iid"].as_u64().unwrap();
+    let (body, marker) = labsync::text::split_footer(issue["description"].as_str().unwrap());
+    assert!(marker.is_some(), "test setup: the issue has a footer");
+    let edit = labsync::gitlab::IssueEdit {
+        description: Some(body),
+        ..Default::default()
+    };
+    let project = labsync::gitlab::ProjectRef::parse(w.gitlab.project_path());
+    w.gitlab_as("alice")
+        .edit_issue(&project, iid, &edit)
+        .await
+        .unwrap();
+    w.advance(chrono::Duration::minutes(2));
+    let out = w.labsync(&["sync"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("fields=[]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("restored the link footer"),
+        "{}",
+        out.stderr
+    );
+    let updated_logged = out.stderr.matches("updated issue").count();
+    let row = out.stdout.lines().nth(1).unwrap_or_default();
+    let updated_shown: usize = row.split_whitespace().nth(6).unwrap().parse().unwrap();
+    assert_eq!(
+        (updated_logged, updated_shown),
+        (0, 0),
+        "the log and the table agree:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let (_, marker) = labsync::text::split_footer(
+        w.gitlab.issue(iid).unwrap()["description"]
+            .as_str()
+            .unwrap(),
+    );
+    assert!(marker.is_some(), "the footer is back");
 }

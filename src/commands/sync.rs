@@ -81,6 +81,7 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
         let shown = live.then(|| Spinner::start(&runtime, &plugin.name));
         options.progress = shown.as_ref().map(|s| s.progress.clone());
         let cycle = run_plugin(plugin, &mut store, &options);
+        let mut clock = std::time::Instant::now();
         let report = match &mut leases {
             None => runtime.block_on(cycle),
             Some(leases) => {
@@ -88,11 +89,16 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
                     busy = true;
                     continue;
                 }
+                // The cycle's time, not the wait for another's to end.
+                clock = std::time::Instant::now();
                 runtime.block_on(leases.hold_during(&plugin.name, cycle))
             }
         };
         if let Some(spinner) = shown {
             spinner.finish(&report);
+        }
+        if !dry_run {
+            crate::daemon::status::log(&report, clock.elapsed(), None);
         }
         reports.push(report);
     }

@@ -16,7 +16,7 @@ pub mod lease;
 pub mod notify;
 pub mod schedule;
 mod signals;
-mod status;
+pub(crate) mod status;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -167,11 +167,12 @@ impl Daemon {
             }
         }
         let options = cycle_options(&self.config, &self.flags);
+        let clock = std::time::Instant::now();
         let report = self
             .leases
             .hold_during(name, run_plugin(&plugin, &mut self.store, &options))
             .await;
-        status::log(&report);
+        status::log(&report, clock.elapsed(), Some(next));
         self.notifier
             .status(&status::line(&report, started, Some(next)));
     }

@@ -26,14 +26,20 @@ pub fn line(report: &CycleReport, at: DateTime<Utc>, next: Option<DateTime<Utc>>
     text
 }
 
-/// One line per cycle; the cause of each project that could not sync.
-pub fn log(report: &CycleReport) {
+/// One line per cycle, with how long it took and (for the daemon) when the
+/// next one runs; the cause of each project that could not sync.
+pub fn log(report: &CycleReport, took: std::time::Duration, next: Option<DateTime<Utc>>) {
     let t = report.totals();
     for p in &report.projects {
         if let Some(cause) = &p.fatal {
             tracing::error!(plugin = %report.plugin, project = p.spira_project, %cause, "project not synced");
         }
     }
+    let duration = format!("{:.3}s", took.as_secs_f64());
+    let next = next.map(|n| {
+        n.with_timezone(&Local)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    });
     tracing::info!(
         plugin = %report.plugin,
         result = report.result(),
@@ -42,6 +48,8 @@ pub fn log(report: &CycleReport) {
         comments = t.comments_to_gitlab + t.comments_to_spira,
         conflicts = t.conflicts,
         failed = t.failed,
+        %duration,
+        next,
         "cycle done"
     );
 }

@@ -686,8 +686,12 @@ async fn sync_pair(
                 .edit_issue(&ctx.gitlab_ref, issue.iid, &edit)
                 .await?;
             answered = Some(answer);
-            tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
-            if !m.to_gitlab.is_empty() {
+            // Putting back a deleted footer is not an update of the issue's
+            // fields: the log says so, and the table does not count it.
+            if to_gitlab.is_empty() {
+                tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "restored the link footer of the issue");
+            } else {
+                tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
                 pass.count(|c| c.updated_issues += 1);
             }
         }
