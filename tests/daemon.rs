@@ -120,6 +120,12 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     )
     .await;
     assert!(logged("configuration reloaded"));
+    // The reload says what changed.
+    assert!(
+        logged("plugin 't': project PR:1: priorities 4 → 3 row(s)"),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
 
     // Still syncing after the reload.
     w.spira.add_incident(1, "Filed after the reload", 1);

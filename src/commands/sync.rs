@@ -129,6 +129,8 @@ impl Spinner {
         {
             bar.set_style(style);
         }
+        // Log lines written meanwhile hide the spinner, then it comes back.
+        crate::logging::progress::show(&bar);
         let progress = std::sync::Arc::new(Progress::default());
         let (b, p) = (bar.clone(), progress.clone());
         let ticker = runtime.spawn(async move {
@@ -148,6 +150,7 @@ impl Spinner {
 
     fn finish(self, report: &CycleReport) {
         self.ticker.abort();
+        crate::logging::progress::hide();
         let t = report.totals();
         self.bar.finish_with_message(format!(
             "{} — {} written, {} failed",

@@ -4,6 +4,7 @@
 
 mod ca;
 mod cron;
+mod diff;
 pub mod duration;
 mod file;
 mod locate;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use cron::Cron;
+pub use diff::changes;
 pub use file::{ConfigFile, Key};
 pub use secrets::SecretSource;
 use shape::Override;

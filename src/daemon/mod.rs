@@ -202,9 +202,17 @@ impl Daemon {
             tracing::error!(cause = %e, "reload refused: keeping the configuration in use");
             return;
         }
+        let changes = crate::config::changes(&self.config, &new);
         let old = std::mem::replace(&mut self.config, new);
         self.reschedule(Some(&old));
-        tracing::info!(plugins = self.next.len(), "configuration reloaded");
+        tracing::info!(
+            plugins = self.next.len(),
+            changes = changes.len(),
+            "configuration reloaded"
+        );
+        for change in &changes {
+            tracing::info!("reload changed {change}");
+        }
     }
 
     /// Plans every enabled plugin; a plugin whose schedule did not change

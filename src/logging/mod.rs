@@ -8,6 +8,7 @@
 
 mod human;
 pub mod plain;
+pub mod progress;
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -89,7 +90,7 @@ pub fn init(level: Option<&str>, format: Option<LogFormat>) -> Result<LogGuard, 
     let _ = FORMAT.set(format);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| progress::Stderr);
     match format {
         LogFormat::Json => {
             let _ = builder.json().flatten_event(true).try_init();

@@ -45,7 +45,8 @@ impl Say {
 
 /// Prints one plain line on stderr.
 pub fn say(what: Say, text: impl Display) {
-    eprintln!("{}", render(what, &text.to_string(), format()));
+    let line = format!("{}\n", render(what, &text.to_string(), format()));
+    let _ = super::progress::write_around_bar(&mut std::io::stderr().lock(), line.as_bytes());
 }
 
 fn render(what: Say, text: &str, format: LogFormat) -> String {
