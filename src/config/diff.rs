@@ -9,11 +9,7 @@ use super::{Config, Plugin};
 /// The changes from `old` to `new`; empty when nothing changed.
 pub fn changes(old: &Config, new: &Config) -> Vec<String> {
     let mut out = Vec::new();
-    let mut option = |key: &str, a: String, b: String| {
-        if a != b {
-            out.push(format!("{key}: {a} → {b}"));
-        }
-    };
+    let mut option = |key: &str, a: String, b: String| note(&mut out, key, a, b);
     option(
         "http_timeout",
         humantime::format_duration(old.http_timeout).to_string(),
@@ -41,6 +37,13 @@ pub fn changes(old: &Config, new: &Config) -> Vec<String> {
     out
 }
 
+/// "key old → new" when they differ.
+fn note(out: &mut Vec<String>, key: &str, old: String, new: String) {
+    if old != new {
+        out.push(format!("{key} {old} → {new}"));
+    }
+}
+
 fn shown<T: Debug>(value: &Option<T>) -> String {
     value
         .as_ref()
@@ -51,11 +54,7 @@ fn shown<T: Debug>(value: &Option<T>) -> String {
 /// only that they changed).
 fn plugin_changes(a: &Plugin, b: &Plugin) -> Vec<String> {
     let mut keys = Vec::new();
-    let mut value = |key: &str, x: String, y: String| {
-        if x != y {
-            keys.push(format!("{key} {x} → {y}"));
-        }
-    };
+    let mut value = |key: &str, x: String, y: String| note(&mut keys, key, x, y);
     value(
         "caption",
         format!("{:?}", a.caption),
@@ -250,7 +249,7 @@ token_env = "T"
         let lines = changes(&old, &load(&text));
         let all = lines.join("\n");
         assert_eq!(lines.len(), 3, "{all}");
-        assert_eq!(lines[0], "http_timeout: 30s → 10s");
+        assert_eq!(lines[0], "http_timeout 30s → 10s");
         assert!(
             lines[1].starts_with("plugin 'a': schedule every 5m → every 10m"),
             "{all}"
