@@ -8,11 +8,13 @@
 
 mod html_depth;
 mod nesting;
+mod sanitize;
 mod spira_clean;
 
 #[cfg(test)]
 pub(crate) use nesting::on_small_stack;
 pub use nesting::{HTML_WRAPPING, MAX_NESTING, NOTE as NESTING_NOTE};
+pub use sanitize::URL_SCHEMES;
 pub use spira_clean::spira_kept;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, html};
@@ -30,8 +32,10 @@ const FOOTER_RULE: &str = "\n\n---\n";
 const INCIDENT_MARKER: &str = "<!-- labsync:incident=";
 
 /// Markdown → HTML for Spira. Raw HTML in the Markdown is shown as text, so
-/// a `<script>` typed into GitLab never becomes markup in Spira. Markdown
-/// nesting deeper than [`MAX_NESTING`] is shown as plain text under a note.
+/// a `<script>` typed into GitLab never becomes markup in Spira, and the
+/// result is sanitized (only [`URL_SCHEMES`] and relative URLs keep their
+/// link). Markdown nesting deeper than [`MAX_NESTING`] is shown as plain
+/// text under a note.
 pub fn markdown_to_html(markdown: &str) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
@@ -42,11 +46,11 @@ pub fn markdown_to_html(markdown: &str) -> String {
         })
         .collect();
     if nesting::events_too_deep(&events) {
-        return nesting::plain_text_html(&escape_html(markdown));
+        return sanitize::sanitize(&nesting::plain_text_html(&escape_html(markdown)));
     }
     let mut out = String::new();
     html::push_html(&mut out, events.into_iter());
-    out.trim_end().to_string()
+    sanitize::sanitize(out.trim_end())
 }
 
 /// HTML from Spira → Markdown. Scripts and styles are dropped. HTML nesting
@@ -422,6 +426,10 @@ mod properties {
             "(",
             ")",
             "https://x.test/p?q=1&r=2",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+            "mailto:a@x.test",
+            "![",
             "<b>",
             "</b>",
             "&",
