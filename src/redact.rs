@@ -121,7 +121,10 @@ pub fn scrub_urls(text: &str) -> Cow<'_, str> {
             .last()
             .map_or(sep, |(i, _)| i);
         let end = rest[sep..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | ')'))
+            .find(|c: char| {
+                // A backslash ends it too: in JSON text it starts an escape.
+                c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | ')' | '\\')
+            })
             .map_or(rest.len(), |i| sep + i);
         out.push_str(&rest[..start]);
         out.push_str(&scrub_url(&rest[start..end]));
@@ -236,5 +239,21 @@ mod tests {
             "error sending request for url (https://h.example/api/v4/projects?private_token=***): connection refused; see 'http://***@other/x'"
         );
         assert_eq!(scrub_urls("no url here"), "no url here");
+    }
+
+    #[test]
+    fn json_text_stays_json() {
+        let line = serde_json::json!({
+            "message": "GET https://h/x?private_token=s3cr\"et&page=2 failed",
+            "url": "https://u:pw@h/",
+        })
+        .to_string();
+        let scrubbed = scrub_urls(&line);
+        let v: serde_json::Value = serde_json::from_str(&scrubbed).unwrap();
+        assert!(
+            !scrubbed.contains("s3cr") && !scrubbed.contains("pw@"),
+            "{scrubbed}"
+        );
+        assert_eq!(v["url"], "https://***@h/");
     }
 }

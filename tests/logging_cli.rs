@@ -139,3 +139,38 @@ async fn a_footer_only_write_is_logged_as_such_and_not_counted() {
     );
     assert!(marker.is_some(), "the footer is back");
 }
+
+#[test]
+fn the_config_files_log_level_is_used_and_checked() {
+    let with_level = |s: &Scratch, level: &str| {
+        let text = VALID.replace(
+            "http_timeout = \"30s\"",
+            &format!("http_timeout = \"30s\"\nlog_level = \"{level}\""),
+        );
+        s.write("plugins.toml", &text)
+    };
+    let s = Scratch::new();
+    let run = s.labsync(&with_level(&s, "warn"), &["map", "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("applied migration"),
+        "log_level = \"warn\" filters info lines out: {}",
+        run.stderr
+    );
+    // --log-level wins over the file (a new database: its migrations log).
+    let s = Scratch::new();
+    let run = s.labsync(
+        &with_level(&s, "warn"),
+        &["--log-level", "info", "map", "list"],
+    );
+    assert!(run.stderr.contains("applied migration"), "{}", run.stderr);
+    let run = s.labsync(&with_level(&s, "verbose"), &["check", "--offline"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("plugins.toml:3")
+            && run.stderr.contains("log_level")
+            && run.stderr.contains("'verbose' is not a level"),
+        "{}",
+        run.stderr
+    );
+}

@@ -94,6 +94,7 @@ pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
         fail_config(&e);
         Exit::Config
     })?;
+    crate::logging::use_config_level(config.log_level.as_deref());
     if let Some(w) = config.exposure_warning() {
         tracing::warn!("{w}");
     }

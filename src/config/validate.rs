@@ -110,6 +110,11 @@ pub fn validate(
         }),
         None => Duration::from_secs(30),
     };
+    if let Some(level) = &raw.log_level
+        && let Err(e) = crate::logging::parse_level(level)
+    {
+        c.push(None, &seg(&["log_level"]), e);
+    }
     if let Some(f) = &raw.log_format
         && f != "human"
         && f != "json"

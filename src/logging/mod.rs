@@ -1,5 +1,7 @@
 //! Logs go to stderr: human-readable on a terminal and in the journal, JSON
-//! for log shippers. The level comes from --log-level, else RUST_LOG, else info.
+//! for log shippers. The level comes from --log-level (LABSYNC_LOG_LEVEL),
+//! else RUST_LOG, else the configuration's `log_level` once it is loaded,
+//! else info.
 //!
 //! Human lines are escaped ([`human`]); under journald each starts with its
 //! syslog priority (`<3>` error … `<7>` debug, sd-daemon(3)) so that
@@ -14,7 +16,9 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use tracing::Level;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
 
 pub use plain::{Say, say};
 
@@ -29,6 +33,9 @@ pub struct LogGuard;
 
 /// The format chosen at start, for the plain lines.
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+/// The filter to set from the configuration's `log_level`, when no option
+/// or variable chose the level.
+static FILE_LEVEL: OnceLock<reload::Handle<EnvFilter, Registry>> = OnceLock::new();
 /// Whether stderr goes to the journal, read once.
 static JOURNAL: OnceLock<bool> = OnceLock::new();
 
@@ -62,7 +69,7 @@ pub(crate) fn journal_prefix(level: Level) -> &'static str {
 pub fn parse_level(text: &str) -> Result<EnvFilter, String> {
     let refuse = || {
         format!(
-            "--log-level (or LABSYNC_LOG_LEVEL) '{text}' is not a level: use {}, or a filter such as info,labsync::sync=debug",
+            "'{text}' is not a level: use {}, or a filter such as info,labsync::sync=debug",
             LEVELS.join(", ")
         )
     };
@@ -82,40 +89,63 @@ pub fn parse_level(text: &str) -> Result<EnvFilter, String> {
 
 /// Sets up logging; an unknown level is refused with one line.
 pub fn init(level: Option<&str>, format: Option<LogFormat>) -> Result<LogGuard, String> {
-    let filter = match level {
-        Some(l) => parse_level(l)?,
-        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    let (filter, chosen) = match level {
+        Some(l) => (
+            parse_level(l).map_err(|e| format!("--log-level (or LABSYNC_LOG_LEVEL) {e}"))?,
+            true,
+        ),
+        None => match EnvFilter::try_from_default_env() {
+            Ok(f) => (f, true),
+            Err(_) => (EnvFilter::new("info"), false),
+        },
     };
     let format = format.unwrap_or(LogFormat::Human);
     let _ = FORMAT.set(format);
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| progress::Stderr);
-    match format {
-        LogFormat::Json => {
-            let _ = builder.json().flatten_event(true).try_init();
-        }
+    let (filter, handle) = reload::Layer::new(filter);
+    if !chosen {
+        let _ = FILE_LEVEL.set(handle);
+    }
+    let terminal = std::io::stderr().is_terminal();
+    let layer = tracing_subscriber::fmt::layer().with_writer(|| progress::Stderr);
+    let layer = match format {
+        LogFormat::Json => layer.json().flatten_event(true).boxed(),
         LogFormat::Human => {
-            let terminal = std::io::stderr().is_terminal();
-            let b = builder
+            let human = layer
                 .with_ansi(terminal)
                 .with_target(false)
                 .fmt_fields(human::EscapedFields);
-            let _ = if under_journal() {
+            if under_journal() {
                 // The journal stamps each line itself, and reads the priority.
-                b.event_format(human::Prioritized(
-                    tracing_subscriber::fmt::format()
-                        .with_target(false)
-                        .with_ansi(terminal)
-                        .without_time(),
-                ))
-                .try_init()
+                human
+                    .event_format(human::Prioritized(
+                        tracing_subscriber::fmt::format()
+                            .with_target(false)
+                            .with_ansi(terminal)
+                            .without_time(),
+                    ))
+                    .boxed()
             } else {
-                b.try_init()
-            };
+                human.boxed()
+            }
         }
-    }
+    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .try_init();
     Ok(LogGuard)
+}
+
+/// The level a loaded configuration asks for (`log_level`), used when
+/// neither --log-level/LABSYNC_LOG_LEVEL nor RUST_LOG chose one.
+pub fn use_config_level(level: Option<&str>) {
+    let (Some(handle), Some(level)) = (FILE_LEVEL.get(), level) else {
+        return;
+    };
+    // Validation refused a bad level already; a bad one here changes nothing.
+    if let Ok(filter) = parse_level(level) {
+        let _ = handle.reload(filter);
+    }
 }
 
 #[cfg(test)]

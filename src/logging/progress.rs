@@ -29,11 +29,15 @@ pub(super) fn write_around_bar(out: &mut dyn Write, bytes: &[u8]) -> io::Result<
 }
 
 /// stderr, as the log's writer: each event is one `write` of a whole line.
+/// URLs are scrubbed here whatever the format (the JSON encoder writes
+/// fields as they are; the human format scrubbed them already).
 pub(super) struct Stderr;
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        write_around_bar(&mut io::stderr().lock(), buf)?;
+        let text = String::from_utf8_lossy(buf);
+        let clean = crate::redact::scrub_urls(&text);
+        write_around_bar(&mut io::stderr().lock(), clean.as_bytes())?;
         Ok(buf.len())
     }
 
