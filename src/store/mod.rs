@@ -15,7 +15,7 @@ pub mod report;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 /// Schema migrations, applied in order; the index + 1 is the version.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -36,6 +36,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0004_install.sql"),
     ),
 ];
+
+/// How long a write waits for another process's write before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -147,17 +150,35 @@ impl Store {
         // A concurrent `labsync --sync-now` and the daemon share the file:
         // wait for the other's write instead of failing at once.
         self.conn
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| self.open_err(e))?;
         self.conn
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(|e| self.open_err(e))?;
-        // WAL does not apply to in-memory databases; it answers "memory".
-        let _mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| self.open_err(e))?;
-        Ok(())
+        self.use_wal()
+    }
+
+    /// Switches to WAL (once per file; it is persistent). The switch needs
+    /// the file to itself, and SQLite answers "busy" at once instead of
+    /// waiting when another process is opening the same fresh file: so
+    /// retry for as long as the busy timeout would have waited.
+    fn use_wal(&self) -> Result<(), StoreError> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            // WAL does not apply to in-memory databases; it answers "memory".
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(e) => return Err(self.open_err(e)),
+            }
+        }
     }
 
     fn open_err(&self, e: rusqlite::Error) -> StoreError {
@@ -175,32 +196,57 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let found = self.schema_version()?;
+        if self.schema_version()? == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let path = self.path.display().to_string();
+        let sqlite = |e: rusqlite::Error| StoreError::Sqlite {
+            path: path.clone(),
+            reason: describe(&e),
+        };
+        // One process migrates; others started at the same moment wait on
+        // this write lock (busy timeout), then read the version it left.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let found: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sqlite)?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
-                path: self.path.display().to_string(),
+                path: path.clone(),
                 found,
                 supported: SCHEMA_VERSION,
             });
         }
-        for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-            let version = index as i64 + 1;
-            let path = self.path.display().to_string();
+        let pending = &MIGRATIONS[found.max(0) as usize..];
+        for (index, (name, sql)) in pending.iter().enumerate() {
+            let version = found.max(0) + index as i64 + 1;
             let fail = |e: rusqlite::Error| StoreError::Migration {
                 path: path.clone(),
                 name: name.to_string(),
                 reason: describe(&e),
             };
-            // Schema and version move together or not at all.
-            let tx = self.conn.transaction().map_err(fail)?;
             tx.execute_batch(sql).map_err(fail)?;
             tx.pragma_update(None, "user_version", version)
                 .map_err(fail)?;
-            tx.commit().map_err(fail)?;
-            tracing::info!(database = %self.path.display(), version, "applied migration {name}");
+        }
+        // Schema and version move together or not at all.
+        tx.commit().map_err(sqlite)?;
+        for (name, _) in pending {
+            tracing::info!(database = %path, "applied migration {name}");
         }
         Ok(())
     }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    use rusqlite::ffi::ErrorCode;
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 /// rusqlite's messages, with the cases an operator meets made plain.
@@ -267,6 +313,33 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
+    }
+
+    /// Several commands started at once on a fresh file: each migrates or
+    /// waits for the one migrating, none sees a half-made schema.
+    #[test]
+    fn concurrent_opens_of_a_fresh_database_all_succeed() {
+        const OPENERS: usize = 4;
+        for round in 0..25 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("labsync.db");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(OPENERS));
+            let handles: Vec<_> = (0..OPENERS)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Store::open(&path).map(|s| s.schema_version().unwrap())
+                    })
+                })
+                .collect();
+            for h in handles {
+                match h.join().unwrap() {
+                    Ok(version) => assert_eq!(version, SCHEMA_VERSION),
+                    Err(e) => panic!("round {round}: {e}"),
+                }
+            }
+        }
     }
 
     #[test]
