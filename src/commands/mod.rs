@@ -98,6 +98,9 @@ pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
     if let Some(w) = config.exposure_warning() {
         tracing::warn!("{w}");
     }
+    for w in config.permission_warnings() {
+        tracing::warn!("{w}");
+    }
     Ok(config)
 }
 

@@ -8,6 +8,7 @@ mod diff;
 pub mod duration;
 mod file;
 mod locate;
+mod permissions;
 mod secrets;
 mod shape;
 mod url_credentials;

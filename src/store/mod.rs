@@ -92,6 +92,10 @@ impl Store {
                 reason: format!("directory {} does not exist", dir.display()),
             });
         }
+        create_private(path).map_err(|e| StoreError::Open {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -241,6 +245,24 @@ impl Store {
     }
 }
 
+/// Creates a missing database file readable by its owner only, before
+/// SQLite writes anything into it: it will hold titles and descriptions.
+/// SQLite gives the -wal and -shm files the database file's mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        // Another process created it first: that one made it private.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) => Ok(()),
+    }
+}
+
 fn is_busy(e: &rusqlite::Error) -> bool {
     use rusqlite::ffi::ErrorCode;
     matches!(
@@ -339,6 +361,25 @@ mod tests {
                     Err(e) => panic!("round {round}: {e}"),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_new_database_and_its_wal_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labsync.db");
+        let mut store = Store::open(&path).unwrap();
+        // A write, so that the -wal and -shm files exist while it is open.
+        assert!(
+            store
+                .try_acquire("web", "1@a:x", chrono::Duration::minutes(1))
+                .unwrap()
+        );
+        for suffix in ["", "-wal", "-shm"] {
+            let file = dir.path().join(format!("labsync.db{suffix}"));
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
         }
     }
 
