@@ -48,7 +48,8 @@ fn sync_now_with_another_command_is_a_usage_error() {
 fn json_logs_are_one_object_per_line() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
-    let run = s.labsync(&config, &["--log-format", "json", "map", "list"]);
+    let add = ["map", "user", "add", "--spira", "bob", "--gitlab", "bob"];
+    let run = s.labsync(&config, &[&["--log-format", "json"][..], &add].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert!(
@@ -66,7 +67,8 @@ fn json_logs_are_one_object_per_line() {
 fn log_level_filters() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
-    let run = s.labsync(&config, &["--log-level", "warn", "map", "list"]);
+    let add = ["map", "user", "add", "--spira", "bob", "--gitlab", "bob"];
+    let run = s.labsync(&config, &[&["--log-level", "warn"][..], &add].concat());
     assert_eq!(run.code, 0);
     assert!(
         !run.stderr.contains("applied migration"),
@@ -86,7 +88,12 @@ fn an_unusable_database_path_is_one_clear_line() {
             "--db",
             "/nonexistent/dir/labsync.db",
             "map",
-            "list",
+            "user",
+            "add",
+            "--spira",
+            "bob",
+            "--gitlab",
+            "bob",
         ])
         .output()
         .unwrap();

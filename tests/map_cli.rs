@@ -41,6 +41,7 @@ fn statuses(v: &Value) -> Vec<(String, String, bool, String)> {
 fn config_rows_are_loaded_with_source_config() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
+    s.init_db(&config);
     let v = tables(&s, &config);
     assert_eq!(v["projects"][0]["gitlab_project"], "qa/webshop");
     assert_eq!(v["projects"][0]["source"], "config");
@@ -93,6 +94,7 @@ fn add_and_remove_a_cli_row() {
 fn refusals_name_the_problem_and_change_nothing() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
+    s.init_db(&config);
     let before = tables(&s, &config);
     let cases: &[(&[&str], &str)] = &[
         (
@@ -364,6 +366,7 @@ fn export_then_import_round_trips() {
 fn a_bad_import_imports_nothing() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
+    s.init_db(&config);
     let before = tables(&s, &config);
     let file = s.write(
         "bad.toml",

@@ -75,7 +75,8 @@ pub fn map(globals: &Globals, command: MapCommand) -> Exit {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let mut store = match open_store_for_map(globals, &config) {
+    let read_only = matches!(command, MapCommand::List { .. } | MapCommand::Export { .. });
+    let mut store = match open_store_for_map(globals, &config, read_only) {
         Ok(s) => s,
         Err(code) => return code,
     };

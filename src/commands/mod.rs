@@ -163,11 +163,47 @@ pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Ex
     Ok(store)
 }
 
+/// The database `labsync plan` runs its dry cycle on: a copy in memory
+/// with the config's rows loaded, so that nothing reaches the file (which
+/// may be read-only). Without a database yet, it plans the first cycle.
+pub(crate) fn open_plan_store(globals: &Globals, config: &Config) -> Result<Store, Exit> {
+    let path = globals.db_path(Some(config));
+    let snapshot = if path.exists() {
+        Store::snapshot(&path)
+    } else {
+        say(
+            Say::Warning,
+            format!(
+                "no database at {} yet: planning the first cycle (nothing is linked)",
+                path.display()
+            ),
+        );
+        Store::open_in_memory()
+    };
+    let mut store = snapshot.map_err(|e| cannot_open(&path, e))?;
+    store.apply_config(config).map_err(|e| {
+        fail(&e);
+        Exit::Config
+    })?;
+    Ok(store)
+}
+
 /// Opens the database for `labsync map`: when the config's rows cannot be
 /// loaded, the tables are still shown and edited as the database holds
-/// them (how else would an admin repair them).
-pub(crate) fn open_store_for_map(globals: &Globals, config: &Config) -> Result<Store, Exit> {
-    let mut store = open_path(&globals.db_path(Some(config)))?;
+/// them (how else would an admin repair them). A command that only reads
+/// (`list`, `export`) gets a copy in memory: the file is not written, and
+/// may be read-only.
+pub(crate) fn open_store_for_map(
+    globals: &Globals,
+    config: &Config,
+    read_only: bool,
+) -> Result<Store, Exit> {
+    let path = globals.db_path(Some(config));
+    let mut store = if read_only {
+        Store::snapshot(&path).map_err(|e| cannot_open(&path, e))?
+    } else {
+        open_path(&path)?
+    };
     if let Err(e) = store.apply_config(config) {
         say(Say::Warning, e);
         say(
@@ -178,18 +214,36 @@ pub(crate) fn open_store_for_map(globals: &Globals, config: &Config) -> Result<S
     Ok(store)
 }
 
-/// Opens the database as it is, printing why it cannot be opened.
+/// Opens the database as it is (creating and migrating it when needed),
+/// printing why it cannot be opened.
 pub(crate) fn open_path(path: &Path) -> Result<Store, Exit> {
-    Store::open(path).map_err(|e| {
-        fail(&e);
-        if path.starts_with("/var/lib/labsync") {
-            say(
-                Say::Hint,
-                "give another database with --db PATH (or LABSYNC_DB)",
-            );
-        }
-        Exit::Config
-    })
+    Store::open(path).map_err(|e| cannot_open(path, e))
+}
+
+/// Opens a database that must exist already: a command that changes what
+/// a cycle left (retry, map edits) has nothing to do on a new file, and a
+/// mistyped --db must not leave one behind.
+pub(crate) fn open_existing(path: &Path) -> Result<Store, Exit> {
+    if !path.exists() {
+        return Err(cannot_open(path, Store::missing(path)));
+    }
+    open_path(path)
+}
+
+/// Opens the database read-only, printing why it cannot be opened.
+pub(crate) fn open_read_only(path: &Path) -> Result<Store, Exit> {
+    Store::open_read_only(path).map_err(|e| cannot_open(path, e))
+}
+
+fn cannot_open(path: &Path, e: crate::store::StoreError) -> Exit {
+    fail(&e);
+    if path.starts_with("/var/lib/labsync") {
+        say(
+            Say::Hint,
+            "give another database with --db PATH (or LABSYNC_DB)",
+        );
+    }
+    Exit::Config
 }
 
 #[cfg(test)]

@@ -3,15 +3,15 @@
 
 use chrono::Utc;
 
-use super::status::open_db;
-use super::{Exit, Globals, fail};
+use super::status::db_path;
+use super::{Exit, Globals, fail, open_existing};
 
 pub fn retry(globals: &Globals, ids: &[i64], all: bool) -> Exit {
     if ids.is_empty() != all {
         fail("give the ids of queued errors (see labsync status --errors), or --all, not both");
         return Exit::Usage;
     }
-    let mut store = match open_db(globals) {
+    let mut store = match db_path(globals).and_then(|path| open_existing(&path)) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::table::Table;
-use super::{Exit, Globals, fail, load_config, open_path};
+use std::path::PathBuf;
+
+use super::{Exit, Globals, fail, load_config, open_read_only};
 use crate::store::report::{ErrorRow, ErrorSummary, LinkCounts, RunReport};
 use crate::store::{Store, StoreError, progress::SideName};
 
@@ -35,7 +37,7 @@ struct Watermarks {
 }
 
 pub fn status(globals: &Globals, json: bool, errors: bool) -> Exit {
-    let store = match open_db(globals) {
+    let store = match db_path(globals).and_then(|path| open_read_only(&path)) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -53,14 +55,13 @@ pub fn status(globals: &Globals, json: bool, errors: bool) -> Exit {
     }
 }
 
-/// The database as it is: status reports, it does not load the config's
-/// mapping rows into it (the config only says where the database is).
-pub(super) fn open_db(globals: &Globals) -> Result<Store, Exit> {
-    let path = match &globals.db {
+/// Where the database is: --db, or what the config says (status does not
+/// load the config's mapping rows into the database; it reports it as it is).
+pub(super) fn db_path(globals: &Globals) -> Result<PathBuf, Exit> {
+    Ok(match &globals.db {
         Some(db) => db.clone(),
         None => globals.db_path(Some(&load_config(globals)?)),
-    };
-    open_path(&path)
+    })
 }
 
 fn gather(store: &Store) -> Result<Vec<PluginStatus>, StoreError> {

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::table::Table;
-use super::{Exit, Globals, fail, load_config, open_store};
+use super::{Exit, Globals, fail, load_config, open_plan_store, open_store};
 use crate::config::{Config, duration};
 use crate::daemon::lease::Leases;
 use crate::escape::printable;
@@ -46,7 +46,12 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
             return Exit::Config;
         }
     };
-    let mut store = match open_store(globals, &config) {
+    let opened = if dry_run {
+        open_plan_store(globals, &config)
+    } else {
+        open_store(globals, &config)
+    };
+    let mut store = match opened {
         Ok(s) => s,
         Err(code) => return code,
     };

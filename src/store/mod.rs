@@ -5,17 +5,21 @@
 //! a database written by a newer labsync is refused rather than damaged.
 
 pub mod exchange;
+pub mod identity;
 pub mod install;
 pub mod lease;
 pub mod links;
 pub mod mappings;
 pub mod progress;
+mod readonly;
 pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use identity::{Identity, identify};
 
 /// Schema migrations, applied in order; the index + 1 is the version.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -34,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_install.sql",
         include_str!("../../migrations/0004_install.sql"),
+    ),
+    (
+        "0005_identity.sql",
+        include_str!("../../migrations/0005_identity.sql"),
     ),
 ];
 
@@ -111,7 +119,7 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.configure()?;
-        store.migrate()?;
+        store.migrate(true)?;
         Ok(store)
     }
 
@@ -126,7 +134,7 @@ impl Store {
             path: PathBuf::from(":memory:"),
         };
         store.configure()?;
-        store.migrate()?;
+        store.migrate(false)?;
         Ok(store)
     }
 
@@ -150,6 +158,8 @@ impl Store {
         }
     }
 
+    /// Connection settings, then the file's journal mode: a file that is
+    /// not labsync's is refused before the switch to WAL rewrites its header.
     fn configure(&mut self) -> Result<(), StoreError> {
         // A concurrent `labsync --sync-now` and the daemon share the file:
         // wait for the other's write instead of failing at once.
@@ -159,6 +169,7 @@ impl Store {
         self.conn
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
             .map_err(|e| self.open_err(e))?;
+        identify(&self.conn, &self.path.display().to_string())?;
         self.use_wal()
     }
 
@@ -199,11 +210,13 @@ impl Store {
             .map_err(|e| self.open_err(e))
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        if self.schema_version()? == SCHEMA_VERSION {
+    /// Brings the schema to [`SCHEMA_VERSION`]; `announce` logs each
+    /// migration applied (not for a copy in memory: the file is unchanged).
+    fn migrate(&mut self, announce: bool) -> Result<(), StoreError> {
+        let path = self.path.display().to_string();
+        if identify(&self.conn, &path)? == Identity::Labsync(SCHEMA_VERSION) {
             return Ok(());
         }
-        let path = self.path.display().to_string();
         let sqlite = |e: rusqlite::Error| StoreError::Sqlite {
             path: path.clone(),
             reason: describe(&e),
@@ -214,19 +227,15 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sqlite)?;
-        let found: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(sqlite)?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: path.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        let pending = &MIGRATIONS[found.max(0) as usize..];
+        // Another program's file, or a version labsync never wrote, is
+        // refused before anything is written to it.
+        let found = match identify(&tx, &path)? {
+            Identity::Empty => 0,
+            Identity::Labsync(version) => version,
+        };
+        let pending = &MIGRATIONS[found as usize..];
         for (index, (name, sql)) in pending.iter().enumerate() {
-            let version = found.max(0) + index as i64 + 1;
+            let version = found + index as i64 + 1;
             let fail = |e: rusqlite::Error| StoreError::Migration {
                 path: path.clone(),
                 name: name.to_string(),
@@ -238,7 +247,7 @@ impl Store {
         }
         // Schema and version move together or not at all.
         tx.commit().map_err(sqlite)?;
-        for (name, _) in pending {
+        for (name, _) in pending.iter().filter(|_| announce) {
             tracing::info!(database = %path, "applied migration {name}");
         }
         Ok(())
@@ -291,7 +300,17 @@ fn describe(e: &rusqlite::Error) -> String {
             "cannot open the file (check the path and permissions)".into()
         }
         Some(ErrorCode::DiskFull) => "the disk is full".into(),
-        _ => e.to_string(),
+        // SQLite's own message, never the statement it came from (a
+        // migration is a page of SQL).
+        _ => match e {
+            rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+            other => other
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        },
     }
 }
 

@@ -33,6 +33,14 @@ impl Scratch {
         p
     }
 
+    /// The scratch database holding `config`'s rows, as a first cycle
+    /// leaves it (commands that only read refuse a missing database).
+    pub fn init_db(&self, config: &Path) {
+        let config = labsync::config::Config::load(config).unwrap();
+        let mut store = labsync::store::Store::open(&self.path("labsync.db")).unwrap();
+        store.apply_config(&config).unwrap();
+    }
+
     /// Runs `labsync` with the scratch database and the given config.
     pub fn labsync(&self, config: &Path, args: &[&str]) -> Run {
         self.labsync_env(config, args, &[])

@@ -1,0 +1,79 @@
+//! What a SQLite file is before labsync touches it: its own database (and
+//! which schema version), an empty file, or another program's database.
+//! Nothing here writes.
+
+use rusqlite::Connection;
+
+use super::{SCHEMA_VERSION, StoreError};
+
+/// 'LSYN', written into the header by migration 0005.
+pub const APPLICATION_ID: i64 = 0x4C53_594E;
+
+/// Tables every labsync database has had since version 1: how a file from
+/// before the application id (versions 1 to 4) is recognised.
+const OWN_TABLES: &[&str] = &["plugins", "project_mappings", "links", "watermarks", "runs"];
+
+/// What the file at hand holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// No table at all: a new file (or one SQLite made empty).
+    Empty,
+    /// labsync's, at this schema version.
+    Labsync(i64),
+}
+
+/// Names the file's content, or says in one line why labsync will not use it.
+pub(crate) fn identify(conn: &Connection, path: &str) -> Result<Identity, StoreError> {
+    let sqlite = |e: rusqlite::Error| StoreError::Sqlite {
+        path: path.to_string(),
+        reason: super::describe(&e),
+    };
+    let pragma = |name: &str| -> Result<i64, StoreError> {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .map_err(sqlite)
+    };
+    let application_id = pragma("application_id")?;
+    let version = pragma("user_version")?;
+    let tables: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .map_err(sqlite)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(sqlite)?;
+        rows.collect::<Result<_, _>>().map_err(sqlite)?
+    };
+    let foreign = |why: String| {
+        Err(StoreError::Refused(format!(
+            "{path} is not a labsync database ({why}); give labsync's database with --db"
+        )))
+    };
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return foreign(format!(
+            "its application id is {application_id:#x}, another program's"
+        ));
+    }
+    if application_id == 0 {
+        if tables.is_empty() && version == 0 {
+            return Ok(Identity::Empty);
+        }
+        let ours = OWN_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+        if !ours && !tables.is_empty() {
+            return foreign(format!(
+                "it has {} table(s) of another program",
+                tables.len()
+            ));
+        }
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version < 1 {
+        return Err(StoreError::Refused(format!(
+            "database {path}: schema version {version} is not one labsync writes (the file was changed by hand?); restore it from a backup"
+        )));
+    }
+    Ok(Identity::Labsync(version))
+}
