@@ -113,7 +113,7 @@ fn uri_path(path: &Path) -> String {
     for &b in path.as_os_str().as_bytes() {
         match b {
             b'%' | b'?' | b'#' => out.push_str(&format!("%{b:02X}")),
-            b if b < 0x20 || b >= 0x7f => out.push_str(&format!("%{b:02X}")),
+            b if !(0x20..0x7f).contains(&b) => out.push_str(&format!("%{b:02X}")),
             b => out.push(b as char),
         }
     }
