@@ -37,7 +37,10 @@
 //!   kept, unless a `config` row clashes with one: the file wins, logged.
 //! - A mapping row naming what Spira does not have is skipped (one field of
 //!   the items it names), never a reason to stop a project.
-//! - A database written by a newer labsync is refused, never modified.
+//! - A database written by a newer labsync is refused, never modified; a
+//!   file that is not labsync's is refused before anything touches it.
+//! - Commands that only read (`status`, `plan`, `map list`/`export`) open
+//!   the database read-only and never create or migrate it.
 //! - Simulators follow the documented behaviour of the real services,
 //!   quirks included; a simulator easier than the real thing hides bugs.
 

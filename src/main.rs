@@ -62,6 +62,14 @@ enum Command {
         /// List the error queue instead: id, item, attempts, next try, cause.
         #[arg(long)]
         errors: bool,
+        /// For monitoring: one line, and exit 0 healthy, 1 degraded (items
+        /// failing or parked), 2 unhealthy (no successful cycle within
+        /// --max-age, a project that could not sync, the daemon gone).
+        #[arg(long, conflicts_with = "errors")]
+        check: bool,
+        /// With --check: how long without a successful cycle is still healthy.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration, requires = "check")]
+        max_age: std::time::Duration,
     },
     /// Accept that a plugin's servers or projects changed, or take over from an install that is gone.
     Rebind {
@@ -234,7 +242,12 @@ fn main() -> ExitCode {
         Command::Map { command } => commands::map(&globals, to_map(command)),
         Command::Run => commands::run(&globals),
         Command::Sync { plugin } => commands::sync(&globals, plugin.as_deref()),
-        Command::Status { json, errors } => commands::status(&globals, json, errors),
+        Command::Status {
+            json,
+            errors,
+            check,
+            max_age,
+        } => commands::status(&globals, json, errors, check.then_some(max_age)),
         Command::Retry { ids, all } => commands::retry(&globals, &ids, all),
         Command::Rebind { plugin } => commands::rebind(&globals, &plugin),
         Command::Plan { plugin } => commands::plan(&globals, plugin.as_deref()),

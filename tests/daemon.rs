@@ -79,6 +79,24 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         status.contains("t: ok at") && status.contains("(1 created, 0 updated, 0 failed); next "),
         "{status}"
     );
+    // `labsync status` sees the daemon alive, its next cycle and the success.
+    let shown = labsync(&config, &db, &["status", "--json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(doc["daemon"]["alive"], true, "{doc}");
+    assert!(doc["daemon"]["heartbeat"].is_string(), "{doc}");
+    assert!(doc["plugins"][0]["next_run"].is_string(), "{doc}");
+    assert!(doc["plugins"][0]["last_success"].is_string(), "{doc}");
+    let check = labsync(&config, &db, &["status", "--check"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 
     // A broken config is refused with its error; the daemon keeps going.
     let broken = w
@@ -153,8 +171,9 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         std::fs::read_to_string(&log).unwrap()
     );
     assert_eq!(issue_titled(&w, "Filed before the daemon started"), 1);
-    // Every lease is given back.
+    // Every lease is given back, and no next cycle is announced.
     assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM schedule"), 0);
     let log_text = std::fs::read_to_string(&log).unwrap();
     let done = log_text
         .lines()

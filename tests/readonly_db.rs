@@ -12,8 +12,6 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{Scratch, VALID};
-use labsync::config::Config;
-use labsync::store::Store;
 use rusqlite::Connection;
 use world::World;
 
@@ -25,13 +23,9 @@ const READERS: &[&[&str]] = &[
 ];
 
 /// A labsync database with the VALID config's rows.
-fn labsync_db(s: &Scratch) -> std::path::PathBuf {
-    let path = s.path("labsync.db");
-    let mut store = Store::open(&path).unwrap();
-    store
-        .apply_config(&Config::from_str(Path::new("plugins.toml"), VALID).unwrap())
-        .unwrap();
-    path
+fn labsync_db(s: &Scratch, config: &Path) -> std::path::PathBuf {
+    s.init_db(config);
+    s.path("labsync.db")
 }
 
 /// The error lines a run printed; each refusal is exactly one.
@@ -103,7 +97,7 @@ fn an_unknown_schema_version_is_one_line_never_sql() {
     for version in [0, -1] {
         let s = Scratch::new();
         let config = s.write("plugins.toml", VALID);
-        let path = labsync_db(&s);
+        let path = labsync_db(&s, &config);
         Connection::open(&path)
             .unwrap()
             .pragma_update(None, "user_version", version)
@@ -131,14 +125,27 @@ fn an_unknown_schema_version_is_one_line_never_sql() {
 fn an_older_database_is_read_unchanged_and_upgraded_by_a_writer() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
-    let path = labsync_db(&s);
+    let path = s.path("labsync.db");
+    // The schema as labsync 4 left it, with a plugin row of its time.
     let conn = Connection::open(&path).unwrap();
+    for sql in [
+        include_str!("../migrations/0001_init.sql"),
+        include_str!("../migrations/0002_comment_sweep.sql"),
+        include_str!("../migrations/0003_leases.sql"),
+        include_str!("../migrations/0004_install.sql"),
+    ] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.execute(
+        "INSERT INTO plugins (name, updated_at) VALUES ('webshop', '2026-01-01T00:00:00Z')",
+        [],
+    )
+    .unwrap();
     conn.pragma_update(None, "user_version", 4).unwrap();
-    conn.pragma_update(None, "application_id", 0).unwrap();
     drop(conn);
     let run = s.labsync(&config, &["status"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("qa/webshop"), "{}", run.stdout);
+    assert!(run.stdout.contains("plugin 'webshop'"), "{}", run.stdout);
     assert!(!run.stderr.contains("migration"), "{}", run.stderr);
     assert_eq!(pragma(&path, "user_version"), 4);
     let run = s.labsync(&config, &["retry", "--all"]);

@@ -7,6 +7,7 @@ mod check_maps;
 mod check_probe;
 mod check_remote;
 mod demo;
+mod health;
 mod map;
 mod rebind;
 mod retry;

@@ -94,6 +94,7 @@ pub async fn run(config_path: PathBuf, config: Config, store: Store) -> Result<(
         next: BTreeMap::new(),
     };
     daemon.reschedule(None);
+    daemon.publish_schedule();
     tracing::info!(
         plugins = daemon.next.len(),
         holder = %daemon.leases.holder(),
@@ -102,6 +103,8 @@ pub async fn run(config_path: PathBuf, config: Config, store: Store) -> Result<(
     daemon.notifier.ready();
     daemon.notifier.status("started; no cycle yet");
     daemon.main_loop().await;
+    daemon.next.clear();
+    daemon.publish_schedule();
     daemon.leases.release(DAEMON);
     tracing::info!("labsync run stopped");
     Ok(())
@@ -151,10 +154,12 @@ impl Daemon {
         let started = Utc::now();
         let Some(plugin) = self.config.plugin(name).cloned() else {
             self.next.remove(name);
+            self.publish_schedule();
             return;
         };
         let next = schedule::next_run(&plugin.schedule, started, &mut rand::rng());
         self.next.insert(name.to_string(), next);
+        self.publish_schedule();
         match self.leases.try_take(name) {
             Ok(None) => {}
             Ok(Some(other)) => {
@@ -205,6 +210,7 @@ impl Daemon {
         let changes = crate::config::changes(&self.config, &new);
         let old = std::mem::replace(&mut self.config, new);
         self.reschedule(Some(&old));
+        self.publish_schedule();
         tracing::info!(
             plugins = self.next.len(),
             changes = changes.len(),
@@ -212,6 +218,13 @@ impl Daemon {
         );
         for change in &changes {
             tracing::info!("reload changed {change}");
+        }
+    }
+
+    /// Records the next cycle of each plugin for `labsync status`.
+    fn publish_schedule(&mut self) {
+        if let Err(e) = self.store.record_schedule(&self.next) {
+            tracing::warn!(cause = %e, "could not record the next cycle times for labsync status");
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Lease {
     pub pid: Option<i64>,
     pub acquired_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The holder's last sign of life (taking or renewing the lease).
+    pub renewed_at: Option<DateTime<Utc>>,
 }
 
 impl Lease {
@@ -29,8 +31,14 @@ impl Lease {
     }
 }
 
-/// holder, pid, acquired_at, expires_at as stored.
-type LeaseRow = (String, Option<i64>, Option<String>, Option<String>);
+/// holder, pid, acquired_at, expires_at, renewed_at as stored.
+type LeaseRow = (
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 impl Store {
     /// Takes the lease of `plugin` for `ttl` when it is free, expired or
@@ -77,9 +85,10 @@ impl Store {
             }
         }
         tx.execute(
-            "INSERT INTO leases (plugin, holder, pid, acquired_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (plugin) DO UPDATE SET holder = ?2, pid = ?3, acquired_at = ?4, expires_at = ?5",
+            "INSERT INTO leases (plugin, holder, pid, acquired_at, expires_at, renewed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?4)
+             ON CONFLICT (plugin) DO UPDATE
+             SET holder = ?2, pid = ?3, acquired_at = ?4, expires_at = ?5, renewed_at = ?4",
             params![
                 plugin,
                 holder,
@@ -96,10 +105,11 @@ impl Store {
     /// Pushes back the expiry of every lease `holder` has. Returns how many
     /// it still holds (0: they were lost, e.g. taken over after expiring).
     pub fn renew(&mut self, holder: &str, ttl: Duration) -> Result<usize, StoreError> {
+        let now = Utc::now();
         self.conn()
             .execute(
-                "UPDATE leases SET expires_at = ?2 WHERE holder = ?1",
-                params![holder, (Utc::now() + ttl).to_rfc3339()],
+                "UPDATE leases SET expires_at = ?2, renewed_at = ?3 WHERE holder = ?1",
+                params![holder, (now + ttl).to_rfc3339(), now.to_rfc3339()],
             )
             .map_err(|e| self.err(e))
     }
@@ -119,13 +129,13 @@ impl Store {
         let row: Option<LeaseRow> = self
             .conn()
             .query_row(
-                "SELECT holder, pid, acquired_at, expires_at FROM leases WHERE plugin = ?1",
+                "SELECT holder, pid, acquired_at, expires_at, renewed_at FROM leases WHERE plugin = ?1",
                 params![plugin],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((holder, pid, acquired, expires)) = row else {
+        let Some((holder, pid, acquired, expires, renewed)) = row else {
             return Ok(None);
         };
         let time = |t: Option<String>| t.map(|t| parse_time(self, "leases", &t)).transpose();
@@ -135,6 +145,7 @@ impl Store {
             pid,
             acquired_at: time(acquired)?,
             expires_at: time(expires)?,
+            renewed_at: time(renewed)?,
         }))
     }
 }
@@ -161,6 +172,7 @@ mod tests {
         assert!(s.try_acquire("mobile", "2@b:y", ttl).unwrap());
         let lease = s.lease("web").unwrap().unwrap();
         assert_eq!(lease.holder, "1@a:x");
+        assert!(lease.renewed_at.is_some_and(|t| t <= Utc::now()));
         assert_eq!(lease.pid, Some(i64::from(std::process::id())));
         assert!(!lease.expired(Utc::now()));
     }
@@ -198,7 +210,10 @@ mod tests {
             s.try_acquire(DAEMON, "1@a:x", Duration::seconds(1))
                 .unwrap()
         );
+        let taken = s.lease("web").unwrap().unwrap().renewed_at;
         assert_eq!(s.renew("1@a:x", Duration::minutes(5)).unwrap(), 2);
+        // The heartbeat moves with the renewal.
+        assert!(s.lease("web").unwrap().unwrap().renewed_at >= taken);
         let later = Utc::now() + Duration::minutes(4);
         assert!(!s.lease("web").unwrap().unwrap().expired(later));
         assert!(!s.lease(DAEMON).unwrap().unwrap().expired(later));

@@ -13,6 +13,7 @@ pub mod mappings;
 pub mod progress;
 mod readonly;
 pub mod report;
+pub mod schedule;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,6 +43,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_identity.sql",
         include_str!("../../migrations/0005_identity.sql"),
+    ),
+    (
+        "0006_health.sql",
+        include_str!("../../migrations/0006_health.sql"),
     ),
 ];
 

@@ -21,6 +21,20 @@ pub struct RunReport {
     pub summary: serde_json::Value,
 }
 
+impl RunReport {
+    /// Why the cycle failed: one line per project that could not sync.
+    pub fn causes(&self) -> Vec<String> {
+        self.summary["fatal"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// Links of one project mapping.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LinkCounts {
@@ -85,6 +99,37 @@ impl Store {
             summary: serde_json::from_str(&summary)
                 .map_err(|e| self.corrupt("runs.summary", e.to_string()))?,
         }))
+    }
+
+    /// False for a plugin disabled in plugins.toml or gone from it: its
+    /// cycles do not run, so they say nothing about health.
+    pub fn plugin_scheduled(&self, plugin: &str) -> Result<bool, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT enabled AND in_config FROM plugins WHERE name = ?1",
+                [plugin],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|v| v.unwrap_or(false))
+            .map_err(|e| self.err(e))
+    }
+
+    /// When the plugin's last cycle that got through ended (items may have
+    /// failed in it: they are in the error queue).
+    pub fn last_success(&self, plugin: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT finished_at FROM runs
+                 WHERE plugin = ?1 AND result IN ('ok', 'partial') AND finished_at IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+                [plugin],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        text.map(|t| parse_time(self, "runs", &t)).transpose()
     }
 
     /// The stale mapping rows met by the plugin's last cycle that read its

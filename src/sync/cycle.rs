@@ -52,6 +52,53 @@ fn stopping(stop: Option<&AtomicBool>) -> bool {
 /// Runs one cycle of `plugin`. Never panics on outside data; every problem
 /// ends up in the report (fatal per project, or per item).
 pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions) -> CycleReport {
+    // Recorded before anything can fail, so that `status` shows the cause
+    // of a cycle that could not even connect.
+    let run_id = if opts.dry_run {
+        None
+    } else {
+        store.start_run(&plugin.name, opts.trigger).ok()
+    };
+    let report = sync_projects(plugin, store, opts, run_id).await;
+    if let Some(id) = run_id {
+        record_run(store, id, &report);
+    }
+    report
+}
+
+/// The run log's summary: the totals, the stale mapping rows met, and the
+/// cause of each project that could not sync.
+fn record_run(store: &mut Store, run_id: i64, report: &CycleReport) {
+    let mut summary = serde_json::to_value(report.totals()).unwrap_or_default();
+    if let Some(obj) = summary.as_object_mut() {
+        if let Some(stale) = report.stale_mappings() {
+            obj.insert("stale_mappings".into(), stale.into());
+        }
+        let causes: Vec<String> = report
+            .projects
+            .iter()
+            .filter_map(|p| {
+                p.fatal.as_ref().map(|cause| match p.spira_project {
+                    0 => cause.clone(),
+                    n => format!("PR:{n}: {cause}"),
+                })
+            })
+            .collect();
+        if !causes.is_empty() {
+            obj.insert("fatal".into(), causes.into());
+        }
+    }
+    if let Err(e) = store.finish_run(run_id, report.result(), &summary) {
+        tracing::error!(plugin = %report.plugin, cause = %e, "could not record the run");
+    }
+}
+
+async fn sync_projects(
+    plugin: &Plugin,
+    store: &mut Store,
+    opts: &CycleOptions,
+    run_id: Option<i64>,
+) -> CycleReport {
     let mut report = CycleReport {
         plugin: plugin.name.clone(),
         projects: Vec::new(),
@@ -78,11 +125,6 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
             return report;
         }
     };
-    let run_id = if opts.dry_run {
-        None
-    } else {
-        store.start_run(&plugin.name, opts.trigger).ok()
-    };
     for p in projects {
         if opts.stopping() {
             report.stopped = true;
@@ -102,16 +144,6 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
         report.projects.push(pr);
     }
     report.stopped |= opts.stopping();
-    if let Some(id) = run_id {
-        let mut summary = serde_json::to_value(report.totals()).unwrap_or_default();
-        // For `status`: the stale rows the last cycle that read them met.
-        if let (Some(stale), Some(obj)) = (report.stale_mappings(), summary.as_object_mut()) {
-            obj.insert("stale_mappings".into(), stale.into());
-        }
-        if let Err(e) = store.finish_run(id, report.result(), &summary) {
-            tracing::error!(plugin = %plugin.name, cause = %e, "could not record the run");
-        }
-    }
     report
 }
 
