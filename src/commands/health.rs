@@ -140,7 +140,7 @@ pub fn assess(
             ));
         }
     }
-    bad.sort_by(|a, b| b.0.cmp(&a.0));
+    bad.sort_by_key(|b| std::cmp::Reverse(b.0));
     let Some(level) = bad.first().map(|b| b.0) else {
         return Health {
             level: Level::Healthy,
