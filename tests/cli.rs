@@ -101,3 +101,41 @@ fn an_unusable_database_path_is_one_clear_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("database /nonexistent/dir/labsync.db: cannot open: directory /nonexistent/dir does not exist"), "{stderr}");
 }
+
+/// Several commands started at once on a new database: one creates the
+/// tables, the others wait for it and find them (issue: "table plugins
+/// already exists", exit 2).
+#[test]
+fn commands_started_together_on_a_new_database_all_succeed() {
+    for round in 0..5 {
+        let s = Scratch::new();
+        let config = s.write("plugins.toml", VALID);
+        // All started before any is waited for.
+        let children: Vec<_> = ["ann", "bob", "cid", "dan"]
+            .iter()
+            .map(|user| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_labsync"))
+                    .arg("--config")
+                    .arg(&config)
+                    .arg("--db")
+                    .arg(s.path("labsync.db"))
+                    .args(["map", "user", "add", "--spira", user, "--gitlab", user])
+                    .env("TEST_TOKEN", "t")
+                    .env("TEST_KEY", "k")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -28,19 +28,22 @@ pub(crate) fn identify(conn: &Connection, path: &str) -> Result<Identity, StoreE
         path: path.to_string(),
         reason: super::describe(&e),
     };
-    let pragma = |name: &str| -> Result<i64, StoreError> {
-        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
-            .map_err(sqlite)
-    };
-    let application_id = pragma("application_id")?;
-    let version = pragma("user_version")?;
-    let tables: Vec<String> = {
-        let mut stmt = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .map_err(sqlite)?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(sqlite)?;
-        rows.collect::<Result<_, _>>().map_err(sqlite)?
-    };
+    // One statement, so one snapshot: read apart, the version and the
+    // tables could straddle another process's migration.
+    let (application_id, version, names): (i64, i64, String) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id()),
+                    (SELECT user_version FROM pragma_user_version()),
+                    (SELECT json_group_array(name) FROM sqlite_master WHERE type = 'table')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(sqlite)?;
+    let tables: Vec<String> = serde_json::from_str(&names).map_err(|e| StoreError::Corrupt {
+        path: path.to_string(),
+        what: "sqlite_master".into(),
+        reason: e.to_string(),
+    })?;
     let foreign = |why: String| {
         Err(StoreError::Refused(format!(
             "{path} is not a labsync database ({why}); give labsync's database with --db"
