@@ -118,7 +118,7 @@ pub fn status(globals: &Globals, json: bool, errors: bool, check: Option<Duratio
                     })
                 );
             } else {
-                println!("{}", health.line());
+                show(health.line());
             }
             health.level.exit()
         }
@@ -197,7 +197,7 @@ fn show_status(report: &StatusReport, now: DateTime<Utc>, json: bool) {
         println!("{}", serde_json::json!(report));
         return;
     }
-    println!("{}", daemon_line(report.daemon.as_ref(), now));
+    show(daemon_line(report.daemon.as_ref(), now));
     if report.plugins.is_empty() {
         println!("no plugin in the database yet: run `labsync check` or a cycle first");
         return;
@@ -217,16 +217,16 @@ fn show_status(report: &StatusReport, now: DateTime<Utc>, json: bool) {
                 r.trigger
             ),
         };
-        println!("plugin '{}': last cycle {run}", p.plugin);
+        show(format!("plugin '{}': last cycle {run}", p.plugin));
         for cause in p.last_run.iter().flat_map(RunReport::causes) {
-            println!("  cause: {}", one_line(&cause));
+            show(format!("  cause: {}", one_line(&cause)));
         }
-        println!("  {}", timing_line(p, now));
+        show(format!("  {}", timing_line(p, now)));
         if let Some(r) = &p.running {
-            println!("  cycle running now: {}", liveness(r, now));
+            show(format!("  cycle running now: {}", liveness(r, now)));
         }
         for stale in &p.stale_mappings {
-            println!("  warning: {stale}");
+            show(format!("  warning: {stale}"));
         }
         let mut table = Table::new(&[
             "SPIRA",
@@ -264,6 +264,12 @@ fn show_status(report: &StatusReport, now: DateTime<Utc>, json: bool) {
             print!("{}", table.render());
         }
     }
+}
+
+/// A line of the human report: what came from servers or the database
+/// (causes, names, holders) is shown escaped.
+fn show(line: String) {
+    println!("{}", crate::escape::printable(&line));
 }
 
 /// "daemon: running, ..." / "daemon: not running" / "daemon: gone, ...".
