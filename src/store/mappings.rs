@@ -5,7 +5,7 @@
 //! every writer, and every change runs in one transaction: a refused change
 //! leaves the tables as they were.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
@@ -125,7 +125,10 @@ impl Store {
             path: path.clone(),
             reason: e.to_string(),
         };
-        let tx = self.conn_mut().transaction().map_err(sql)?;
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
         tx.execute("UPDATE plugins SET in_config = 0", [])
             .map_err(sql)?;
         for p in &config.plugins {
@@ -365,9 +368,12 @@ impl Store {
         f: impl FnOnce(&Transaction) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
         let path = self.path.display().to_string();
+        // Immediate: the write lock is taken (or waited for) up front. A
+        // deferred transaction that read first and then writes after another
+        // process committed fails at once with "database is locked".
         let tx = self
             .conn_mut()
-            .transaction()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| StoreError::Sqlite {
                 path: path.clone(),
                 reason: e.to_string(),

@@ -20,7 +20,10 @@ impl Store {
             path: path.clone(),
             reason: super::describe(&e),
         };
-        let tx = self.conn_mut().transaction().map_err(sqlite)?;
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
         tx.execute("DELETE FROM schedule", []).map_err(sqlite)?;
         for (plugin, at) in next {
             tx.execute(
