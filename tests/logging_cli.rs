@@ -31,6 +31,8 @@ fn an_unknown_log_level_is_refused_naming_the_valid_ones() {
 fn known_levels_and_filters_still_work() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
+    // `map list` reads a database; it never creates one.
+    s.init_db(&config);
     for level in [
         "WARN",
         "debug",
@@ -49,7 +51,8 @@ fn under_journald_each_line_starts_with_its_syslog_priority() {
     let config = s.write("plugins.toml", VALID);
     let journal = [("JOURNAL_STREAM", "8:12345")];
     // info: the migration lines of a new database.
-    let run = s.labsync_env(&config, &["map", "list"], &journal);
+    let add = ["map", "user", "add", "--spira", "bob", "--gitlab", "bob"];
+    let run = s.labsync_env(&config, &add, &journal);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.is_empty());
     for line in run.stderr.lines() {
