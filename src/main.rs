@@ -237,6 +237,12 @@ fn main() -> ExitCode {
             return ExitCode::from(Exit::Usage as u8);
         }
     };
+    if matches!(
+        command,
+        Command::Map { .. } | Command::Status { .. } | Command::Plan { .. }
+    ) {
+        end_quietly_on_closed_stdout();
+    }
     let exit = match command {
         Command::Check { offline } => commands::check(&globals, offline),
         Command::Map { command } => commands::map(&globals, to_map(command)),
@@ -329,5 +335,18 @@ fn to_map(command: MapCli) -> MapCommand {
         },
         MapCli::Export { plugin, output } => MapCommand::Export { plugin, output },
         MapCli::Import { file } => MapCommand::Import { file },
+    }
+}
+
+/// `labsync map list | head` closes the pipe early: like other Unix tools,
+/// a command that only reads and prints then ends at once and silently
+/// (SIGPIPE), instead of panicking in `println!` (Rust ignores SIGPIPE by
+/// default). Not for commands that write to Spira, GitLab or the database
+/// while printing: they must not be cut short by a closed terminal pipe.
+fn end_quietly_on_closed_stdout() {
+    // SAFETY: restoring a signal's default disposition before any thread that
+    // prints is started; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

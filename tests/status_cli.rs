@@ -282,3 +282,44 @@ fn retry_needs_ids_or_all() {
     let run = s.labsync(&config, &["retry", "1", "--all"]);
     assert_ne!(run.code, 0);
 }
+
+/// `labsync status | head -1`: the reader goes away before all is printed.
+/// The command ends quietly, as Unix tools do, instead of panicking with
+/// "failed printing to stdout: Broken pipe".
+#[test]
+fn a_closed_stdout_pipe_ends_a_printing_command_quietly() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+
+    let (s, config) = setup();
+    for args in [&["status"][..], &["map", "list"]] {
+        // A pipe whose reading end is closed before labsync starts: every
+        // write to it fails, whatever the timing.
+        let mut fds = [0; 2];
+        // SAFETY: pipe(2) fills both descriptors, which are owned below.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: fresh descriptors from pipe(2), each owned once.
+        let (read_end, write_end) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        drop(read_end);
+        let out = Command::new(env!("CARGO_BIN_EXE_labsync"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--db")
+            .arg(s.path("labsync.db"))
+            .args(args)
+            .stdout(Stdio::from(write_end))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGPIPE),
+            "{args:?}: {:?}\n{stderr}",
+            out.status
+        );
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
