@@ -3,7 +3,12 @@
 //!
 //! It answers with the server's response whatever its status (the clients turn
 //! statuses into their own typed errors) and fails only when no answer came.
-//! It never logs a header, so tokens stay out of the logs.
+//! It never logs a header, so tokens stay out of the logs. [`bounds`] holds
+//! what bounds a client's requests as a whole: a deadline and a breaker.
+
+mod bounds;
+
+pub use bounds::{BREAKER_MISSES, Heartbeat};
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,7 +21,8 @@ use tokio::time::Instant;
 /// Tuning of the shared HTTP layer.
 #[derive(Clone, Debug)]
 pub struct HttpSettings {
-    /// Whole-request timeout, body included.
+    /// One attempt's timeout, end to end: connecting, the answer's headers
+    /// and its body.
     pub timeout: Duration,
     pub connect_timeout: Duration,
     /// Retries after the first attempt.
@@ -35,6 +41,11 @@ pub struct HttpSettings {
     pub ca_file: Option<std::path::PathBuf>,
     /// The largest answer body read; a larger one is an error, not memory.
     pub max_body_bytes: u64,
+    /// No request of a client outlives this, counted from the client's
+    /// creation (one client per server per cycle): retries and waits included.
+    pub deadline: Option<Duration>,
+    /// Beaten by every answer.
+    pub heartbeat: Heartbeat,
 }
 
 /// Far above any real answer (a page of 100 issues with long descriptions
@@ -55,6 +66,8 @@ impl Default for HttpSettings {
             rate_reserve: 2,
             ca_file: None,
             max_body_bytes: MAX_BODY_BYTES,
+            deadline: None,
+            heartbeat: Heartbeat::default(),
         }
     }
 }
@@ -98,6 +111,11 @@ pub enum HttpError {
         route: String,
         limit_mib: u64,
     },
+    /// The breaker is open: the server did not answer several requests in a row.
+    #[error("{what}: the server is unreachable ({cause})")]
+    Unreachable { what: String, cause: String },
+    #[error("{what}: not finished: the cycle's deadline for this server ({}) has passed", humantime::format_duration(*.after))]
+    Deadline { what: String, after: Duration },
 }
 
 impl HttpError {
@@ -121,6 +139,22 @@ impl HttpError {
     /// True when the request surely never reached the server's application.
     fn is_connect(&self) -> bool {
         matches!(self, HttpError::Connect { .. })
+    }
+
+    /// No connection, or no answer within the timeout: what the breaker
+    /// counts. A connection cut mid-answer is not counted: the server is
+    /// there, and a flaky network is the retries' business.
+    fn is_no_answer(&self) -> bool {
+        matches!(self, HttpError::Connect { .. } | HttpError::Timeout { .. })
+    }
+
+    /// The server is not asked again this cycle (breaker open, deadline
+    /// passed): the whole project stops, not one item.
+    pub fn ends_cycle(&self) -> bool {
+        matches!(
+            self,
+            HttpError::Unreachable { .. } | HttpError::Deadline { .. }
+        )
     }
 }
 
@@ -170,6 +204,7 @@ pub struct HttpClient {
     client: reqwest::Client,
     settings: HttpSettings,
     rate: Arc<Mutex<RateState>>,
+    bounds: bounds::Bounds,
 }
 
 /// One attempt's outcome, as seen by the retry loop.
@@ -203,6 +238,7 @@ impl HttpClient {
             .map_err(|e| HttpError::Build(error_chain(&e)))?;
         Ok(HttpClient {
             client,
+            bounds: bounds::Bounds::new(settings.deadline, settings.heartbeat.clone()),
             settings,
             rate: Arc::default(),
         })
@@ -215,6 +251,31 @@ impl HttpClient {
 
     pub fn settings(&self) -> &HttpSettings {
         &self.settings
+    }
+
+    /// The error any request would get now, if the server is not asked
+    /// again (breaker open, deadline passed).
+    pub fn down(&self) -> Option<HttpError> {
+        self.bounds.refusal("")
+    }
+
+    /// Runs a whole request, retries and waits included, within the deadline.
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        work: impl Future<Output = Result<T, HttpError>>,
+    ) -> Result<T, HttpError> {
+        if let Some(refused) = self.bounds.refusal(what) {
+            return Err(refused);
+        }
+        // Boxed: every client call awaits this, and test threads' stacks are small.
+        let work = Box::pin(work);
+        match self.bounds.deadline() {
+            None => work.await,
+            Some(at) => tokio::time::timeout_at(at, work)
+                .await
+                .unwrap_or_else(|_| Err(self.bounds.past_deadline(what))),
+        }
     }
 
     /// Sends the request that `build` makes, as many times as the policy
@@ -231,17 +292,34 @@ impl HttpClient {
     where
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
+        self.bounded(what, self.send_retrying(what, idempotency, build))
+            .await
+    }
+
+    async fn send_retrying<F>(
+        &self,
+        what: &str,
+        idempotency: Idempotency,
+        build: F,
+    ) -> Result<Response, HttpError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.settings.min_delay)
             .with_max_delay(self.settings.max_delay)
             .with_max_times(self.settings.max_retries)
             .with_jitter();
         let result = (|| async {
+            if let Some(refused) = self.bounds.refusal(what) {
+                return Err(RetryError::Http(refused));
+            }
             let _sending = self.wait_for_budget().await;
-            let response = build(&self.client)
-                .send()
-                .await
-                .map_err(|e| RetryError::Http(HttpError::from_reqwest(what, &e, self.settings.timeout)))?;
+            let response = build(&self.client).send().await.map_err(|e| {
+                let failed = HttpError::from_reqwest(what, &e, self.settings.timeout);
+                RetryError::Http(self.bounds.missed(what, failed))
+            })?;
+            self.bounds.answered();
             self.observe(response.headers(), response.status());
             match classify(response.status(), idempotency) {
                 true => Err(RetryError::Status(Attempt::Retryable(response))),
@@ -251,7 +329,9 @@ impl HttpClient {
         .retry(backoff)
         .when(|e: &RetryError| match e {
             RetryError::Status(_) => true,
-            RetryError::Http(h) => idempotency == Idempotency::Safe || h.is_connect(),
+            RetryError::Http(h) => {
+                !h.ends_cycle() && (idempotency == Idempotency::Safe || h.is_connect())
+            }
         })
         .adjust(|e: &RetryError, planned| match e {
             // A throttled answer says when to come back; the rate gate waits
@@ -285,6 +365,19 @@ impl HttpClient {
     where
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
+        self.bounded(what, self.send_full_retrying(what, idempotency, build))
+            .await
+    }
+
+    async fn send_full_retrying<F>(
+        &self,
+        what: &str,
+        idempotency: Idempotency,
+        build: F,
+    ) -> Result<FullResponse, HttpError>
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
         let mut cut = 0usize;
         // For the error of an answer too large: which route it was.
         let method = build(&self.client)
@@ -292,11 +385,12 @@ impl HttpClient {
             .map(|r| r.method().to_string())
             .unwrap_or_default();
         loop {
-            let response = self.send(what, idempotency, &build).await?;
+            let response = self.send_retrying(what, idempotency, &build).await?;
             let status = response.status();
             let headers = response.headers().clone();
             match self.read_body(what, &method, response).await {
                 Ok(body) => {
+                    self.bounds.answered();
                     return Ok(FullResponse {
                         status,
                         headers,

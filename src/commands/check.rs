@@ -9,7 +9,6 @@ use chrono::{Local, Utc};
 
 use crate::config::{Config, Plugin, Schedule};
 use crate::daemon::schedule;
-use crate::http::HttpSettings;
 use crate::store::Store;
 use crate::store::mappings::Kind;
 
@@ -89,10 +88,7 @@ pub fn check(globals: &Globals, offline: bool) -> Exit {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let settings = HttpSettings {
-        timeout: config.http_timeout,
-        ..Default::default()
-    };
+    let settings = config.http();
     let findings = runtime.block_on(check_remote::check_all(plans, settings));
     for finding in &findings {
         // Findings quote servers' messages.

@@ -20,7 +20,11 @@ pub fn run(globals: &Globals) -> Exit {
         Ok(r) => r,
         Err(code) => return code,
     };
-    match runtime.block_on(daemon::run(globals.config.clone(), config, store)) {
+    let ran = runtime.block_on(daemon::run(globals.config.clone(), config, store));
+    // Requests abandoned by a stop may still hold a thread (a DNS lookup):
+    // they must not keep the process from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match ran {
         Ok(()) => Exit::Ok,
         Err(e) => {
             fail(e);

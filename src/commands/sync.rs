@@ -213,10 +213,7 @@ fn lease_wait() -> Result<Duration, String> {
 }
 
 pub fn http_settings(config: &Config) -> HttpSettings {
-    HttpSettings {
-        timeout: config.http_timeout,
-        ..HttpSettings::default()
-    }
+    config.http()
 }
 
 pub fn exit_code(reports: &[CycleReport]) -> Exit {

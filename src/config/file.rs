@@ -14,6 +14,8 @@ pub struct ConfigFile {
     pub log_format: Option<String>,
     /// Timeout of one HTTP request, e.g. "30s".
     pub http_timeout: Option<String>,
+    /// Longest a cycle may spend on each server, e.g. "1h".
+    pub cycle_deadline: Option<String>,
     #[serde(default)]
     pub plugins: Vec<PluginFile>,
 }

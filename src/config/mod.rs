@@ -38,6 +38,9 @@ pub struct Config {
     pub log_level: Option<String>,
     pub log_format: Option<String>,
     pub http_timeout: Duration,
+    /// No request of a cycle to a server outlives this, counted from the
+    /// cycle's start; retries and rate-limit waits included.
+    pub cycle_deadline: Duration,
     pub plugins: Vec<Plugin>,
 }
 
@@ -258,6 +261,15 @@ fn lines(problems: &[Problem]) -> String {
 const CLI_ENV: &[&str] = &["CONFIG", "DB", "LOG_LEVEL", "LOG_FORMAT", "LEASE_WAIT"];
 
 impl Config {
+    /// The HTTP settings every client of a cycle (or of `check`) starts from.
+    pub fn http(&self) -> crate::http::HttpSettings {
+        crate::http::HttpSettings {
+            timeout: self.http_timeout,
+            deadline: Some(self.cycle_deadline),
+            ..crate::http::HttpSettings::default()
+        }
+    }
+
     /// Reads `path`, merges `LABSYNC_*` variables over it, and validates.
     /// Secrets are not read here (see [`Config::check_secrets`]), so that
     /// commands that need no connection work without them.

@@ -110,6 +110,7 @@ pub fn validate(
         }),
         None => Duration::from_secs(30),
     };
+    let cycle_deadline = cycle_deadline(&mut c, raw.cycle_deadline.as_deref(), http_timeout);
     if let Some(level) = &raw.log_level
         && let Err(e) = crate::logging::parse_level(level)
     {
@@ -149,8 +150,34 @@ pub fn validate(
         log_level: raw.log_level,
         log_format: raw.log_format,
         http_timeout,
+        cycle_deadline,
         plugins,
     })
+}
+
+/// The default `cycle_deadline`: long enough for a large first sync, short
+/// enough that a cycle stuck on a slow server ends within the hour.
+pub const DEFAULT_CYCLE_DEADLINE: Duration = Duration::from_secs(3600);
+
+/// `cycle_deadline`: a duration from one minute to a day, and at least one
+/// `http_timeout` (a shorter one would cut every slow request short).
+fn cycle_deadline(c: &mut Collector<'_>, raw: Option<&str>, http_timeout: Duration) -> Duration {
+    let Some(text) = raw else {
+        return DEFAULT_CYCLE_DEADLINE.max(http_timeout);
+    };
+    let problem = match parse_duration(text) {
+        Err(e) => e,
+        Ok(d) if d < Duration::from_secs(60) || d > Duration::from_secs(86_400) => {
+            format!("'{text}' is out of range: give 1m to 24h")
+        }
+        Ok(d) if d < http_timeout => format!(
+            "'{text}' is shorter than http_timeout ({}): a cycle could not finish one request",
+            humantime::format_duration(http_timeout)
+        ),
+        Ok(d) => return d,
+    };
+    c.push(None, &seg(&["cycle_deadline"]), problem);
+    DEFAULT_CYCLE_DEADLINE
 }
 
 fn with(base: &[String], more: &[&str]) -> Vec<String> {

@@ -6,8 +6,14 @@
 //! - [`notify`] tells systemd READY, STATUS, WATCHDOG and STOPPING.
 //!
 //! Signals only set flags (signals.rs); the loop acts on them between
-//! cycles, and the running cycle checks the stop flag between items. The
-//! watchdog is pinged by its own task; status.rs words the STATUS= line.
+//! cycles, and the running cycle checks the stop flag between items (and is
+//! abandoned when its items do not finish within a few seconds). The
+//! watchdog is pinged only while the daemon makes progress (watchdog.rs);
+//! status.rs words the STATUS= line.
+//!
+//! A plugin whose cycle found a side unreachable is tried again with
+//! backoff ([`schedule::retry_unreachable`]), whatever its schedule, until
+//! a cycle reaches the side again.
 //!
 //! Two daemons on one database: the second refuses to start while the
 //! first holds the daemon lease ([`crate::store::lease::DAEMON`]).
@@ -17,6 +23,7 @@ pub mod notify;
 pub mod schedule;
 mod signals;
 pub(crate) mod status;
+mod watchdog;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,7 +33,7 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, Plugin};
-use crate::http::HttpSettings;
+use crate::http::{Heartbeat, HttpSettings};
 use crate::store::lease::DAEMON;
 use crate::store::{Store, StoreError};
 use crate::sync::{CycleOptions, run_plugin};
@@ -55,6 +62,12 @@ struct Daemon {
     flags: Flags,
     /// When each enabled plugin is due next.
     next: BTreeMap<String, DateTime<Utc>>,
+    /// Cycles in a row that found a side unreachable, per plugin.
+    unreachable: BTreeMap<String, u32>,
+    /// Beaten by the loop, by each cycle's end and by every HTTP answer.
+    heartbeat: Heartbeat,
+    /// How often the watchdog task looks at the heartbeat, if systemd asks.
+    watchdog_every: Option<std::time::Duration>,
 }
 
 /// Runs until SIGTERM or SIGINT; the cycle in hand finishes its item first.
@@ -74,15 +87,10 @@ pub async fn run(config_path: PathBuf, config: Config, store: Store) -> Result<(
             return Err(DaemonError::Signals(e));
         }
     };
-    if let Some(every) = notify::watchdog_interval() {
-        let n = notifier.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                n.watchdog();
-            }
-        });
+    let heartbeat = Heartbeat::default();
+    let watchdog_every = notify::watchdog_interval();
+    if let Some(every) = watchdog_every {
+        watchdog::spawn(every, heartbeat.clone(), notifier.clone());
     }
     let mut daemon = Daemon {
         config_path,
@@ -92,6 +100,9 @@ pub async fn run(config_path: PathBuf, config: Config, store: Store) -> Result<(
         notifier,
         flags,
         next: BTreeMap::new(),
+        unreachable: BTreeMap::new(),
+        heartbeat,
+        watchdog_every,
     };
     daemon.reschedule(None);
     daemon.publish_schedule();
@@ -114,6 +125,8 @@ impl Daemon {
     async fn main_loop(&mut self) {
         let mut renewed = tokio::time::Instant::now();
         loop {
+            // Between cycles the loop itself is the progress.
+            self.heartbeat.beat();
             if self.flags.stop.load(Ordering::SeqCst) {
                 return;
             }
@@ -141,6 +154,9 @@ impl Daemon {
                 .and_then(|t| (t - now).to_std().ok())
                 .unwrap_or(RENEW_EVERY)
                 .min(RENEW_EVERY);
+            if let Some(every) = self.watchdog_every {
+                pause = pause.min(every);
+            }
             pause = pause.max(std::time::Duration::from_millis(10));
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
@@ -171,15 +187,45 @@ impl Daemon {
                 return;
             }
         }
-        let options = cycle_options(&self.config, &self.flags);
+        let options = cycle_options(&self.config, &self.flags, &self.heartbeat);
         let clock = std::time::Instant::now();
         let report = self
             .leases
             .hold_during(name, run_plugin(&plugin, &mut self.store, &options))
             .await;
+        self.heartbeat.beat();
+        let next = self.after_unreachable(name, &report).unwrap_or(next);
         status::log(&report, clock.elapsed(), Some(next));
         self.notifier
             .status(&status::line(&report, started, Some(next)));
+    }
+
+    /// When a side was unreachable: the next try, sooner or later than the
+    /// schedule says (30 s, then doubling up to 15 min). A cycle that
+    /// reached both sides puts the plugin back on its schedule.
+    fn after_unreachable(
+        &mut self,
+        name: &str,
+        report: &crate::sync::CycleReport,
+    ) -> Option<DateTime<Utc>> {
+        let sides = report.unreachable();
+        if sides.is_empty() {
+            self.unreachable.remove(name);
+            return None;
+        }
+        let tries = self.unreachable.entry(name.to_string()).or_insert(0);
+        *tries += 1;
+        let wait = schedule::retry_unreachable(*tries);
+        let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        tracing::warn!(
+            plugin = name,
+            side = sides.join(", "),
+            tries = *tries,
+            retry_in = %humantime::format_duration(wait),
+            "unreachable: trying again with backoff"
+        );
+        self.next.insert(name.to_string(), at);
+        Some(at)
     }
 
     /// SIGHUP: a config that does not load is refused and the old one kept.
@@ -248,13 +294,13 @@ impl Daemon {
     }
 }
 
-fn cycle_options(config: &Config, flags: &Flags) -> CycleOptions {
+fn cycle_options(config: &Config, flags: &Flags, heartbeat: &Heartbeat) -> CycleOptions {
     CycleOptions {
         trigger: "schedule",
         dry_run: false,
         http: HttpSettings {
-            timeout: config.http_timeout,
-            ..HttpSettings::default()
+            heartbeat: heartbeat.clone(),
+            ..config.http()
         },
         stop: Some(Arc::clone(&flags.stop)),
         progress: None,

@@ -90,6 +90,18 @@ pub fn next_fire_times<Tz: TimeZone>(
     out
 }
 
+/// The first retry of a plugin whose cycle found a side unreachable…
+const RETRY_FIRST: Duration = Duration::from_secs(30);
+/// …doubling with each cycle that still does, up to this.
+const RETRY_MOST: Duration = Duration::from_secs(15 * 60);
+
+/// How long after its `tries`-th cycle in a row that found a side
+/// unreachable a plugin is tried again: 30 s, 1 min, 2 min… at most 15 min.
+pub fn retry_unreachable(tries: u32) -> Duration {
+    let doublings = tries.saturating_sub(1).min(16);
+    (RETRY_FIRST * (1u32 << doublings)).min(RETRY_MOST)
+}
+
 /// `t + by`, saturating: an absurdly long interval from the config means
 /// "not in this lifetime", not a panic.
 fn later(t: DateTime<Utc>, by: chrono::Duration) -> DateTime<Utc> {
@@ -119,6 +131,13 @@ mod tests {
             next_run_in(&schedule, at(14, 0, 0), &Utc, &mut rng),
             DateTime::<Utc>::MAX_UTC
         );
+    }
+
+    #[test]
+    fn an_unreachable_side_is_tried_again_after_30s_then_doubling_up_to_15_min() {
+        let waits: Vec<u64> = (1..=7).map(|n| retry_unreachable(n).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 900, 900]);
+        assert_eq!(retry_unreachable(u32::MAX), RETRY_MOST);
     }
 
     #[test]

@@ -99,6 +99,12 @@ impl GitLabClient {
         self.http.server_now()
     }
 
+    /// Why this server is not asked again this cycle (it did not answer
+    /// several requests in a row, or the cycle's deadline passed).
+    pub fn down(&self) -> Option<crate::http::HttpError> {
+        self.http.down()
+    }
+
     /// Sends one request through the shared HTTP layer; any status comes back.
     pub(super) async fn raw(
         &self,

@@ -4,6 +4,12 @@
 //! retried and that the engine converges; they move the clock instead of
 //! sleeping, so that time-based behaviour (GitLab's throttled touch, Spira's
 //! LastUpdateDate windows, watermarks) is tested without waiting.
+//!
+//! A route can also hang: the connection is accepted and never answered, as
+//! a server behind a wedged proxy or a stuck worker does. That is a fault of
+//! the network, not a behaviour of GitLab or Spira, so it needs no vendor
+//! evidence; it is what timeouts, the per-side deadline and the circuit
+//! breaker (src/http/bounds.rs) are tested against.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -98,6 +104,8 @@ pub struct FaultCounts {
     pub throttles: AtomicU64,
     pub stalls: AtomicU64,
     pub requests: AtomicU64,
+    /// Requests held without an answer by [`Faults::hang`], released or not.
+    pub hung: AtomicU64,
 }
 
 /// Fault settings of one simulator. Cheap to clone; all clones share state.
@@ -117,8 +125,15 @@ struct FaultsInner {
     drops_owed: Mutex<HashMap<String, u32>>,
     /// A trap waiting for its request, if one is armed.
     trap: Mutex<Option<Trap>>,
+    /// Hanging routes: key fragment → requests still let through.
+    hangs: Mutex<HashMap<String, u64>>,
+    /// Wakes every held request (they answer 503 and have no effect).
+    release: tokio::sync::Notify,
     counts: FaultCounts,
 }
+
+/// The longest a hung request is held when nobody releases it.
+const HANG_LIMIT: Duration = Duration::from_secs(3600);
 
 impl Faults {
     pub fn new() -> Self {
@@ -151,12 +166,42 @@ impl Faults {
         *lock(&self.inner.trap) = None;
     }
 
-    /// Turns every fault off.
+    /// Requests to routes whose "METHOD /template" contains `key` (`""`
+    /// for every route) hang after the first `after` of them: accepted and
+    /// never answered, until [`Faults::clear`]. [`FaultCounts::hung`] counts
+    /// them, so a test can act once the hang is reached.
+    pub fn hang(&self, key: impl Into<String>, after: u64) {
+        lock(&self.inner.hangs).insert(key.into(), after);
+    }
+
+    /// Turns every fault off; hung requests are answered 503, unprocessed.
     pub fn clear(&self) {
         *lock(&self.inner.default) = FaultRule::default();
         lock(&self.inner.routes).clear();
         lock(&self.inner.drops_owed).clear();
         self.disarm();
+        lock(&self.inner.hangs).clear();
+        self.inner.release.notify_waiters();
+    }
+
+    /// Whether this request to `route` hangs (takes one pass if some are left).
+    fn hangs(&self, route: &str) -> bool {
+        let mut hangs = lock(&self.inner.hangs);
+        let Some(left) = hangs
+            .iter_mut()
+            .filter(|(key, _)| route.contains(key.as_str()))
+            .max_by_key(|(key, _)| key.len())
+            .map(|(_, left)| left)
+        else {
+            return false;
+        };
+        match left.checked_sub(1) {
+            Some(n) => {
+                *left = n;
+                false
+            }
+            None => true,
+        }
     }
 
     /// Takes one owed drop for `route`, if any is left.
@@ -248,6 +293,15 @@ pub async fn inject(State(faults): State<Faults>, req: Request, next: Next) -> R
         }
         trap.hold().await;
         return (StatusCode::SERVICE_UNAVAILABLE, "released from a trap").into_response();
+    }
+    if faults.hangs(&route) {
+        let released = faults.inner.release.notified();
+        counts.hung.fetch_add(1, Ordering::SeqCst);
+        tokio::select! {
+            () = released => {}
+            () = tokio::time::sleep(HANG_LIMIT) => {}
+        }
+        return (StatusCode::SERVICE_UNAVAILABLE, "released from a hang").into_response();
     }
     if !rule.latency.is_zero() {
         tokio::time::sleep(rule.latency).await;
@@ -372,6 +426,20 @@ mod tests {
         assert_eq!(faults.rule_for("GET /api/v4/user"), FaultRule::flaky(0.3));
         faults.clear();
         assert_eq!(faults.rule_for("GET /api/v4/user"), FaultRule::default());
+    }
+
+    #[tokio::test]
+    async fn a_hanging_route_lets_the_first_requests_through_then_holds_until_cleared() {
+        let faults = Faults::new();
+        faults.hang("/users", 2);
+        let route = "GET /projects/{project_id}/users";
+        assert!(!faults.hangs(route));
+        assert!(!faults.hangs(route));
+        assert!(faults.hangs(route));
+        assert!(faults.hangs(route), "it keeps hanging");
+        assert!(!faults.hangs("GET /projects/{project_id}/incidents"));
+        faults.clear();
+        assert!(!faults.hangs(route));
     }
 
     #[test]

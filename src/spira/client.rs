@@ -120,6 +120,12 @@ impl SpiraClient {
         self.http.server_now()
     }
 
+    /// Why this server is not asked again this cycle (it did not answer
+    /// several requests in a row, or the cycle's deadline passed).
+    pub fn down(&self) -> Option<crate::http::HttpError> {
+        self.http.down()
+    }
+
     // ---- plumbing -------------------------------------------------------------
 
     pub(super) async fn get<T: DeserializeOwned>(

@@ -21,6 +21,7 @@ use crate::store::links::Link;
 use crate::store::progress::SideName;
 
 use super::context::ProjectCtx;
+use super::down::SideDown;
 use super::pair::{self, ITEM_ORDER, Pass};
 use super::report::{CycleReport, ProjectReport};
 use super::{SyncError, lock};
@@ -130,7 +131,8 @@ async fn sync_projects(
             report.stopped = true;
             break;
         }
-        let pr = sync_project(
+        // Boxed: a project's future is large, and test threads' stacks small.
+        let sync = Box::pin(sync_project(
             plugin,
             &gitlab,
             &spira,
@@ -139,12 +141,50 @@ async fn sync_projects(
             p.spira_project,
             &p.gitlab_project,
             opts,
-        )
-        .await;
+        ));
+        let pr = match opts.stop.as_deref() {
+            None => sync.await,
+            Some(stop) => tokio::select! {
+                pr = sync => pr,
+                grace = abandoned(stop, opts.http.timeout) => {
+                    tracing::warn!(
+                        plugin = %plugin.name,
+                        project = p.spira_project,
+                        grace = %humantime::format_duration(grace),
+                        "stopping: the items in hand did not finish in time; abandoned (a create left half-done is resolved by its intent on the next start)"
+                    );
+                    report.stopped = true;
+                    ProjectReport {
+                        spira_project: p.spira_project,
+                        gitlab_project: p.gitlab_project.clone(),
+                        ..ProjectReport::default()
+                    }
+                }
+            },
+        };
         report.projects.push(pr);
     }
     report.stopped |= opts.stopping();
     report
+}
+
+/// The most the items in hand get to finish once a stop is asked for; less
+/// when `http_timeout` is shorter.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Ends (returning the grace it gave) once a stop was asked for and the
+/// grace has passed: the cycle is then dropped with its requests in flight.
+/// That is safe: a create commits its intent before it is sent, and every
+/// database change is one transaction, never held across a request.
+async fn abandoned(stop: &AtomicBool, http_timeout: std::time::Duration) -> std::time::Duration {
+    // The stop flag is set by the signal task; a tenth of a second is soon
+    // enough to notice it.
+    while !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let grace = STOP_GRACE.min(http_timeout);
+    tokio::time::sleep(grace).await;
+    grace
 }
 
 fn connect(plugin: &Plugin, http: &HttpSettings) -> Result<(GitLabClient, SpiraClient), SyncError> {
@@ -301,8 +341,10 @@ async fn sync_project(
     )
     .await
     {
-        tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project not synced");
-        report.fatal = Some(e.to_string());
+        match SideDown::of_clients(gitlab, spira) {
+            Some(down) => side_stopped(&mut report, &plugin.name, down),
+            None => stop_project(&mut report, &plugin.name, e.to_string()),
+        }
         return report;
     }
     let install = match store.install_id() {
@@ -382,9 +424,14 @@ async fn sync_project(
         )
         .await;
     spira_progress.started(spira_start.get().copied().or(spira.server_now()));
-    let listed = read.map_err(|e| e.to_string());
-    let what = (plugin.name.as_str(), "Spira incidents");
-    spira_progress.listed(listed, &run, &mut report, what);
+    if let Some(down) = SideDown::of_clients(gitlab, spira) {
+        side_stopped(&mut report, &plugin.name, down);
+        run.halt.store(true, Ordering::SeqCst);
+    } else {
+        let listed = read.map_err(|e| e.to_string());
+        let what = (plugin.name.as_str(), "Spira incidents");
+        spira_progress.listed(listed, &run, &mut report, what);
+    }
     // A whole listing without an id-less incident: none is left to retry.
     if spira_progress.complete && !idless && !dry_run {
         let cleared =
@@ -445,9 +492,14 @@ async fn sync_project(
             )
             .await;
         gitlab_progress.started(gitlab_start.get().copied().or(gitlab.server_now()));
-        let listed = read.map_err(|e| e.to_string());
-        let what = (plugin.name.as_str(), "GitLab issues");
-        gitlab_progress.listed(listed, &run, &mut report, what);
+        if let Some(down) = SideDown::of_clients(gitlab, spira) {
+            side_stopped(&mut report, &plugin.name, down);
+            run.halt.store(true, Ordering::SeqCst);
+        } else {
+            let listed = read.map_err(|e| e.to_string());
+            let what = (plugin.name.as_str(), "GitLab issues");
+            gitlab_progress.listed(listed, &run, &mut report, what);
+        }
     }
     if report.fatal.is_some() && run.halted() {
         return finish(report, pass, &load);
@@ -476,8 +528,10 @@ async fn sync_project(
         let ctx = match load.ensure(&pass).await {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project not synced");
-                report.fatal = Some(e.to_string());
+                match SideDown::of_clients(gitlab, spira) {
+                    Some(down) => side_stopped(&mut report, &plugin.name, down),
+                    None => stop_project(&mut report, &plugin.name, e.to_string()),
+                }
                 return finish(report, pass, &load);
             }
         };
@@ -529,8 +583,14 @@ fn settle(
     let Err(e) = outcome.result else {
         return false;
     };
+    // The item's failure may be the side's (its request came back after
+    // the breaker opened): not the item's to queue.
+    if let Some(down) = SideDown::of_clients(load.gitlab, load.spira) {
+        side_stopped(report, &load.plugin.name, down);
+        return true;
+    }
     if let Some(why) = load.failure() {
-        report.fatal.get_or_insert(why);
+        stop_project(report, &load.plugin.name, why);
         return true;
     }
     let (plugin, project) = (load.plugin, load.spira_project);
@@ -648,14 +708,15 @@ struct Loader<'a> {
 }
 
 impl<'a> Loader<'a> {
+    /// Loads once: the items that waited for a load that failed fail at
+    /// once with its cause, instead of each loading again in turn.
     async fn ensure(&self, pass: &Pass<'_>) -> Result<&ProjectCtx<'a>, SyncError> {
-        if let Some(why) = self.failure() {
-            return Err(SyncError::Config(why));
-        }
-        let loaded = self
-            .ctx
-            .get_or_try_init(|| {
-                ProjectCtx::load(
+        self.ctx
+            .get_or_try_init(|| async {
+                if let Some(why) = self.failure() {
+                    return Err(SyncError::Config(why));
+                }
+                let loaded = ProjectCtx::load(
                     self.plugin,
                     self.gitlab,
                     self.spira,
@@ -664,12 +725,12 @@ impl<'a> Loader<'a> {
                     self.gitlab_project,
                     self.dry_run,
                 )
+                .await;
+                loaded.inspect_err(|e| {
+                    lock(&self.failed).get_or_insert_with(|| e.to_string());
+                })
             })
-            .await;
-        loaded.inspect_err(|e| {
-            tracing::error!(plugin = %self.plugin.name, project = self.spira_project, cause = %e, "project not synced");
-            lock(&self.failed).get_or_insert_with(|| e.to_string());
-        })
+            .await
     }
 
     fn failure(&self) -> Option<String> {
@@ -705,9 +766,12 @@ fn fail(
         SideName::Spira => format!("incident IN:{item}"),
         SideName::GitLab => format!("issue #{item}"),
     };
+    if let Some(down) = SideDown::of_error(e) {
+        side_stopped(report, &plugin.name, down);
+        return true;
+    }
     if e.is_fatal() {
-        tracing::error!(plugin = %plugin.name, project = spira_project, cause = %e, "project stopped");
-        report.fatal.get_or_insert(e.to_string());
+        stop_project(report, &plugin.name, e.to_string());
         return true;
     }
     tracing::warn!(plugin = %plugin.name, project = spira_project, item = %what, cause = %e, "item failed; it will be retried");
@@ -731,6 +795,23 @@ fn fail(
             .push(format!("{what}: could not queue the error: {store_error}"));
     }
     false
+}
+
+/// Stops the project with `why`: logged once, however many items in flight
+/// run into the same cause afterwards.
+fn stop_project(report: &mut ProjectReport, plugin: &str, why: String) {
+    if report.fatal.is_none() {
+        tracing::error!(plugin, project = report.spira_project, cause = %why, "project stopped");
+        report.fatal = Some(why);
+    }
+}
+
+/// Stops the project because a side is down (see [`SideDown`]).
+fn side_stopped(report: &mut ProjectReport, plugin: &str, down: SideDown) {
+    if down.unreachable {
+        report.unreachable = Some(down.side);
+    }
+    stop_project(report, plugin, down.message);
 }
 
 /// Linked incidents read per cycle by the comment sweep.

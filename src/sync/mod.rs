@@ -18,6 +18,7 @@ pub mod comments;
 pub mod context;
 pub mod counterpart;
 pub mod cycle;
+pub mod down;
 pub mod identity;
 pub mod kept;
 pub mod merge;

@@ -58,6 +58,9 @@ pub struct ProjectReport {
     pub failures: Vec<String>,
     /// Set when the project could not be synced at all (connection, auth, config).
     pub fatal: Option<String>,
+    /// The side ("GitLab", "Spira") whose server stopped answering, when
+    /// that stopped the project: the daemon tries again with backoff.
+    pub unreachable: Option<&'static str>,
     /// What a dry run would do.
     pub planned: Vec<String>,
     /// Items left alone: they name a counterpart linked elsewhere (two
@@ -79,6 +82,11 @@ pub struct CycleReport {
 impl CycleReport {
     pub fn fatal(&self) -> bool {
         self.projects.iter().any(|p| p.fatal.is_some())
+    }
+
+    /// The sides that did not answer, one per project that met one.
+    pub fn unreachable(&self) -> Vec<&'static str> {
+        self.projects.iter().filter_map(|p| p.unreachable).collect()
     }
 
     pub fn failed_items(&self) -> usize {

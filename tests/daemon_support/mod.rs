@@ -53,6 +53,18 @@ impl NotifySocket {
         }
     }
 
+    /// Everything received during the next `window` (and not yet asked
+    /// for), in order.
+    pub async fn drain(&mut self, window: Duration) -> Vec<String> {
+        let mut got = std::mem::take(&mut self.unread);
+        let deadline = Instant::now() + window;
+        while let Ok(Some(datagram)) = tokio::time::timeout_at(deadline, self.received.recv()).await
+        {
+            got.push(datagram);
+        }
+        got
+    }
+
     /// Waits for a datagram with a line starting with `prefix` (one that
     /// came earlier counts, once); returns that line.
     pub async fn wait_for(&mut self, prefix: &str, limit: Duration) -> String {
@@ -116,6 +128,17 @@ pub fn signal(child: &Child, name: &str) {
         .status()
         .unwrap();
     assert!(sent.success());
+}
+
+/// Sends SIGTERM and waits up to `limit` for the process to end.
+pub async fn terminate(child: Child, limit: Duration) -> std::process::ExitStatus {
+    signal(&child, "TERM");
+    let mut child = child;
+    timeout(limit, tokio::task::spawn_blocking(move || child.wait()))
+        .await
+        .unwrap_or_else(|_| panic!("the process did not stop within {limit:?} of SIGTERM"))
+        .unwrap()
+        .unwrap()
 }
 
 pub fn count(db: &Path, sql: &str) -> i64 {
