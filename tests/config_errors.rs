@@ -336,6 +336,35 @@ fn several_problems_are_all_reported() {
 }
 
 #[test]
+fn a_cycle_deadline_out_of_range_or_shorter_than_a_request_names_its_line() {
+    let line = line_of("http_timeout") + 1;
+    for (timeout, deadline, says) in [
+        ("30s", "10s", "'10s' is out of range: give 1m to 24h"),
+        ("30s", "2d", "'2d' is out of range: give 1m to 24h"),
+        ("30s", "soon", "'soon' is not a duration"),
+        (
+            "5m",
+            "2m",
+            "'2m' is shorter than http_timeout (5m): a cycle could not finish one request",
+        ),
+    ] {
+        let run = check_with(
+            "http_timeout = \"30s\"",
+            &format!("http_timeout = \"{timeout}\"\ncycle_deadline = \"{deadline}\""),
+        );
+        assert_one_error(
+            &run,
+            &[&format!("plugins.toml:{line}: cycle_deadline: {says}")],
+        );
+    }
+    let run = check_with(
+        "http_timeout = \"30s\"",
+        "http_timeout = \"30s\"\ncycle_deadline = \"20m\"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
 fn environment_overrides_the_file_and_its_errors_say_so() {
     let s = Scratch::new();
     let config = s.write("plugins.toml", VALID);
