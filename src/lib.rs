@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`config`] | plugins.toml + `LABSYNC_*` (figment), validation into [`config::Config`], secret sources | store, clients, sim |
 //! | [`store`] | SQLite: open, migrations (`migrations/*.sql`, embedded), one module per table group | clients, sim |
-//! | [`http`] | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate | config, store |
+//! | [`http`] | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`http/bounds.rs`) | config, store |
 //! | [`inflight`] | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
 //! | [`gitlab`], [`spira`] | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
@@ -15,7 +15,7 @@
 //! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
 //! | [`text`] | Spira HTML ↔ GitLab Markdown, canonical form, the nesting limit (measured without recursion), sanitizing what goes to Spira (ammonia), link-back footer and marker, GitLab's size limits | everything |
-//! | [`daemon`] | `labsync run`: schedules, cycle leases (shared with `sync`), signals, systemd notify | HTTP and SQL directly (it goes through the engine and the store) |
+//! | [`daemon`] | `labsync run`: schedules (and backoff for an unreachable side), cycle leases (shared with `sync`), signals, systemd notify, a watchdog pinged only on progress | HTTP and SQL directly (it goes through the engine and the store) |
 //! | [`demo`] | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`escape`] | text for people: control and bidi characters escaped, URLs scrubbed — every human output passes through it | everything |
@@ -28,6 +28,9 @@
 //! # Invariants
 //!
 //! - The engine never talks HTTP; clients never touch SQLite.
+//! - No request outlives `http_timeout` per attempt nor the cycle's deadline
+//!   for its server; a server that stops answering stops its project's cycle
+//!   with one error, and SIGTERM ends `labsync run` within seconds.
 //! - A secret is a [`secret::Secret`] from the moment it is read; it reaches an
 //!   HTTP header through `expose()` and nowhere else — never a URL, log or error.
 //! - Every change to the database that belongs together is one transaction: a
