@@ -339,8 +339,16 @@ fn several_problems_are_all_reported() {
 fn a_cycle_deadline_out_of_range_or_shorter_than_a_request_names_its_line() {
     let line = line_of("http_timeout") + 1;
     for (timeout, deadline, says) in [
-        ("30s", "10s", "'10s' is out of range: give 1m to 24h"),
-        ("30s", "2d", "'2d' is out of range: give 1m to 24h"),
+        (
+            "30s",
+            "10s",
+            "'10s' is too short: at least 1m for a cycle's requests to one server",
+        ),
+        (
+            "30s",
+            "2d",
+            "'2d' is too long: at most 1day for a cycle's requests to one server",
+        ),
         ("30s", "soon", "'soon' is not a duration"),
         (
             "5m",

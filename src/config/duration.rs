@@ -26,6 +26,14 @@ pub const HTTP_TIMEOUT: Bounds = Bounds {
     why_max: " for one request",
 };
 
+/// `cycle_deadline`: all of one cycle's requests to one server.
+pub const CYCLE_DEADLINE: Bounds = Bounds {
+    min: Duration::from_secs(MINUTE),
+    max: Duration::from_secs(DAY),
+    why_min: " for a cycle's requests to one server",
+    why_max: " for a cycle's requests to one server",
+};
+
 /// An interval `schedule`.
 pub const INTERVAL: Bounds = Bounds {
     min: Duration::from_secs(10),

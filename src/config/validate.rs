@@ -159,17 +159,14 @@ pub fn validate(
 /// enough that a cycle stuck on a slow server ends within the hour.
 pub const DEFAULT_CYCLE_DEADLINE: Duration = Duration::from_secs(3600);
 
-/// `cycle_deadline`: a duration from one minute to a day, and at least one
-/// `http_timeout` (a shorter one would cut every slow request short).
+/// `cycle_deadline`: within its bounds, and at least one `http_timeout`
+/// (a shorter one would cut every slow request short).
 fn cycle_deadline(c: &mut Collector<'_>, raw: Option<&str>, http_timeout: Duration) -> Duration {
     let Some(text) = raw else {
         return DEFAULT_CYCLE_DEADLINE.max(http_timeout);
     };
-    let problem = match parse_duration(text) {
+    let problem = match duration::parse(text, duration::CYCLE_DEADLINE) {
         Err(e) => e,
-        Ok(d) if d < Duration::from_secs(60) || d > Duration::from_secs(86_400) => {
-            format!("'{text}' is out of range: give 1m to 24h")
-        }
         Ok(d) if d < http_timeout => format!(
             "'{text}' is shorter than http_timeout ({}): a cycle could not finish one request",
             humantime::format_duration(http_timeout)
