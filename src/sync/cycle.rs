@@ -342,8 +342,8 @@ async fn sync_project(
     .await
     {
         match SideDown::of_clients(gitlab, spira) {
-            Some(down) => side_stopped(&mut report, &plugin.name, down),
-            None => stop_project(&mut report, &plugin.name, e.to_string()),
+            Some(down) => side_stopped(&mut report, down),
+            None => stop_project(&mut report, e.to_string()),
         }
         return report;
     }
@@ -425,7 +425,7 @@ async fn sync_project(
         .await;
     spira_progress.started(spira_start.get().copied().or(spira.server_now()));
     if let Some(down) = SideDown::of_clients(gitlab, spira) {
-        side_stopped(&mut report, &plugin.name, down);
+        side_stopped(&mut report, down);
         run.halt.store(true, Ordering::SeqCst);
     } else {
         let listed = read.map_err(|e| e.to_string());
@@ -493,7 +493,7 @@ async fn sync_project(
             .await;
         gitlab_progress.started(gitlab_start.get().copied().or(gitlab.server_now()));
         if let Some(down) = SideDown::of_clients(gitlab, spira) {
-            side_stopped(&mut report, &plugin.name, down);
+            side_stopped(&mut report, down);
             run.halt.store(true, Ordering::SeqCst);
         } else {
             let listed = read.map_err(|e| e.to_string());
@@ -529,8 +529,8 @@ async fn sync_project(
             Ok(c) => c,
             Err(e) => {
                 match SideDown::of_clients(gitlab, spira) {
-                    Some(down) => side_stopped(&mut report, &plugin.name, down),
-                    None => stop_project(&mut report, &plugin.name, e.to_string()),
+                    Some(down) => side_stopped(&mut report, down),
+                    None => stop_project(&mut report, e.to_string()),
                 }
                 return finish(report, pass, &load);
             }
@@ -586,11 +586,11 @@ fn settle(
     // The item's failure may be the side's (its request came back after
     // the breaker opened): not the item's to queue.
     if let Some(down) = SideDown::of_clients(load.gitlab, load.spira) {
-        side_stopped(report, &load.plugin.name, down);
+        side_stopped(report, down);
         return true;
     }
     if let Some(why) = load.failure() {
-        stop_project(report, &load.plugin.name, why);
+        stop_project(report, why);
         return true;
     }
     let (plugin, project) = (load.plugin, load.spira_project);
@@ -767,11 +767,11 @@ fn fail(
         SideName::GitLab => format!("issue #{item}"),
     };
     if let Some(down) = SideDown::of_error(e) {
-        side_stopped(report, &plugin.name, down);
+        side_stopped(report, down);
         return true;
     }
     if e.is_fatal() {
-        stop_project(report, &plugin.name, e.to_string());
+        stop_project(report, e.to_string());
         return true;
     }
     tracing::warn!(plugin = %plugin.name, project = spira_project, item = %what, cause = %e, "item failed; it will be retried");
@@ -797,21 +797,19 @@ fn fail(
     false
 }
 
-/// Stops the project with `why`: logged once, however many items in flight
-/// run into the same cause afterwards.
-fn stop_project(report: &mut ProjectReport, plugin: &str, why: String) {
-    if report.fatal.is_none() {
-        tracing::error!(plugin, project = report.spira_project, cause = %why, "project stopped");
-        report.fatal = Some(why);
-    }
+/// Stops the project with `why`, the first cause only, however many items
+/// in flight run into the same cause afterwards. It is logged once, with
+/// the cycle's line ("project not synced", daemon/status.rs).
+fn stop_project(report: &mut ProjectReport, why: String) {
+    report.fatal.get_or_insert(why);
 }
 
 /// Stops the project because a side is down (see [`SideDown`]).
-fn side_stopped(report: &mut ProjectReport, plugin: &str, down: SideDown) {
+fn side_stopped(report: &mut ProjectReport, down: SideDown) {
     if down.unreachable {
         report.unreachable = Some(down.side);
     }
-    stop_project(report, plugin, down.message);
+    stop_project(report, down.message);
 }
 
 /// Linked incidents read per cycle by the comment sweep.
