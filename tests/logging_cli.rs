@@ -121,7 +121,7 @@ async fn a_footer_only_write_is_logged_as_such_and_not_counted() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!out.stderr.contains("fields=[]"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("restored the link footer"),
+        out.stderr.contains("wrote the link footer on the issue"),
         "{}",
         out.stderr
     );

@@ -686,10 +686,11 @@ async fn sync_pair(
                 .edit_issue(&ctx.gitlab_ref, issue.iid, &edit)
                 .await?;
             answered = Some(answer);
-            // Putting back a deleted footer is not an update of the issue's
+            // Writing only the footer (the link back to a new incident, or one
+            // someone deleted) is not an update of the issue's
             // fields: the log says so, and the table does not count it.
             if to_gitlab.is_empty() {
-                tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "restored the link footer of the issue");
+                tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "wrote the link footer on the issue");
             } else {
                 tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(&to_gitlab), direction = "to-gitlab", "updated issue");
                 pass.count(|c| c.updated_issues += 1);
