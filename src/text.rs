@@ -6,6 +6,7 @@
 //! labsync adds to a GitLab description is split off before anything is
 //! compared, so it is never duplicated and never copied to Spira.
 
+mod code_span;
 mod html_depth;
 mod nesting;
 mod sanitize;
@@ -59,6 +60,7 @@ pub fn markdown_to_html(markdown: &str) -> String {
 pub fn html_to_markdown(html: &str) -> String {
     let converter = htmd::HtmlToMarkdown::builder()
         .skip_tags(vec!["script", "style", "head"])
+        .add_handler(vec!["code"], code_span::handle)
         .build();
     let limit = MAX_NESTING + HTML_WRAPPING;
     let plain = if html_depth::deeper_than(html, limit) {
@@ -93,18 +95,38 @@ pub fn escape_html(text: &str) -> String {
 }
 
 /// The canonical form of Markdown: a trip through HTML and back, repeated
-/// until it no longer changes (at most a few times), so that
-/// `canonical(canonical(x)) == canonical(x)`.
+/// until it no longer changes, so that `canonical(canonical(x)) ==
+/// canonical(x)`. A text that has not settled within a few trips is shown
+/// as plain text under a note (a form that does settle), so that labsync
+/// never sees a change where there is none.
 pub fn canonical_markdown(markdown: &str) -> String {
+    settled(markdown, CANONICAL_TRIPS)
+}
+
+/// Trips through HTML a text may take to settle. Texts people write
+/// settle in one or two.
+const CANONICAL_TRIPS: usize = 4;
+
+/// What labsync shows above a text that did not settle.
+const UNSETTLED_NOTE: &str =
+    "labsync: this text changes on every trip through Spira's HTML; it is shown as plain text.";
+
+/// `markdown` tripped through HTML until it no longer changes, or, when it
+/// still changes after `trips`, the last form as plain text under a note.
+fn settled(markdown: &str, trips: usize) -> String {
+    let trip = |text: &str| html_to_markdown(&markdown_to_html(text));
     let mut current = tidy(markdown);
-    for _ in 0..4 {
-        let next = html_to_markdown(&markdown_to_html(&current));
+    for _ in 0..trips {
+        let next = trip(&current);
         if next == current {
-            break;
+            return current;
         }
         current = next;
     }
-    current
+    let html = nesting::plain_text_html_under(UNSETTLED_NOTE, &escape_html(&current));
+    // A code block reads back as itself after one trip (its fence is
+    // longer than any run inside).
+    trip(&html_to_markdown(&html))
 }
 
 /// Trailing spaces off every line, at most one blank line in a row, no
@@ -328,6 +350,20 @@ mod tests {
     }
 
     #[test]
+    fn a_text_that_does_not_settle_in_time_is_shown_plain_and_settles() {
+        // Raw HTML takes one trip to become escaped text and one more to
+        // show it is settled: with a budget of one trip it has not settled.
+        let text = "<b>raw</b> and `code`";
+        let plain = settled(text, 1);
+        assert!(plain.contains(UNSETTLED_NOTE), "{plain}");
+        assert!(plain.contains("raw") && plain.contains("`code`"), "{plain}");
+        assert_eq!(settled(&plain, 1), plain, "the plain form is settled");
+        assert_eq!(html_to_markdown(&markdown_to_html(&plain)), plain);
+        // Given its trips, the same text keeps its form.
+        assert!(!settled(text, CANONICAL_TRIPS).contains(UNSETTLED_NOTE));
+    }
+
+    #[test]
     fn command_lines_are_defused_outside_code() {
         assert_eq!(
             defuse_quick_actions("please\n/close\n  /assign @me\n\\/done"),
@@ -417,6 +453,9 @@ mod properties {
             "**",
             "_",
             "`",
+            "``",
+            "` ",
+            "<code> </code>",
             "# ",
             "- ",
             "1. ",

@@ -118,8 +118,13 @@ pub(super) fn dom_text(document: &Rc<Node>) -> String {
 /// Text (already escaped for HTML) as HTML that shows it verbatim, under
 /// [`NOTE`]: two levels deep whatever the text holds.
 pub(super) fn plain_text_html(escaped_text: &str) -> String {
+    plain_text_html_under(NOTE, escaped_text)
+}
+
+/// Text (already escaped for HTML) as HTML that shows it verbatim, under `note`.
+pub(super) fn plain_text_html_under(note: &str, escaped_text: &str) -> String {
     format!(
-        "<p><em>{NOTE}</em></p>\n<pre><code>{}\n</code></pre>",
+        "<p><em>{note}</em></p>\n<pre><code>{}\n</code></pre>",
         escaped_text.trim_matches('\n')
     )
 }
