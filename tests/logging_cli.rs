@@ -179,3 +179,43 @@ fn the_config_files_log_level_is_used_and_checked() {
         run.stderr
     );
 }
+
+#[test]
+fn the_config_files_log_format_is_used_unless_an_option_chose_one() {
+    let json_config = |s: &Scratch| {
+        let text = VALID.replace(
+            "http_timeout = \"30s\"",
+            "http_timeout = \"30s\"\nlog_format = \"json\"",
+        );
+        s.write("plugins.toml", &text)
+    };
+    // A map edit on a new database: its migrations log at info, then the
+    // command's own plain line.
+    let add = ["map", "user", "add", "--spira", "bob", "--gitlab", "bob"];
+    let s = Scratch::new();
+    let run = s.labsync(&json_config(&s), &add);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("applied migration"), "{}", run.stderr);
+    for line in run.stderr.lines() {
+        let parsed: Result<serde_json::Value, _> = serde_json::from_str(line);
+        assert!(
+            parsed.is_ok_and(|v| v.is_object()),
+            "log_format = \"json\": every line a JSON object, not: {line}"
+        );
+    }
+    // --log-format (and its variable) win over the file.
+    for (args, env) in [
+        (&["--log-format", "human"][..], &[][..]),
+        (&[][..], &[("LABSYNC_LOG_FORMAT", "human")][..]),
+    ] {
+        let s = Scratch::new();
+        let run = s.labsync_env(&json_config(&s), &[args, &add].concat(), env);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains("applied migration"), "{}", run.stderr);
+        assert!(
+            run.stderr.lines().all(|l| !l.starts_with('{')),
+            "{args:?} {env:?} keeps human lines: {}",
+            run.stderr
+        );
+    }
+}

@@ -96,6 +96,7 @@ pub(crate) fn load_config(globals: &Globals) -> Result<Config, Exit> {
         Exit::Config
     })?;
     crate::logging::use_config_level(config.log_level.as_deref());
+    crate::logging::use_config_format(config.log_format.as_deref());
     if let Some(w) = config.exposure_warning() {
         tracing::warn!("{w}");
     }

@@ -254,6 +254,9 @@ impl Daemon {
             return;
         }
         let changes = crate::config::changes(&self.config, &new);
+        // Unless an option or variable chose them, the file's level and format.
+        crate::logging::use_config_level(new.log_level.as_deref());
+        crate::logging::use_config_format(new.log_format.as_deref());
         let old = std::mem::replace(&mut self.config, new);
         self.reschedule(Some(&old));
         self.publish_schedule();

@@ -1,7 +1,8 @@
 //! Logs go to stderr: human-readable on a terminal and in the journal, JSON
 //! for log shippers. The level comes from --log-level (LABSYNC_LOG_LEVEL),
 //! else RUST_LOG, else the configuration's `log_level` once it is loaded,
-//! else info.
+//! else info. The format likewise: --log-format (LABSYNC_LOG_FORMAT), else
+//! the configuration's `log_format` once it is loaded, else human.
 //!
 //! Human lines are escaped ([`human`]); under journald each starts with its
 //! syslog priority (`<3>` error … `<7>` debug, sd-daemon(3)) so that
@@ -14,8 +15,10 @@ pub mod progress;
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Level;
+use tracing_subscriber::layer::Layered;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
@@ -31,11 +34,20 @@ pub enum LogFormat {
 /// Holds nothing today; returned so callers keep logging alive for `main`'s length.
 pub struct LogGuard;
 
-/// The format chosen at start, for the plain lines.
-static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+/// The subscriber the line formatter sits on: the registry under the level filter.
+type Filtered = Layered<reload::Layer<EnvFilter, Registry>, Registry>;
+/// The line formatter (human or JSON), swappable once the configuration is read.
+type Formatter = Box<dyn Layer<Filtered> + Send + Sync>;
+
+/// Whether lines are JSON now, for the plain lines (set at start, and by
+/// the configuration's `log_format` when no option chose one).
+static JSON: AtomicBool = AtomicBool::new(false);
 /// The filter to set from the configuration's `log_level`, when no option
 /// or variable chose the level.
 static FILE_LEVEL: OnceLock<reload::Handle<EnvFilter, Registry>> = OnceLock::new();
+/// The formatter to set from the configuration's `log_format`, when no
+/// option or variable chose the format.
+static FILE_FORMAT: OnceLock<reload::Handle<Formatter, Filtered>> = OnceLock::new();
 /// Whether stderr goes to the journal, read once.
 static JOURNAL: OnceLock<bool> = OnceLock::new();
 
@@ -43,7 +55,11 @@ static JOURNAL: OnceLock<bool> = OnceLock::new();
 pub const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
 
 pub(crate) fn format() -> LogFormat {
-    FORMAT.get().copied().unwrap_or(LogFormat::Human)
+    if JSON.load(Ordering::Relaxed) {
+        LogFormat::Json
+    } else {
+        LogFormat::Human
+    }
 }
 
 fn under_journal() -> bool {
@@ -99,15 +115,30 @@ pub fn init(level: Option<&str>, format: Option<LogFormat>) -> Result<LogGuard, 
             Err(_) => (EnvFilter::new("info"), false),
         },
     };
+    let chosen_format = format.is_some();
     let format = format.unwrap_or(LogFormat::Human);
-    let _ = FORMAT.set(format);
+    JSON.store(format == LogFormat::Json, Ordering::Relaxed);
     let (filter, handle) = reload::Layer::new(filter);
     if !chosen {
         let _ = FILE_LEVEL.set(handle);
     }
+    let (layer, format_handle) = reload::Layer::new(formatter(format));
+    if !chosen_format {
+        let _ = FILE_FORMAT.set(format_handle);
+    }
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .try_init();
+    Ok(LogGuard)
+}
+
+/// The line formatter of a format: JSON objects, or escaped human lines
+/// (without a time and with a syslog priority under journald).
+fn formatter(format: LogFormat) -> Formatter {
     let terminal = std::io::stderr().is_terminal();
     let layer = tracing_subscriber::fmt::layer().with_writer(|| progress::Stderr);
-    let layer = match format {
+    match format {
         LogFormat::Json => layer.json().flatten_event(true).boxed(),
         LogFormat::Human => {
             let human = layer
@@ -128,22 +159,35 @@ pub fn init(level: Option<&str>, format: Option<LogFormat>) -> Result<LogGuard, 
                 human.boxed()
             }
         }
+    }
+}
+
+/// The format a loaded configuration asks for (`log_format`, already
+/// validated), used when neither --log-format nor LABSYNC_LOG_FORMAT chose one.
+pub fn use_config_format(format: Option<&str>) {
+    let Some(handle) = FILE_FORMAT.get() else {
+        return;
     };
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(layer)
-        .try_init();
-    Ok(LogGuard)
+    // A key removed on reload means the default again.
+    let format = match format.unwrap_or("human") {
+        "json" => LogFormat::Json,
+        "human" => LogFormat::Human,
+        _ => return,
+    };
+    if format != self::format() && handle.reload(formatter(format)).is_ok() {
+        JSON.store(format == LogFormat::Json, Ordering::Relaxed);
+    }
 }
 
 /// The level a loaded configuration asks for (`log_level`), used when
 /// neither --log-level/LABSYNC_LOG_LEVEL nor RUST_LOG chose one.
 pub fn use_config_level(level: Option<&str>) {
-    let (Some(handle), Some(level)) = (FILE_LEVEL.get(), level) else {
+    let Some(handle) = FILE_LEVEL.get() else {
         return;
     };
     // Validation refused a bad level already; a bad one here changes nothing.
-    if let Ok(filter) = parse_level(level) {
+    // A key removed on reload means the default again.
+    if let Ok(filter) = parse_level(level.unwrap_or("info")) {
         let _ = handle.reload(filter);
     }
 }
