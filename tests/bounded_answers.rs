@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod common;
+
 use labsync::http::{HttpClient, HttpError, HttpSettings, Idempotency, MAX_BODY_BYTES};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -151,4 +153,42 @@ async fn through_a_client_the_error_names_the_item_and_is_not_a_panic() {
     );
     assert!(text.contains("larger than 1 MiB"), "{text}");
     assert!(!text.contains("glpat-test"));
+}
+
+/// `labsync check` against servers that answer without end: each side is
+/// reported as having answered too much (and at once, not after the
+/// retries), never as "not reachable" — it was reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_an_endless_answer_was_refused_not_that_the_server_is_unreachable() {
+    let (addr, _) = serve(Answer::Endless).await;
+    let scratch = common::Scratch::new();
+    let text = common::VALID
+        .replace("https://spira.example.com", &addr)
+        .replace("https://gitlab.example.com", &addr);
+    let config = scratch.write("plugins.toml", &text);
+    let run = tokio::task::spawn_blocking(move || {
+        scratch.labsync_env(
+            &config,
+            &["check"],
+            &[("TEST_KEY", "key"), ("TEST_TOKEN", "glpat-test")],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    for side in ["Spira", "GitLab"] {
+        assert!(
+            errors.iter().any(|l| l.contains(side)
+                && l.contains("answer refused")
+                && l.contains("larger than 64 MiB")),
+            "{side}: {}",
+            run.stdout
+        );
+    }
+    assert!(!run.stdout.contains("not reachable"), "{}", run.stdout);
 }

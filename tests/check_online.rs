@@ -408,3 +408,48 @@ async fn the_probe_says_whether_comments_move_last_update_date() {
         &["a comment moves LastUpdateDate", "comment_sweep = \"off\""],
     );
 }
+
+/// A check only reads: it creates no database, and leaves an existing one
+/// byte for byte as it was (the file's rows are applied to a copy in
+/// memory), while still reading the rows `labsync map` added.
+#[tokio::test]
+async fn a_check_writes_no_database() {
+    let s = Setup::start().await;
+    let statuses = ALL_STATUSES.replace("  { spira = \"Reopen\", gitlab = \"opened\" },\n", "");
+    let config = s.config("demo/webshop", &statuses);
+    let db = s.scratch.path("labsync.db");
+    let run = s.check(&config).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!db.exists(), "a check created {}", db.display());
+    // A missing secret is an error, and still no database.
+    let run = s.check_with(&config, "", "").await;
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!db.exists(), "a failed check created {}", db.display());
+
+    // A database that exists, with a row from `labsync map`.
+    let add = [
+        "map", "status", "add", "--spira", "Reopen", "--gitlab", "opened",
+    ];
+    let added = s.labsync(&config, &add, "", "").await;
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let before = std::fs::read(&db).unwrap();
+    // The file changes (a row more) but the database must not follow.
+    let edited = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("{ spira = \"1.0\", gitlab = \"Release 1.0\" }", "");
+    std::fs::write(&config, edited).unwrap();
+    let run = s.check(&config).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        lines(&run, "warning:")
+            .iter()
+            .all(|l| !l.contains("Reopen")),
+        "the map row is read: {}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "check wrote the database"
+    );
+}

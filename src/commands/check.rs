@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::check_remote::{self, PluginPlan, ProjectPlan};
-use super::{Exit, Globals, fail, load_config, open_store};
+use super::{Exit, Globals, fail, load_config, open_snapshot};
 use chrono::{Local, Utc};
 
 use crate::config::{Config, Plugin, Schedule};
@@ -72,7 +72,9 @@ pub fn check(globals: &Globals, offline: bool) -> Exit {
         }
         return code;
     }
-    let store = match open_store(globals, &config) {
+    // The mapping tables as the next cycle would read them, from a copy:
+    // a check writes nothing, and needs no database yet.
+    let store = match open_snapshot(globals, &config, |_| {}) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use super::check::Finding;
 use crate::config::Plugin;
 use crate::gitlab::{GitLabClient, GitLabError, Milestone, ProjectRef};
-use crate::http::HttpSettings;
+use crate::http::{HttpError, HttpSettings};
 
 /// GitLab's Reporter role: the least that may create issues and set labels.
 const REPORTER: u32 = 20;
@@ -54,6 +54,8 @@ pub(super) async fn check_gitlab<'a>(
                 GitLabError::Unauthorized { .. }
                 | GitLabError::TokenExpired { .. }
                 | GitLabError::InsufficientScope { .. } => "token not accepted",
+                // It answered: too much to read is not "unreachable".
+                GitLabError::Http(HttpError::BodyTooLarge { .. }) => "answer refused",
                 GitLabError::Http(_) => "not reachable",
                 _ => "cannot check the token",
             };

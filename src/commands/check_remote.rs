@@ -10,7 +10,7 @@ use super::check::Finding;
 use super::check_gitlab::check_gitlab;
 use super::check_maps::{SpiraProject, mapping_findings};
 use crate::config::Plugin;
-use crate::http::HttpSettings;
+use crate::http::{HttpError, HttpSettings};
 use crate::mapping::SpiraLookups;
 use crate::spira::{SpiraClient, SpiraError};
 use crate::store::mappings::{MappingRow, ProjectRow};
@@ -121,6 +121,8 @@ async fn check_spira(
                 SpiraError::Unauthorized { .. } => {
                     format!("login '{}' not accepted", plugin.spira.login)
                 }
+                // It answered: too much to read is not "unreachable".
+                SpiraError::Http(HttpError::BodyTooLarge { .. }) => "answer refused".to_string(),
                 SpiraError::Http(_) => "not reachable".to_string(),
                 _ => "cannot sign in".to_string(),
             };

@@ -169,10 +169,7 @@ pub(crate) fn open_store(globals: &Globals, config: &Config) -> Result<Store, Ex
 /// with the config's rows loaded, so that nothing reaches the file (which
 /// may be read-only). Without a database yet, it plans the first cycle.
 pub(crate) fn open_plan_store(globals: &Globals, config: &Config) -> Result<Store, Exit> {
-    let path = globals.db_path(Some(config));
-    let snapshot = if path.exists() {
-        Store::snapshot(&path)
-    } else {
+    open_snapshot(globals, config, |path| {
         say(
             Say::Warning,
             format!(
@@ -180,6 +177,22 @@ pub(crate) fn open_plan_store(globals: &Globals, config: &Config) -> Result<Stor
                 path.display()
             ),
         );
+    })
+}
+
+/// A copy in memory of the database (an empty one when there is no file
+/// yet, after `missing` is told) with the configuration's rows applied, as
+/// the next cycle would see them. The file is neither created nor written.
+pub(crate) fn open_snapshot(
+    globals: &Globals,
+    config: &Config,
+    missing: impl FnOnce(&Path),
+) -> Result<Store, Exit> {
+    let path = globals.db_path(Some(config));
+    let snapshot = if path.exists() {
+        Store::snapshot(&path)
+    } else {
+        missing(&path);
         Store::open_in_memory()
     };
     let mut store = snapshot.map_err(|e| cannot_open(&path, e))?;
