@@ -227,3 +227,71 @@ async fn the_daemon_retries_an_unreachable_side_with_backoff() {
     let stopped = terminate(child, Duration::from_secs(30)).await;
     assert_eq!(stopped.code(), Some(0));
 }
+
+/// `--sync-now` stopped by Ctrl-C while a request hangs: like the daemon,
+/// it finishes (here: abandons after the grace) the items in hand, records
+/// the run as interrupted, releases its lease and queues nothing; its exit
+/// code says it was interrupted (130, as a shell reports SIGINT). A second
+/// signal ends it at once (SIGTERM twice: 143).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_stops_on_a_signal_like_the_daemon_and_at_once_on_a_second() {
+    let w = World::new("").await;
+    w.spira.add_incident(1, "Waiting", 1);
+    w.spira.faults().hang("", 0);
+    let config = config_with(&w, "60s");
+    let db = w.dir.path().join("now.db");
+    let interrupted = "SELECT count(*) FROM runs WHERE result = 'interrupted'";
+    for (round, signals, code) in [(1, &["INT"][..], 130), (2, &["TERM", "TERM"][..], 143)] {
+        let mut child = labsync(&config, &db, &["--sync-now"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let reader = {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stderr)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    seen.lock().unwrap().push_str(&(line + "\n"));
+                }
+            })
+        };
+        let before = hung(&w);
+        eventually("a request to hang", Duration::from_secs(30), || {
+            hung(&w) > before
+        })
+        .await;
+        for (n, name) in signals.iter().enumerate() {
+            daemon_support::signal(&child, name);
+            if n + 1 < signals.len() {
+                // The first is taken before the second is sent.
+                eventually("the stop to be taken", Duration::from_secs(30), || {
+                    seen.lock()
+                        .unwrap()
+                        .contains("stopping: finishing the items in hand")
+                })
+                .await;
+            }
+        }
+        let status = daemon_support::exited(child, Duration::from_secs(60), "the signals").await;
+        reader.join().unwrap();
+        let said = seen.lock().unwrap().clone();
+        assert_eq!(status.code(), Some(code), "round {round}: {said}");
+        assert!(
+            said.contains("stopping: finishing the items in hand"),
+            "{said}"
+        );
+        if signals.len() == 1 {
+            assert_eq!(count(&db, interrupted), 1, "{said}");
+        } else {
+            assert!(said.contains("stopped at once"), "{said}");
+        }
+        assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0, "{said}");
+        assert_eq!(count(&db, "SELECT count(*) FROM errors"), 0, "{said}");
+    }
+}

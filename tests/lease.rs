@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use daemon_support::{count, issue_titled, labsync};
+use daemon_support::{count, exited, issue_titled, labsync};
 use labsync::store::Store;
 use labsync::store::lease::DAEMON;
 use labsync::store::progress::SideName;
 use labsync::sync::{CycleOptions, run_plugin};
-use tokio::time::timeout;
 use world::World;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,14 +77,7 @@ async fn sync_waits_for_a_cycle_held_elsewhere_and_never_double_syncs() {
     assert!(first_line.contains("waiting up to 1m"), "{first_line}");
     assert_eq!(issue_titled(&w, "Waiting for its turn"), 0);
     other.release("t", holder).unwrap();
-    let status = timeout(
-        Duration::from_secs(30),
-        tokio::task::spawn_blocking(move || waiting.wait()),
-    )
-    .await
-    .expect("sync did not finish after the lease was released")
-    .unwrap()
-    .unwrap();
+    let status = exited(waiting, Duration::from_secs(30), "the lease's release").await;
     assert_eq!(status.code(), Some(0));
     assert_eq!(issue_titled(&w, "Waiting for its turn"), 1);
     assert_eq!(count(&db, "SELECT count(*) FROM leases"), 0);

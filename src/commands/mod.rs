@@ -43,6 +43,10 @@ pub enum Exit {
     /// Configuration, database or connection error: nothing could be done.
     Config = 2,
     Usage = 64,
+    /// Stopped by Ctrl-C (SIGINT) or SIGTERM before the end: 128 + the
+    /// signal's number, as shells report it.
+    Interrupted = 130,
+    Terminated = 143,
 }
 
 /// Options every command shares.

@@ -2,6 +2,7 @@
 //! enabled plugin, for real or as a dry run.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 use super::table::Table;
@@ -80,9 +81,19 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
             }
         }
     };
+    // A plan writes nothing: Ctrl-C may end it at once, as by default.
+    let stop = leases.as_ref().map(|l| {
+        let plugins = config.plugins.iter().filter(|p| wanted(p));
+        let held = (store.path().to_path_buf(), l.holder().to_string());
+        StopRequest::listen(&runtime, held, plugins.map(|p| p.name.clone()).collect())
+    });
+    options.stop = stop.as_ref().map(|s| s.flag.clone());
     let mut reports = Vec::new();
     let mut busy = false;
     for plugin in config.plugins.iter().filter(|p| wanted(p)) {
+        if stop.as_ref().is_some_and(StopRequest::asked) {
+            break;
+        }
         let shown = live.then(|| Spinner::start(&runtime, &plugin.name));
         options.progress = shown.as_ref().map(|s| s.progress.clone());
         let cycle = run_plugin(plugin, &mut store, &options);
@@ -112,10 +123,80 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
     } else {
         print_summary(&reports)
     }
+    if let Some(code) = stop.as_ref().and_then(StopRequest::exit) {
+        return code;
+    }
     if busy {
         return Exit::Config;
     }
     exit_code(&reports)
+}
+
+/// Ctrl-C or SIGTERM during a cycle: the first asks it to stop after the
+/// items in hand (what the daemon does; the run is recorded as
+/// interrupted and the lease released), a second ends the process at once,
+/// releasing the leases (a create left half-done is resolved by its intent
+/// on the next cycle).
+struct StopRequest {
+    flag: std::sync::Arc<AtomicBool>,
+    /// The signal that asked, 0 until one did.
+    signal: std::sync::Arc<AtomicI32>,
+}
+
+impl StopRequest {
+    /// `held`: the database and this process's lease holder name;
+    /// `plugins`: the plugins whose leases it may hold.
+    fn listen(
+        runtime: &tokio::runtime::Runtime,
+        held: (std::path::PathBuf, String),
+        plugins: Vec<String>,
+    ) -> StopRequest {
+        let request = StopRequest {
+            flag: std::sync::Arc::new(AtomicBool::new(false)),
+            signal: std::sync::Arc::new(AtomicI32::new(0)),
+        };
+        let (flag, signal) = (request.flag.clone(), request.signal.clone());
+        runtime.spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal as on};
+            // Without the handlers, the signals keep their default: the
+            // process ends at once, which intents make safe as well.
+            let (Ok(mut int), Ok(mut term)) =
+                (on(SignalKind::interrupt()), on(SignalKind::terminate()))
+            else {
+                return;
+            };
+            loop {
+                let number = tokio::select! {
+                    _ = int.recv() => libc::SIGINT,
+                    _ = term.recv() => libc::SIGTERM,
+                };
+                if flag.swap(true, Ordering::SeqCst) {
+                    release_leases(&held.0, &held.1, &plugins);
+                    say(Say::Note, "stopped at once");
+                    std::process::exit(128 + number);
+                }
+                signal.store(number, Ordering::SeqCst);
+                say(
+                    Say::Note,
+                    "stopping: finishing the items in hand (again to stop at once)",
+                );
+            }
+        });
+        request
+    }
+
+    fn asked(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// The exit code of a cycle a signal stopped.
+    fn exit(&self) -> Option<Exit> {
+        match self.signal.load(Ordering::SeqCst) {
+            libc::SIGINT => Some(Exit::Interrupted),
+            libc::SIGTERM => Some(Exit::Terminated),
+            _ => None,
+        }
+    }
 }
 
 /// A spinner with live counts while a plugin's cycle runs.
@@ -163,6 +244,17 @@ impl Spinner {
             t.writes(),
             t.failed
         ));
+    }
+}
+
+/// Gives back the leases `holder` may hold, through a connection of its
+/// own (the cycle's is busy); one that cannot be released expires.
+fn release_leases(db: &std::path::Path, holder: &str, plugins: &[String]) {
+    let Ok(mut store) = crate::store::Store::open(db) else {
+        return;
+    };
+    for plugin in plugins {
+        let _ = store.release(plugin, holder);
     }
 }
 

@@ -133,10 +133,14 @@ pub fn signal(child: &Child, name: &str) {
 /// Sends SIGTERM and waits up to `limit` for the process to end.
 pub async fn terminate(child: Child, limit: Duration) -> std::process::ExitStatus {
     signal(&child, "TERM");
-    let mut child = child;
+    exited(child, limit, "SIGTERM").await
+}
+
+/// Waits up to `limit` for the process to end (a panic names `after`).
+pub async fn exited(mut child: Child, limit: Duration, after: &str) -> std::process::ExitStatus {
     timeout(limit, tokio::task::spawn_blocking(move || child.wait()))
         .await
-        .unwrap_or_else(|_| panic!("the process did not stop within {limit:?} of SIGTERM"))
+        .unwrap_or_else(|_| panic!("the process did not end within {limit:?} of {after}"))
         .unwrap()
         .unwrap()
 }
