@@ -3,25 +3,30 @@
 //!
 //! # Code map
 //!
+//! The repository is a Cargo workspace. The modules marked with a crate below
+//! are crates of their own under `crates/`, re-exported here under their
+//! module names; a crate cannot name what it does not depend on, so the
+//! compiler keeps their "may not depend on" column true.
+//!
 //! | module | what lives there | may not depend on |
 //! |---|---|---|
 //! | [`config`] | plugins.toml + `LABSYNC_*` (figment), validation into [`config::Config`], secret sources | store, clients, sim |
 //! | [`store`] | SQLite: open, migrations (`migrations/*.sql`, embedded), one module per table group | clients, sim |
-//! | [`http`] | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`http/bounds.rs`) | config, store |
-//! | [`inflight`] | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
+//! | [`http`] (crate `labsync_http`) | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`bounds.rs`) | config, store |
+//! | [`inflight`] (`labsync_http`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
 //! | [`gitlab`], [`spira`] | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
 //! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
-//! | [`model`] | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
+//! | [`model`] (crate `labsync_model`) | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
-//! | [`text`] | Spira HTML ↔ GitLab Markdown, canonical form, the nesting limit (measured without recursion), sanitizing what goes to Spira (ammonia), link-back footer and marker, GitLab's size limits | everything |
+//! | [`text`] (`labsync_model`) | Spira HTML ↔ GitLab Markdown, canonical form, the nesting limit (measured without recursion), sanitizing what goes to Spira (ammonia), link-back footer and marker, GitLab's size limits | everything |
 //! | [`daemon`] | `labsync run`: schedules (and backoff for an unreachable side), cycle leases (shared with `sync`), signals, systemd notify, a watchdog pinged only on progress | HTTP and SQL directly (it goes through the engine and the store) |
 //! | [`demo`] | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`escape`] | text for people: control and bidi characters escaped, URLs scrubbed — every human output passes through it | everything |
 //! | [`logging`] | tracing setup: human (escaped; syslog priorities under journald) or JSON on stderr; the plain `labsync: …` lines | — |
-//! | [`redact`] | credentials in URLs: found (the config refuses them) and scrubbed from every error and log line | everything |
-//! | [`secret`] | the `Secret` type: redacted in `Debug`/`Display` | — |
+//! | [`redact`] (`labsync_http`) | credentials in URLs: found (the config refuses them) and scrubbed from every error and log line | everything |
+//! | [`secret`] (`labsync_http`) | the `Secret` type: redacted in `Debug`/`Display` | — |
 //!
 //! `src/main.rs` only parses arguments and calls [`commands`].
 //!
@@ -53,15 +58,16 @@ pub mod daemon;
 pub mod demo;
 pub mod escape;
 pub mod gitlab;
-pub mod http;
-pub mod inflight;
 pub mod logging;
 pub mod mapping;
-pub mod model;
-pub mod redact;
-pub mod secret;
 pub mod sim;
 pub mod spira;
 pub mod store;
 pub mod sync;
-pub mod text;
+
+// The leaf crates, under the module names the rest of the code (and the tests)
+// knew them by.
+pub use labsync_http as http;
+pub use labsync_http::{inflight, redact, secret};
+pub use labsync_model as model;
+pub use labsync_model::text;

@@ -4,6 +4,9 @@
 //! test-management terms (Spira ids), so that a GitLab state, label, user or
 //! milestone is compared through the mapping tables, never as raw text. The
 //! record as it stood after the last successful sync of a pair is its *base*.
+//! [`text`] converts between the two sides' text formats.
+
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 

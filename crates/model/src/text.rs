@@ -12,8 +12,7 @@ mod nesting;
 mod sanitize;
 mod spira_clean;
 
-#[cfg(test)]
-pub(crate) use nesting::on_small_stack;
+pub use nesting::on_small_stack;
 pub use nesting::{HTML_WRAPPING, MAX_NESTING, NOTE as NESTING_NOTE};
 pub use sanitize::URL_SCHEMES;
 pub use spira_clean::spira_kept;

@@ -7,6 +7,9 @@
 //! what bounds a client's requests as a whole: a deadline and a breaker.
 
 mod bounds;
+pub mod inflight;
+pub mod redact;
+pub mod secret;
 
 pub use bounds::{BREAKER_MISSES, Heartbeat};
 
@@ -642,8 +645,8 @@ mod tests {
 
     #[test]
     fn a_private_ca_bundle_is_loaded_or_refused_with_its_path() {
-        let pem =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/private-ca.pem");
+        let pem = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/data/private-ca.pem");
         let ok = HttpClient::new(HttpSettings {
             ca_file: Some(pem),
             ..HttpSettings::default()

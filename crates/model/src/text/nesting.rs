@@ -131,8 +131,9 @@ pub(super) fn plain_text_html_under(note: &str, escaped_text: &str) -> String {
 
 /// Runs `f` on a thread with a small stack (256 KiB): code that recursed
 /// once per level of a deep text would overflow it and abort the tests.
-#[cfg(test)]
-pub(crate) fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+/// A test helper, public for the simulators' tests (they read deep texts too).
+#[doc(hidden)]
+pub fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(f)
