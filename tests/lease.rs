@@ -10,9 +10,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use daemon_support::{count, exited, issue_titled, labsync};
+use labsync::model::Side;
 use labsync::store::Store;
 use labsync::store::lease::DAEMON;
-use labsync::store::progress::SideName;
 use labsync::sync::{CycleOptions, run_plugin};
 use world::World;
 
@@ -100,7 +100,7 @@ async fn a_cycle_asked_to_stop_writes_nothing_more_and_keeps_its_watermarks() {
     assert_eq!(report.result(), "interrupted");
     assert_eq!(report.totals().writes(), 0);
     assert_eq!(issue_titled(&w, "Not before the restart"), 0);
-    for side in [SideName::Spira, SideName::GitLab] {
+    for side in [Side::TestManagement, Side::IssueTracker] {
         assert_eq!(w.store.watermark("t", 1, side).unwrap(), None);
     }
     // The next cycle picks it up.

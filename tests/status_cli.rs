@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{Run, Scratch, VALID};
 use labsync::config::Config;
-use labsync::model::Ticket;
+use labsync::model::{CreatedBy, Side, Ticket};
 use labsync::store::Store;
-use labsync::store::links::{ItemCommit, Link, Origin};
-use labsync::store::progress::{PARK_AFTER, SideName};
+use labsync::store::links::{ItemCommit, Link};
+use labsync::store::progress::PARK_AFTER;
 use serde_json::Value;
 
 const SPIRA_CAUSE: &str = "Spira answered HTTP 500 to incident IN:101";
@@ -27,7 +27,7 @@ fn link(incident: i64) -> Link {
         issue_id: 1000 + incident,
         issue_iid: incident,
         issue_url: format!("https://gitlab.example.com/qa/webshop/-/issues/{incident}"),
-        created_by: Origin::Spira,
+        created_by: CreatedBy::Side(Side::TestManagement),
         base: Ticket {
             title: format!("Incident {incident}"),
             ..Ticket::default()
@@ -73,17 +73,22 @@ fn setup() -> (Scratch, PathBuf) {
         .unwrap();
     let mark = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
     store
-        .advance_watermark("webshop", 1, SideName::Spira, mark)
+        .advance_watermark("webshop", 1, Side::TestManagement, mark)
         .unwrap();
     store
-        .advance_watermark("webshop", 1, SideName::GitLab, mark + Duration::minutes(1))
+        .advance_watermark(
+            "webshop",
+            1,
+            Side::IssueTracker,
+            mark + Duration::minutes(1),
+        )
         .unwrap();
     let now = Utc::now();
     store
         .record_error(
             "webshop",
             1,
-            SideName::Spira,
+            Side::TestManagement,
             101,
             SPIRA_CAUSE,
             now - Duration::hours(2),
@@ -94,7 +99,7 @@ fn setup() -> (Scratch, PathBuf) {
             .record_error(
                 "webshop",
                 1,
-                SideName::GitLab,
+                Side::IssueTracker,
                 7,
                 GITLAB_CAUSE,
                 now - Duration::hours(1),

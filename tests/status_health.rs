@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, Utc};
 use common::{Run, Scratch, VALID};
 use labsync::config::SecretSource;
+use labsync::model::Side;
 use labsync::secret::Secret;
 use labsync::store::Store;
 use labsync::store::lease::DAEMON;
-use labsync::store::progress::{PARK_AFTER, SideName};
+use labsync::store::progress::PARK_AFTER;
 use world::World;
 
 /// A database whose plugin finished an `ok` cycle just now.
@@ -63,11 +64,11 @@ fn degraded_while_items_fail_or_wait_parked() {
     let (s, config, mut store) = synced();
     let then = Utc::now() - Duration::minutes(5);
     store
-        .record_error("webshop", 1, SideName::Spira, 101, "HTTP 500", then)
+        .record_error("webshop", 1, Side::TestManagement, 101, "HTTP 500", then)
         .unwrap();
     for _ in 0..PARK_AFTER {
         store
-            .record_error("webshop", 1, SideName::GitLab, 7, "too long", then)
+            .record_error("webshop", 1, Side::IssueTracker, 7, "too long", then)
             .unwrap();
     }
     let run = check(&s, &config, &[]);

@@ -3,10 +3,10 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use labsync::config::Config;
-use labsync::model::Ticket;
+use labsync::model::{CreatedBy, Side, Ticket};
 use labsync::store::Store;
-use labsync::store::links::{CommentLink, Event, ItemCommit, Link, Origin};
-use labsync::store::progress::{PARK_AFTER, SideName};
+use labsync::store::links::{CommentLink, Event, ItemCommit, Link};
+use labsync::store::progress::PARK_AFTER;
 
 const CONFIG: &str = r#"
 [[plugins]]
@@ -40,7 +40,7 @@ fn link(incident: i64, issue: i64) -> Link {
         issue_id: issue,
         issue_iid: issue - 1000,
         issue_url: "https://gitlab.test/g/p/-/issues/1".into(),
-        created_by: Origin::Spira,
+        created_by: CreatedBy::Side(Side::TestManagement),
         base: Ticket {
             title: "Checkout fails".into(),
             status: Some(1),
@@ -61,7 +61,7 @@ fn commit(l: Link) -> ItemCommit {
         comments: vec![CommentLink {
             spira_comment_id: 5,
             gitlab_note_id: 50,
-            origin: Origin::Spira,
+            origin: Side::TestManagement,
         }],
         events: vec![Event {
             action: "create".into(),
@@ -113,7 +113,7 @@ fn a_failing_item_commit_writes_nothing() {
     dup.comments = vec![CommentLink {
         spira_comment_id: 6,
         gitlab_note_id: 60,
-        origin: Origin::GitLab,
+        origin: Side::IssueTracker,
     }];
     assert!(s.commit_item(&dup).is_err());
     assert!(s.link_by_incident("p", 1, 43).unwrap().is_none());
@@ -160,13 +160,13 @@ fn a_base_edited_by_hand_is_reported_not_trusted() {
 fn watermarks_never_move_back() {
     let (_d, mut s) = store();
     let t1 = Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap();
-    assert_eq!(s.watermark("p", 1, SideName::GitLab).unwrap(), None);
-    s.advance_watermark("p", 1, SideName::GitLab, t1).unwrap();
-    s.advance_watermark("p", 1, SideName::GitLab, t1 - Duration::hours(1))
+    assert_eq!(s.watermark("p", 1, Side::IssueTracker).unwrap(), None);
+    s.advance_watermark("p", 1, Side::IssueTracker, t1).unwrap();
+    s.advance_watermark("p", 1, Side::IssueTracker, t1 - Duration::hours(1))
         .unwrap();
-    assert_eq!(s.watermark("p", 1, SideName::GitLab).unwrap(), Some(t1));
+    assert_eq!(s.watermark("p", 1, Side::IssueTracker).unwrap(), Some(t1));
     assert_eq!(
-        s.watermark("p", 1, SideName::Spira).unwrap(),
+        s.watermark("p", 1, Side::TestManagement).unwrap(),
         None,
         "sides are separate"
     );
@@ -213,12 +213,12 @@ fn failing_items_back_off_then_park_and_success_clears_them() {
     let (_d, mut s) = store();
     let now = Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap();
     assert_eq!(
-        s.record_error("p", 1, SideName::Spira, 42, "HTTP 500", now)
+        s.record_error("p", 1, Side::TestManagement, 42, "HTTP 500", now)
             .unwrap(),
         1
     );
     assert_eq!(
-        s.record_error("p", 1, SideName::Spira, 42, "HTTP 502", now)
+        s.record_error("p", 1, Side::TestManagement, 42, "HTTP 502", now)
             .unwrap(),
         2
     );
@@ -227,7 +227,7 @@ fn failing_items_back_off_then_park_and_success_clears_them() {
     assert_eq!(q[0].cause, "HTTP 502");
     assert_eq!(q[0].next_try, now + Duration::minutes(2));
     for _ in 2..PARK_AFTER {
-        s.record_error("p", 1, SideName::Spira, 42, "HTTP 500", now)
+        s.record_error("p", 1, Side::TestManagement, 42, "HTTP 500", now)
             .unwrap();
     }
     assert!(s.queued_errors("p", 1).unwrap()[0].parked);

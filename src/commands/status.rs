@@ -12,9 +12,10 @@ use serde::Serialize;
 use super::health::{self, age};
 use super::table::Table;
 use super::{Exit, Globals, fail, load_config, open_read_only};
+use crate::model::Side;
 use crate::store::lease::{DAEMON, Lease};
 use crate::store::report::{ErrorRow, ErrorSummary, LinkCounts, RunReport};
-use crate::store::{Store, StoreError, progress::SideName};
+use crate::store::{Store, StoreError};
 
 #[derive(Serialize)]
 pub(super) struct PluginStatus {
@@ -148,8 +149,8 @@ fn gather(store: &Store, now: DateTime<Utc>) -> Result<StatusReport, StoreError>
             let p = row.spira_project;
             projects.push(ProjectStatus {
                 watermarks: Watermarks {
-                    spira: store.watermark(&plugin, p, SideName::Spira)?,
-                    gitlab: store.watermark(&plugin, p, SideName::GitLab)?,
+                    spira: store.watermark(&plugin, p, Side::TestManagement)?,
+                    gitlab: store.watermark(&plugin, p, Side::IssueTracker)?,
                 },
                 links: store.link_counts(&plugin, p)?,
                 errors: store.error_summary(&plugin, p)?,

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::store::links::{Link, Origin};
+use crate::model::{CreatedBy, Side};
+use crate::store::links::Link;
 
 use super::DemoError;
 use super::say::{gist, incident, issue};
@@ -34,8 +35,14 @@ impl Snapshot {
                 .store
                 .comment_links(l.id)
                 .map_err(|e| DemoError::Setup(e.to_string()))?;
-            let to_gitlab = rows.iter().filter(|c| c.origin == Origin::Spira).count();
-            let to_spira = rows.iter().filter(|c| c.origin == Origin::GitLab).count();
+            let to_gitlab = rows
+                .iter()
+                .filter(|c| c.origin == Side::TestManagement)
+                .count();
+            let to_spira = rows
+                .iter()
+                .filter(|c| c.origin == Side::IssueTracker)
+                .count();
             copied.insert(l.id, (to_gitlab, to_spira));
         }
         let releases = stage
@@ -114,13 +121,13 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Moved {
     for l in after.links.iter().filter(|l| !known.contains(&l.id)) {
         let (inc, iss) = (incident(l.incident_id), issue(l.issue_iid));
         match l.created_by {
-            Origin::Spira => moved
+            CreatedBy::Side(Side::TestManagement) => moved
                 .to_gitlab
                 .push(format!("{inc} '{}' → {iss}", after.name(l.incident_id))),
-            Origin::GitLab => moved
+            CreatedBy::Side(Side::IssueTracker) => moved
                 .to_spira
                 .push(format!("{iss} '{}' → {inc}", after.title(l.issue_iid))),
-            Origin::Matched => moved
+            CreatedBy::Matched => moved
                 .matched
                 .push(format!("{inc} ↔ {iss} (found on both sides, linked)")),
         }

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
+use crate::model::{CreatedBy, Side};
 use crate::sim::spira::SimIncident;
-use crate::store::links::Origin;
 
 use super::DemoError;
 use super::moved::{quote, text};
@@ -102,7 +102,7 @@ pub fn act(stage: &Stage, say: &Say) -> Result<Acts, DemoError> {
         .collect();
     // Open pairs from one side; those whose title is unique first (the two
     // seeds share a few defects), then, for the tester, a priority to raise.
-    let pair = |origin: Origin| {
+    let pair = |origin: CreatedBy| {
         let mut found: Vec<(SimIncident, u64)> = links
             .iter()
             .filter(|l| l.created_by == origin)
@@ -119,8 +119,10 @@ pub fn act(stage: &Stage, say: &Say) -> Result<Acts, DemoError> {
         });
         found.into_iter().next()
     };
-    let (Some((inc, iid)), Some((dev_inc, dev_iid))) = (pair(Origin::Spira), pair(Origin::GitLab))
-    else {
+    let (Some((inc, iid)), Some((dev_inc, dev_iid))) = (
+        pair(CreatedBy::Side(Side::TestManagement)),
+        pair(CreatedBy::Side(Side::IssueTracker)),
+    ) else {
         return Err(DemoError::Setup(
             "the first cycle left no open pair from each side to edit".into(),
         ));

@@ -11,35 +11,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{GitLabKept, Ticket, stable_hash};
-
-/// Which side an item was first created on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    Spira,
-    GitLab,
-    /// Found already existing on both sides (by marker) and linked.
-    Matched,
-}
-
-impl Origin {
-    fn as_str(self) -> &'static str {
-        match self {
-            Origin::Spira => "spira",
-            Origin::GitLab => "gitlab",
-            Origin::Matched => "matched",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Origin> {
-        match s {
-            "spira" => Some(Origin::Spira),
-            "gitlab" => Some(Origin::GitLab),
-            "matched" => Some(Origin::Matched),
-            _ => None,
-        }
-    }
-}
+use crate::model::{CreatedBy, GitLabKept, Side, Ticket, stable_hash};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
@@ -52,7 +24,7 @@ pub struct Link {
     pub issue_id: i64,
     pub issue_iid: i64,
     pub issue_url: String,
-    pub created_by: Origin,
+    pub created_by: CreatedBy,
     /// The merged record after the last successful sync of the pair.
     pub base: Ticket,
     /// What GitLab kept of the base otherwise than labsync sent it.
@@ -70,7 +42,7 @@ pub struct CommentLink {
     pub spira_comment_id: i64,
     pub gitlab_note_id: i64,
     /// The side the comment was written on.
-    pub origin: Origin,
+    pub origin: Side,
 }
 
 /// One audit line (see `labsync explain`, to come).
@@ -223,8 +195,8 @@ impl Store {
         let mut out = Vec::new();
         for r in rows {
             let (spira_comment_id, gitlab_note_id, origin) = r.map_err(|e| self.err(e))?;
-            let origin = Origin::parse(&origin)
-                .ok_or_else(|| self.corrupt("comment_links", format!("origin '{origin}'")))?;
+            let origin = Side::from_stored("comment_links.origin", &origin)
+                .map_err(|e| self.corrupt("comment_links", e.to_string()))?;
             out.push(CommentLink {
                 spira_comment_id,
                 gitlab_note_id,
@@ -254,7 +226,7 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14)",
                     params![
                         l.plugin, l.spira_project, l.incident_id, l.gitlab_project_id, l.issue_id, l.issue_iid, l.issue_url,
-                        l.created_by.as_str(), base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now, checked
+                        l.created_by.stored_name(), base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now, checked
                     ],
                 )?;
                 tx.last_insert_rowid()
@@ -270,7 +242,7 @@ impl Store {
                 tx.execute(
                     "INSERT INTO comment_links (link_id, spira_comment_id, gitlab_note_id, origin, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                    params![id, c.spira_comment_id, c.gitlab_note_id, c.origin.as_str(), now],
+                    params![id, c.spira_comment_id, c.gitlab_note_id, c.origin.stored_name(), now],
                 )?;
             }
             for e in &item.events {
@@ -296,8 +268,12 @@ impl Store {
             )?;
             tx.execute(
                 "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2
-                 AND ((side = 'spira' AND item_id = ?3) OR (side = 'gitlab' AND item_id = ?4))",
-                params![l.plugin, l.spira_project, l.incident_id, l.issue_iid],
+                 AND ((side = ?3 AND item_id = ?4) OR (side = ?5 AND item_id = ?6))",
+                params![
+                    l.plugin, l.spira_project,
+                    Side::TestManagement.stored_name(), l.incident_id,
+                    Side::IssueTracker.stored_name(), l.issue_iid
+                ],
             )?;
             Ok(id)
         })
@@ -317,8 +293,15 @@ impl Store {
             tx.execute("DELETE FROM comment_links WHERE link_id = ?1", [link_id])?;
             tx.execute(
                 "UPDATE links SET issue_id = ?2, issue_iid = ?3, issue_url = ?4, orphaned = NULL,
-                    last_note_id = 0, created_by = 'matched', updated_at = ?5 WHERE id = ?1",
-                params![link_id, issue_id, issue_iid, issue_url, now],
+                    last_note_id = 0, created_by = ?6, updated_at = ?5 WHERE id = ?1",
+                params![
+                    link_id,
+                    issue_id,
+                    issue_iid,
+                    issue_url,
+                    now,
+                    CreatedBy::Matched.stored_name()
+                ],
             )?;
             Ok(())
         })
@@ -348,8 +331,8 @@ impl Store {
                 "base record does not match its hash (edited by hand?)".into(),
             ));
         }
-        let created_by = Origin::parse(&r.created_by)
-            .ok_or_else(|| self.corrupt(&what, format!("created_by '{}'", r.created_by)))?;
+        let created_by = CreatedBy::from_stored("links.created_by", &r.created_by)
+            .map_err(|e| self.corrupt(&what, e.to_string()))?;
         Ok(Link {
             id: r.id,
             plugin: r.plugin,

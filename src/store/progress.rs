@@ -6,21 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::links::parse_time;
 use super::{Store, StoreError};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SideName {
-    Spira,
-    GitLab,
-}
-
-impl SideName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SideName::Spira => "spira",
-            SideName::GitLab => "gitlab",
-        }
-    }
-}
+use crate::model::Side;
 
 /// A create that was about to happen when it was recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +42,7 @@ fn intent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Intent, String)> {
 /// An item waiting in the error queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueuedError {
-    pub side: String,
+    pub side: Side,
     pub item_id: i64,
     pub cause: String,
     pub attempts: i64,
@@ -78,13 +64,13 @@ impl Store {
         &self,
         plugin: &str,
         project: i64,
-        side: SideName,
+        side: Side,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let text: Option<String> = self
             .conn()
             .query_row(
                 "SELECT at FROM watermarks WHERE plugin = ?1 AND spira_project = ?2 AND side = ?3",
-                params![plugin, project, side.as_str()],
+                params![plugin, project, side.stored_name()],
                 |r| r.get(0),
             )
             .optional()
@@ -97,7 +83,7 @@ impl Store {
         &mut self,
         plugin: &str,
         project: i64,
-        side: SideName,
+        side: Side,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         if self
@@ -110,7 +96,7 @@ impl Store {
             .execute(
                 "INSERT INTO watermarks (plugin, spira_project, side, at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (plugin, spira_project, side) DO UPDATE SET at = ?4",
-                params![plugin, project, side.as_str(), at.to_rfc3339()],
+                params![plugin, project, side.stored_name(), at.to_rfc3339()],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -184,13 +170,13 @@ impl Store {
         &mut self,
         plugin: &str,
         project: i64,
-        side: SideName,
+        side: Side,
         item: i64,
     ) -> Result<(), StoreError> {
         self.conn()
             .execute(
                 "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2 AND side = ?3 AND item_id = ?4",
-                params![plugin, project, side.as_str(), item],
+                params![plugin, project, side.stored_name(), item],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -201,7 +187,7 @@ impl Store {
         &mut self,
         plugin: &str,
         project: i64,
-        side: SideName,
+        side: Side,
         item_id: i64,
         cause: &str,
         now: DateTime<Utc>,
@@ -210,7 +196,7 @@ impl Store {
             .conn()
             .query_row(
                 "SELECT attempts FROM errors WHERE plugin = ?1 AND spira_project = ?2 AND side = ?3 AND item_id = ?4",
-                params![plugin, project, side.as_str(), item_id],
+                params![plugin, project, side.stored_name(), item_id],
                 |r| r.get(0),
             )
             .optional()
@@ -223,7 +209,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
                  ON CONFLICT (plugin, spira_project, side, item_id)
                  DO UPDATE SET cause = ?5, attempts = ?6, last_seen = ?7, next_try = ?8, parked = ?9",
-                params![plugin, project, side.as_str(), item_id, cause, attempts, now.to_rfc3339(), next.to_rfc3339(), attempts >= PARK_AFTER],
+                params![plugin, project, side.stored_name(), item_id, cause, attempts, now.to_rfc3339(), next.to_rfc3339(), attempts >= PARK_AFTER],
             )
             .map_err(|e| self.err(e))?;
         Ok(attempts)
@@ -258,7 +244,8 @@ impl Store {
             let (side, item_id, cause, attempts, next_try, parked) =
                 row.map_err(|e| self.err(e))?;
             out.push(QueuedError {
-                side,
+                side: Side::from_stored("errors.side", &side)
+                    .map_err(|e| self.corrupt("errors", e.to_string()))?,
                 item_id,
                 cause,
                 attempts,

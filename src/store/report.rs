@@ -287,7 +287,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::store::progress::SideName;
+    use crate::model::Side;
 
     const CONFIG: &str = r#"
 [[plugins]]
@@ -325,7 +325,7 @@ gitlab_project = "g/p"
     fn an_unknown_id_leaves_the_queue_as_it_was() {
         let mut s = store();
         let then = Utc::now() - chrono::Duration::hours(1);
-        s.record_error("p", 1, SideName::Spira, 5, "boom", then)
+        s.record_error("p", 1, Side::TestManagement, 5, "boom", then)
             .unwrap();
         let before = s.error_queue().unwrap();
         let err = s.retry_errors(Some(&[before[0].id, 77]), Utc::now());

@@ -12,8 +12,9 @@ use futures_util::TryStreamExt;
 
 use crate::config::Direction;
 use crate::gitlab::Note;
+use crate::model::Side;
 use crate::spira::Comment;
-use crate::store::links::{CommentLink, Origin};
+use crate::store::links::CommentLink;
 use crate::text;
 
 use super::SyncError;
@@ -44,19 +45,12 @@ fn marker_id(text: &str, prefix: &str) -> Option<i64> {
         .ok()
 }
 
-/// Which side of a pair this cycle created: it has no comments yet, so
-/// they are not read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JustCreated {
-    Neither,
-    Issue,
-    Incident,
-}
-
 /// What is known about a pair's comments before any is read.
 #[derive(Clone, Copy, Debug)]
 pub struct Known {
-    pub created: JustCreated,
+    /// The side of the pair this cycle created, if any: it has no
+    /// comments yet, so they are not read.
+    pub created: Option<Side>,
     /// The issue's `user_notes_count` as last read.
     pub issue_notes: u64,
     /// A note newer than any seen is known to exist (the comment sweep found
@@ -83,7 +77,7 @@ pub async fn sync_comments(
     // already paired, none is new (nor a copy whose pairing a crash lost),
     // unless one was deleted and another added: the sweep finds those.
     let nothing_new = known.issue_notes == linked.len() as u64 && !known.new_note;
-    let notes: Vec<Note> = if known.created == JustCreated::Issue || nothing_new {
+    let notes: Vec<Note> = if known.created == Some(Side::IssueTracker) || nothing_new {
         Vec::new()
     } else {
         ctx.gitlab
@@ -99,7 +93,7 @@ pub async fn sync_comments(
             && marker_id(&n.body, COMMENT_MARKER).is_none()
     });
     let read_comments =
-        known.created != JustCreated::Incident && (known.spira_comments || notes_to_copy);
+        known.created != Some(Side::TestManagement) && (known.spira_comments || notes_to_copy);
     let comments: Vec<Comment> = if read_comments {
         ctx.spira
             .list_comments(ctx.spira_project, incident_id)
@@ -137,7 +131,7 @@ pub async fn sync_comments(
             out.links.push(CommentLink {
                 spira_comment_id: *comment_id,
                 gitlab_note_id: note_id,
-                origin: Origin::GitLab,
+                origin: Side::IssueTracker,
             });
             continue;
         }
@@ -171,7 +165,7 @@ pub async fn sync_comments(
         out.links.push(CommentLink {
             spira_comment_id: comment_id,
             gitlab_note_id: note_id,
-            origin: Origin::GitLab,
+            origin: Side::IssueTracker,
         });
         out.to_spira += 1;
         out.last_comment_id = out.last_comment_id.max(comment_id);
@@ -194,7 +188,7 @@ pub async fn sync_comments(
             out.links.push(CommentLink {
                 spira_comment_id: comment_id,
                 gitlab_note_id: *note_id,
-                origin: Origin::Spira,
+                origin: Side::TestManagement,
             });
             continue;
         }
@@ -226,7 +220,7 @@ pub async fn sync_comments(
         out.links.push(CommentLink {
             spira_comment_id: comment_id,
             gitlab_note_id: note.id as i64,
-            origin: Origin::Spira,
+            origin: Side::TestManagement,
         });
         out.to_gitlab += 1;
         out.last_note_id = out.last_note_id.max(note.id as i64);

@@ -15,10 +15,10 @@ use crate::config::Plugin;
 use crate::gitlab::GitLabClient;
 use crate::http::HttpSettings;
 use crate::inflight::InFlight;
+use crate::model::{Connectors, Side};
 use crate::spira::SpiraClient;
 use crate::store::Store;
 use crate::store::links::Link;
-use crate::store::progress::SideName;
 
 use super::context::ProjectCtx;
 use super::down::SideDown;
@@ -285,7 +285,7 @@ impl SideProgress {
 
 /// What became of one listed item.
 struct Outcome {
-    side: SideName,
+    side: Side,
     item: i64,
     changed_at: Option<DateTime<Utc>>,
     result: Result<(), SyncError>,
@@ -319,8 +319,8 @@ async fn sync_project(
             .unwrap_or_else(beginning)
     };
     let marks = (
-        store.watermark(&plugin.name, spira_project, SideName::Spira),
-        store.watermark(&plugin.name, spira_project, SideName::GitLab),
+        store.watermark(&plugin.name, spira_project, Side::TestManagement),
+        store.watermark(&plugin.name, spira_project, Side::IssueTracker),
     );
     let (spira_mark, gitlab_mark) = match marks {
         (Ok(s), Ok(g)) => (s, g),
@@ -419,7 +419,7 @@ async fn sync_project(
                     pair::from_incident(ctx, pass, &incident, false).await
                 }
             },
-            SideName::Spira,
+            Side::TestManagement,
             |outcome| settle(&pass, &mut report, &load, &mut spira_progress, outcome),
         )
         .await;
@@ -436,7 +436,7 @@ async fn sync_project(
     if spira_progress.complete && !idless && !dry_run {
         let cleared =
             pass.store()
-                .clear_error(&plugin.name, spira_project, SideName::Spira, IDLESS);
+                .clear_error(&plugin.name, spira_project, Side::TestManagement, IDLESS);
         if let Err(e) = cleared {
             report.failures.push(e.to_string());
         }
@@ -487,7 +487,7 @@ async fn sync_project(
                         pair::from_issue(ctx, pass, &issue).await
                     }
                 },
-                SideName::GitLab,
+                Side::IssueTracker,
                 |outcome| settle(&pass, &mut report, &load, &mut gitlab_progress, outcome),
             )
             .await;
@@ -545,17 +545,18 @@ async fn sync_project(
 
     if !dry_run {
         for (side, progress) in [
-            (SideName::Spira, &spira_progress),
-            (SideName::GitLab, &gitlab_progress),
+            (Side::TestManagement, &spira_progress),
+            (Side::IssueTracker, &gitlab_progress),
         ] {
             if let Some(mark) = progress.watermark()
                 && let Err(e) =
                     pass.store()
                         .advance_watermark(&plugin.name, spira_project, side, mark)
             {
-                report
-                    .failures
-                    .push(format!("saving the {} watermark: {e}", side.as_str()));
+                report.failures.push(format!(
+                    "saving the {} watermark: {e}",
+                    Connectors::SPIRA_GITLAB.on(side).name
+                ));
             }
         }
     }
@@ -642,7 +643,7 @@ impl Run<'_> {
         answered: impl Fn(),
         mut admit: impl FnMut(&T) -> Option<(i64, Option<DateTime<Utc>>)>,
         work: impl Fn(T) -> Fut,
-        side: SideName,
+        side: Side,
         mut settle: impl FnMut(Outcome) -> bool,
     ) -> Result<(), E>
     where
@@ -757,14 +758,14 @@ fn fail(
     report: &mut ProjectReport,
     plugin: &Plugin,
     spira_project: i64,
-    side: SideName,
+    side: Side,
     item: i64,
     e: &SyncError,
 ) -> bool {
     let what = match side {
-        SideName::Spira if item == IDLESS => "an incident without id".to_string(),
-        SideName::Spira => format!("incident IN:{item}"),
-        SideName::GitLab => format!("issue #{item}"),
+        Side::TestManagement if item == IDLESS => "an incident without id".to_string(),
+        Side::TestManagement => format!("incident IN:{item}"),
+        Side::IssueTracker => format!("issue #{item}"),
     };
     if let Some(down) = SideDown::of_error(e) {
         side_stopped(report, down);
@@ -887,7 +888,7 @@ async fn sweep_comments(
                 report,
                 ctx.plugin,
                 project,
-                SideName::Spira,
+                Side::TestManagement,
                 incident,
                 &e,
             ) {
@@ -937,11 +938,11 @@ async fn retry_due(
         }
         // Nothing to ask Spira for by id: the listing reads it again (the
         // watermark stays before it) and clears it once it is gone.
-        if q.side == "spira" && q.item_id == IDLESS {
+        if q.side == Side::TestManagement && q.item_id == IDLESS {
             continue;
         }
-        let result = match q.side.as_str() {
-            "spira" => match ctx
+        let result = match q.side {
+            Side::TestManagement => match ctx
                 .spira
                 .get_incident(ctx.spira_project, q.item_id as u32)
                 .await
@@ -949,7 +950,7 @@ async fn retry_due(
                 Ok(incident) => pair::from_incident(ctx, pass, &incident, true).await,
                 Err(e) => Err(e.into()),
             },
-            _ => match ctx
+            Side::IssueTracker => match ctx
                 .gitlab
                 .get_issue(&ctx.gitlab_ref, q.item_id as u64)
                 .await
@@ -958,15 +959,10 @@ async fn retry_due(
                 Err(e) => Err(e.into()),
             },
         };
-        if let Err(e) = result {
-            let side = if q.side == "spira" {
-                SideName::Spira
-            } else {
-                SideName::GitLab
-            };
-            if fail(pass, report, ctx.plugin, project, side, q.item_id, &e) {
-                return;
-            }
+        if let Err(e) = result
+            && fail(pass, report, ctx.plugin, project, q.side, q.item_id, &e)
+        {
+            return;
         }
     }
 }

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::{ConflictPolicy, Direction};
-use crate::model::{Field, Ticket, Value};
+use crate::model::{Field, Side, Ticket, Value};
 
 /// One side's view of the pair, resolved into test-management terms.
 #[derive(Clone, Debug)]
@@ -20,12 +20,6 @@ pub struct SideView<'a> {
     pub ticket: &'a Ticket,
     /// When that side last changed the item (its own clock).
     pub changed_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    TestManagement,
-    GitLab,
 }
 
 /// Both sides changed a field to different values.
@@ -81,7 +75,7 @@ pub fn merge(
         } else if tm_changed && !gl_changed {
             Side::TestManagement
         } else if gl_changed && !tm_changed {
-            Side::GitLab
+            Side::IssueTracker
         } else {
             let w = decide(policy, direction, &tm, &gl);
             if base.is_some() {
@@ -100,7 +94,7 @@ pub fn merge(
                 merged.set(field, t);
                 to_gitlab.push(field);
             }
-            (Side::GitLab, Direction::Both | Direction::ToTestManagement) => {
+            (Side::IssueTracker, Direction::Both | Direction::ToTestManagement) => {
                 merged.set(field, g);
                 to_test_management.push(field);
             }
@@ -130,14 +124,14 @@ fn decide(
     // A one-way sync has only one side that may be written.
     match direction {
         Direction::ToGitLab => return Side::TestManagement,
-        Direction::ToTestManagement => return Side::GitLab,
+        Direction::ToTestManagement => return Side::IssueTracker,
         Direction::Both => {}
     }
     match policy {
         ConflictPolicy::TestManagement => Side::TestManagement,
-        ConflictPolicy::GitLab => Side::GitLab,
+        ConflictPolicy::GitLab => Side::IssueTracker,
         // Ties go to the test-management side, where the defect was filed.
-        ConflictPolicy::Newest if gl.changed_at > tm.changed_at => Side::GitLab,
+        ConflictPolicy::Newest if gl.changed_at > tm.changed_at => Side::IssueTracker,
         ConflictPolicy::Newest => Side::TestManagement,
     }
 }
@@ -242,11 +236,11 @@ mod tests {
             ..b.clone()
         };
         let cases = [
-            (ConflictPolicy::Newest, 5, 9, Side::GitLab),
+            (ConflictPolicy::Newest, 5, 9, Side::IssueTracker),
             (ConflictPolicy::Newest, 9, 5, Side::TestManagement),
             (ConflictPolicy::Newest, 5, 5, Side::TestManagement),
             (ConflictPolicy::TestManagement, 1, 9, Side::TestManagement),
-            (ConflictPolicy::GitLab, 9, 1, Side::GitLab),
+            (ConflictPolicy::GitLab, 9, 1, Side::IssueTracker),
         ];
         for (policy, tm_at, gl_at, winner) in cases {
             let m = run(Some(&b), &tm, tm_at, &gl, gl_at, policy);
@@ -257,7 +251,7 @@ mod tests {
                 Some(Value::Text("Checkout fails".into()))
             );
             match winner {
-                Side::GitLab => {
+                Side::IssueTracker => {
                     assert_eq!(m.merged.title, "From GitLab");
                     assert_eq!(m.to_test_management, vec![Field::Title]);
                     assert!(m.to_gitlab.is_empty());

@@ -12,14 +12,13 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Direction;
 use crate::gitlab::{Issue, NewIssue};
-use crate::model::{Field, GitLabKept, Ticket};
+use crate::model::{Connectors, CreatedBy, Field, GitLabKept, Side, Ticket};
 use crate::spira::Incident;
 use crate::store::Store;
-use crate::store::links::{Event, ItemCommit, Link, Origin};
-use crate::store::progress::SideName;
+use crate::store::links::{Event, ItemCommit, Link};
 use crate::text::{self, Footer};
 
-use super::comments::{JustCreated, Known, sync_comments};
+use super::comments::{Known, sync_comments};
 use super::context::ProjectCtx;
 use super::counterpart::{self, Named, claimed_by_other, named_issue};
 use super::kept;
@@ -392,7 +391,7 @@ async fn link_existing(
     intent: Option<i64>,
 ) -> Result<(), SyncError> {
     let id = incident_id(&incident)?;
-    let link = new_link(ctx, id, &issue, Origin::Matched, Ticket::default());
+    let link = new_link(ctx, id, &issue, CreatedBy::Matched, Ticket::default());
     sync_found(ctx, pass, link, incident, whole, issue, intent).await
 }
 
@@ -433,7 +432,7 @@ async fn relink(
     link.issue_id = issue.id as i64;
     link.issue_iid = issue.iid as i64;
     link.issue_url = issue.web_url.clone();
-    link.created_by = Origin::Matched;
+    link.created_by = CreatedBy::Matched;
     link.base = Ticket::default();
     link.last_note_id = 0;
     link.orphaned = None;
@@ -488,7 +487,8 @@ struct Sides {
 enum Action {
     Update,
     Link,
-    Created(JustCreated),
+    /// The item on this side was just created.
+    Created(Side),
 }
 
 /// The incident, as listed, holds nothing new for its pair: its fields
@@ -524,7 +524,12 @@ async fn incident_unchanged(
             store.mark_comments_checked(link.id, now)?;
         }
         let project = link.spira_project;
-        store.clear_error(&ctx.plugin.name, project, SideName::Spira, link.incident_id)?;
+        store.clear_error(
+            &ctx.plugin.name,
+            project,
+            Side::TestManagement,
+            link.incident_id,
+        )?;
     }
     lock(&pass.unchanged).insert(link.incident_id);
     Ok(true)
@@ -559,7 +564,7 @@ fn issue_unchanged(
         pass.store().clear_error(
             &ctx.plugin.name,
             link.spira_project,
-            SideName::GitLab,
+            Side::IssueTracker,
             issue.iid as i64,
         )?;
     }
@@ -586,8 +591,8 @@ async fn sync_pair(
     } = sides;
     let known = Known {
         created: match action {
-            Action::Created(side) => side,
-            _ => JustCreated::Neither,
+            Action::Created(side) => Some(side),
+            _ => None,
         },
         issue_notes: issue.user_notes_count,
         new_note: lock(&pass.new_notes).contains(&link.incident_id),
@@ -597,7 +602,7 @@ async fn sync_pair(
     let sv = spira_view(&incident, base.as_ref());
     // A create's answer is read like any write's: what GitLab kept of it.
     let mut kept_events = Vec::new();
-    if action == Action::Created(JustCreated::Issue)
+    if action == Action::Created(Side::IssueTracker)
         && let Some(b) = &base
     {
         let before = GitLabKept::default();
@@ -660,10 +665,10 @@ async fn sync_pair(
         }
         for c in &m.conflicts {
             pass.plan(format!(
-                "conflict on {} of IN:{id} / #{}: {:?} wins",
+                "conflict on {} of IN:{id} / #{}: {} wins",
                 c.field.name(),
                 issue.iid,
-                c.winner
+                c.winner.shown_as(&Connectors::SPIRA_GITLAB)
             ));
         }
         let linked = pass.store().comment_links(link.id)?;
@@ -833,8 +838,10 @@ fn field_events(m: &super::merge::Merge, sv: &Ticket, gv: &Ticket) -> Vec<Event>
             after: None,
             conflict: true,
             decision: Some(format!(
-                "{:?} wins: Spira '{}' vs GitLab '{}'",
-                c.winner, c.test_management, c.gitlab
+                "{} wins: Spira '{}' vs GitLab '{}'",
+                c.winner.shown_as(&Connectors::SPIRA_GITLAB),
+                c.test_management,
+                c.gitlab
             )),
         });
     }
@@ -915,14 +922,20 @@ async fn create_issue(
         Ok(current) => current,
         Err(named) => return stand_down(ctx, pass, id, &issue, named, intent.id).await,
     };
-    let link = new_link(ctx, id, &issue, Origin::Spira, ticket.clone());
+    let link = new_link(
+        ctx,
+        id,
+        &issue,
+        CreatedBy::Side(Side::TestManagement),
+        ticket.clone(),
+    );
     let sides = Sides {
         incident,
         whole: true,
         issue,
         by_issue: false,
     };
-    let created = Action::Created(JustCreated::Issue);
+    let created = Action::Created(Side::IssueTracker);
     sync_pair(
         ctx,
         pass,
@@ -1095,14 +1108,20 @@ async fn create_incident(
         status: kept.status,
         ..ticket
     };
-    let link = new_link(ctx, id, issue, Origin::GitLab, base.clone());
+    let link = new_link(
+        ctx,
+        id,
+        issue,
+        CreatedBy::Side(Side::IssueTracker),
+        base.clone(),
+    );
     let sides = Sides {
         incident: created,
         whole: false,
         issue: issue.clone(),
         by_issue: false,
     };
-    let action = Action::Created(JustCreated::Incident);
+    let action = Action::Created(Side::TestManagement);
     sync_pair(ctx, pass, link, Some(base), sides, Some(intent.id), action).await
 }
 
@@ -1110,7 +1129,7 @@ fn new_link(
     ctx: &ProjectCtx<'_>,
     incident_id: u32,
     issue: &Issue,
-    origin: Origin,
+    origin: CreatedBy,
     base: Ticket,
 ) -> Link {
     Link {

@@ -44,6 +44,141 @@ impl Field {
     }
 }
 
+/// One of the two sides of a plugin, named by its role, not by the
+/// product on it: which product that is, a [`Connectors`] says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Where testers file defects (Spira's incidents).
+    TestManagement,
+    /// Where developers work them (GitLab's issues).
+    IssueTracker,
+}
+
+impl Side {
+    pub const BOTH: [Side; 2] = [Side::TestManagement, Side::IssueTracker];
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::TestManagement => Side::IssueTracker,
+            Side::IssueTracker => Side::TestManagement,
+        }
+    }
+
+    /// Its name in the database (the `side`, `origin` and `created_by` columns).
+    pub fn stored_name(self) -> &'static str {
+        match self {
+            Side::TestManagement => "spira",
+            Side::IssueTracker => "gitlab",
+        }
+    }
+
+    /// The side a stored name names; `column` says where the value was read.
+    pub fn from_stored(column: &'static str, value: &str) -> Result<Side, UnknownName> {
+        Side::BOTH
+            .into_iter()
+            .find(|s| s.stored_name() == value)
+            .ok_or_else(|| UnknownName::new(column, value))
+    }
+
+    /// The product on this side, by the name messages show ("Spira").
+    pub fn shown_as(self, connectors: &Connectors) -> &'static str {
+        connectors.on(self).title
+    }
+}
+
+/// Who made a link: an item copied from one side to the other, or two
+/// items found already existing (by marker) and matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreatedBy {
+    /// The side the item was first written on.
+    Side(Side),
+    Matched,
+}
+
+impl CreatedBy {
+    const MATCHED: &str = "matched";
+
+    /// Its name in the `links.created_by` column.
+    pub fn stored_name(self) -> &'static str {
+        match self {
+            CreatedBy::Side(side) => side.stored_name(),
+            CreatedBy::Matched => CreatedBy::MATCHED,
+        }
+    }
+
+    pub fn from_stored(column: &'static str, value: &str) -> Result<CreatedBy, UnknownName> {
+        if value == CreatedBy::MATCHED {
+            return Ok(CreatedBy::Matched);
+        }
+        Side::from_stored(column, value).map(CreatedBy::Side)
+    }
+}
+
+/// A stored name that is no side (or no creator) labsync knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    pub column: &'static str,
+    pub value: String,
+}
+
+impl UnknownName {
+    fn new(column: &'static str, value: &str) -> UnknownName {
+        UnknownName {
+            column,
+            value: value.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: unknown value '{}'", self.column, self.value)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// A product labsync connects to: `name` as the configuration and the
+/// database spell it, `title` as messages show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connector {
+    pub name: &'static str,
+    pub title: &'static str,
+}
+
+impl Connector {
+    pub const SPIRA: Connector = Connector {
+        name: "spira",
+        title: "Spira",
+    };
+    pub const GITLAB: Connector = Connector {
+        name: "gitlab",
+        title: "GitLab",
+    };
+}
+
+/// The connector on each side of a plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connectors {
+    pub test_management: Connector,
+    pub issue_tracker: Connector,
+}
+
+impl Connectors {
+    /// The one pair labsync has today.
+    pub const SPIRA_GITLAB: Connectors = Connectors {
+        test_management: Connector::SPIRA,
+        issue_tracker: Connector::GITLAB,
+    };
+
+    pub fn on(&self, side: Side) -> Connector {
+        match side {
+            Side::TestManagement => self.test_management,
+            Side::IssueTracker => self.issue_tracker,
+        }
+    }
+}
+
 /// The value of one field, for comparing and copying fields generically.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -181,6 +316,35 @@ mod tests {
             copy.set(f, source.get(f));
         }
         assert_eq!(copy, source);
+    }
+
+    #[test]
+    fn a_side_reads_back_from_its_stored_name_and_nothing_else_does() {
+        for side in Side::BOTH {
+            assert_eq!(Side::from_stored("side", side.stored_name()), Ok(side));
+            assert_ne!(side.other(), side);
+            assert_eq!(side.other().other(), side);
+            let by = CreatedBy::Side(side);
+            assert_eq!(
+                CreatedBy::from_stored("created_by", by.stored_name()),
+                Ok(by)
+            );
+        }
+        assert_eq!(
+            CreatedBy::from_stored("created_by", "matched"),
+            Ok(CreatedBy::Matched)
+        );
+        let err = Side::from_stored("errors.side", "matched").unwrap_err();
+        assert_eq!(err.to_string(), "errors.side: unknown value 'matched'");
+        assert!(Side::from_stored("side", "").is_err());
+    }
+
+    #[test]
+    fn messages_name_the_product_on_each_side() {
+        let c = Connectors::SPIRA_GITLAB;
+        assert_eq!(Side::TestManagement.shown_as(&c), "Spira");
+        assert_eq!(Side::IssueTracker.shown_as(&c), "GitLab");
+        assert_eq!(c.on(Side::IssueTracker).name, "gitlab");
     }
 
     #[test]
