@@ -14,7 +14,7 @@
 //! | [`store`] | SQLite: open, migrations (`migrations/*.sql`, embedded), one module per table group | clients, sim |
 //! | [`http`] (crate `labsync_http`) | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`bounds.rs`) | config, store |
 //! | [`inflight`] (`labsync_http`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
-//! | [`gitlab`], [`spira`] | API clients: typed requests and answers, typed errors | store, the engine |
+//! | [`gitlab`], [`spira`] (crates `labsync_gitlab`, `labsync_spira`) | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
 //! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
 //! | [`model`] (crate `labsync_model`) | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
@@ -57,17 +57,17 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod escape;
-pub mod gitlab;
 pub mod logging;
 pub mod mapping;
 pub mod sim;
-pub mod spira;
 pub mod store;
 pub mod sync;
 
 // The leaf crates, under the module names the rest of the code (and the tests)
 // knew them by.
+pub use labsync_gitlab as gitlab;
 pub use labsync_http as http;
 pub use labsync_http::{inflight, redact, secret};
 pub use labsync_model as model;
 pub use labsync_model::text;
+pub use labsync_spira as spira;

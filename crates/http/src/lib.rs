@@ -153,7 +153,7 @@ impl HttpError {
 
     /// The server is not asked again this cycle (breaker open, deadline
     /// passed): the whole project stops, not one item.
-    pub fn ends_cycle(&self) -> bool {
+    fn ends_cycle(&self) -> bool {
         matches!(
             self,
             HttpError::Unreachable { .. } | HttpError::Deadline { .. }

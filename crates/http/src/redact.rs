@@ -40,7 +40,7 @@ const CONTAINS: &[&str] = &[
 ];
 
 /// True when a query parameter of this name would carry a credential.
-pub fn is_credential_name(name: &str) -> bool {
+fn is_credential_name(name: &str) -> bool {
     let decoded: String = url::form_urlencoded::parse(format!("{name}=").as_bytes())
         .next()
         .map(|(k, _)| k.into_owned())

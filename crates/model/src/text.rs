@@ -220,7 +220,7 @@ fn is_footer_line(text: &str) -> bool {
 /// A description body cut to fit GitLab beside the footer, with a visible
 /// note where it was cut. Cut by bytes, at a character boundary. Unchanged
 /// when it fits.
-pub fn cut_for_gitlab(body: &str) -> String {
+fn cut_for_gitlab(body: &str) -> String {
     let room = GITLAB_DESCRIPTION_MAX_BYTES - FOOTER_ROOM_BYTES;
     if body.len() <= room {
         return body.to_string();

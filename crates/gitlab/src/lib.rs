@@ -1,6 +1,6 @@
 //! GitLab REST v4 client: what the sync engine needs of issues, notes,
 //! labels, milestones, users, members, tokens and hooks. All requests go
-//! through [`crate::http::HttpClient`] (timeouts, retries, rate gate); lists
+//! through [`labsync_http::HttpClient`] (timeouts, retries, rate gate); lists
 //! are streamed page by page.
 
 mod answers;

@@ -40,12 +40,6 @@ impl Lookups {
         self.priorities.iter().find(|p| p.priority_id == id)
     }
 
-    pub fn priority_by_name(&self, name: &str) -> Option<&Priority> {
-        self.priorities
-            .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
-    }
-
     pub fn default_type(&self) -> Option<&IncidentType> {
         self.types.iter().find(|t| t.default)
     }

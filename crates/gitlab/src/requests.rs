@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Serialize, Serializer};
 
-use crate::secret::Secret;
+use labsync_http::secret::Secret;
 
 fn comma_joined<S: Serializer>(labels: &Option<Vec<String>>, s: S) -> Result<S::Ok, S::Error> {
     match labels {

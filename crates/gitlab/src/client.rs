@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 
 use super::answers::{decode, next_page, status_error};
 use super::error::GitLabError;
-use crate::http::{FullResponse, HttpClient, HttpSettings, Idempotency};
-use crate::secret::Secret;
+use labsync_http::secret::Secret;
+use labsync_http::{FullResponse, HttpClient, HttpSettings, Idempotency};
 
 /// GitLab's maximum page size: fewest requests for a full listing.
 pub(super) const PER_PAGE: u32 = 100;
@@ -53,7 +53,7 @@ impl GitLabClient {
     /// unless already there.
     pub fn new(base_url: &str, token: Secret, settings: HttpSettings) -> Result<Self, GitLabError> {
         let bad = |reason: &str| GitLabError::BadUrl {
-            url: crate::redact::scrub_url(base_url).into_owned(),
+            url: labsync_http::redact::scrub_url(base_url).into_owned(),
             reason: reason.to_string(),
         };
         let parsed = url::Url::parse(base_url.trim()).map_err(|e| bad(&e.to_string()))?;
@@ -101,7 +101,7 @@ impl GitLabClient {
 
     /// Why this server is not asked again this cycle (it did not answer
     /// several requests in a row, or the cycle's deadline passed).
-    pub fn down(&self) -> Option<crate::http::HttpError> {
+    pub fn down(&self) -> Option<labsync_http::HttpError> {
         self.http.down()
     }
 

@@ -11,8 +11,8 @@ use super::client::{GitLabClient, PER_PAGE, Query, iso, q, short};
 use super::error::GitLabError;
 use super::requests::*;
 use super::types::*;
-use crate::http::Idempotency;
-use crate::inflight::InFlight;
+use labsync_http::Idempotency;
+use labsync_http::inflight::InFlight;
 
 /// Where an incremental issue listing stands.
 struct Cursor {

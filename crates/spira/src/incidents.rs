@@ -5,7 +5,7 @@ use reqwest::Method;
 use super::client::{MAX_PAGE_SIZE, SpiraClient};
 use super::error::SpiraError;
 use super::types::{Filter, Incident};
-use crate::http::Idempotency;
+use labsync_http::Idempotency;
 
 impl SpiraClient {
     pub async fn get_incident(&self, project: u32, id: u32) -> Result<Incident, SpiraError> {

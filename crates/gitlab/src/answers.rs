@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::GitLabError;
-use crate::http::FullResponse;
-use crate::secret::Secret;
+use labsync_http::FullResponse;
+use labsync_http::secret::Secret;
 
 /// The next page: `X-Next-Page`, else `Link: rel="next"` (some proxies drop
 /// the X- headers), else none.

@@ -10,7 +10,7 @@ use reqwest::Method;
 use super::client::SpiraClient;
 use super::error::SpiraError;
 use super::types::{Filter, Release};
-use crate::http::Idempotency;
+use labsync_http::Idempotency;
 
 impl SpiraClient {
     /// Every release of the project, iterations included, active or not.
@@ -19,7 +19,7 @@ impl SpiraClient {
     }
 
     /// The releases the filters accept (all pages), iterations included.
-    pub async fn search_releases(
+    async fn search_releases(
         &self,
         project: u32,
         filters: &[Filter],

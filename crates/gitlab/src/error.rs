@@ -1,7 +1,7 @@
 //! What can go wrong talking to GitLab, one line each, naming the item.
 //! Messages never hold the token: bodies are scrubbed before they get here.
 
-use crate::http::HttpError;
+use labsync_http::HttpError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitLabError {

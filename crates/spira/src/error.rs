@@ -1,7 +1,7 @@
 //! What can go wrong talking to Spira, one line each, naming the item.
 //! Messages never carry the api key: server bodies are scrubbed before use.
 
-use crate::http::HttpError;
+use labsync_http::HttpError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpiraError {

@@ -8,7 +8,7 @@ use super::client::{GitLabClient, q};
 use super::error::GitLabError;
 use super::requests::*;
 use super::types::*;
-use crate::http::Idempotency;
+use labsync_http::Idempotency;
 
 impl GitLabClient {
     pub async fn list_labels(&self, project: &ProjectRef) -> Result<Vec<Label>, GitLabError> {

@@ -20,7 +20,7 @@ use super::client::SpiraClient;
 use super::error::SpiraError;
 use super::incidents::incident_what;
 use super::types::Comment;
-use crate::http::Idempotency;
+use labsync_http::Idempotency;
 
 impl SpiraClient {
     /// Every comment of the incident, oldest first.

@@ -10,14 +10,14 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::SpiraError;
-use crate::http::{HttpClient, HttpSettings, Idempotency};
-use crate::secret::Secret;
+use labsync_http::secret::Secret;
+use labsync_http::{HttpClient, HttpSettings, Idempotency};
 
 /// Where the v7 API lives under a Spira server's address.
 pub const API_PATH: &str = "Services/v7_0/RestService.svc";
 
 /// Spira's limit of rows per call (reference §3.1).
-pub const MAX_PAGE_SIZE: u32 = 500;
+pub(crate) const MAX_PAGE_SIZE: u32 = 500;
 
 #[derive(Clone)]
 pub struct SpiraClient {
@@ -51,8 +51,8 @@ impl SpiraClient {
         api_key: Secret,
         settings: HttpSettings,
     ) -> Result<Self, SpiraError> {
-        let shown = crate::redact::scrub_url(base_url);
-        if !crate::redact::credentials_in(base_url).is_empty() {
+        let shown = labsync_http::redact::scrub_url(base_url);
+        if !labsync_http::redact::credentials_in(base_url).is_empty() {
             return Err(SpiraError::Config(format!(
                 "Spira URL '{shown}': give the server's address alone, without credentials"
             )));
@@ -107,7 +107,7 @@ impl SpiraClient {
         self
     }
 
-    pub fn page_size(&self) -> u32 {
+    pub(crate) fn page_size(&self) -> u32 {
         self.page_size
     }
 
@@ -122,7 +122,7 @@ impl SpiraClient {
 
     /// Why this server is not asked again this cycle (it did not answer
     /// several requests in a row, or the cycle's deadline passed).
-    pub fn down(&self) -> Option<crate::http::HttpError> {
+    pub fn down(&self) -> Option<labsync_http::HttpError> {
         self.http.down()
     }
 
@@ -318,7 +318,7 @@ fn decode<T: DeserializeOwned>(body: &[u8], what: &str, key: &Secret) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spira::Incident;
+    use crate::Incident;
 
     #[test]
     fn error_bodies_lose_the_key_and_map_to_kinds() {
