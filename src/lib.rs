@@ -14,6 +14,7 @@
 //! | [`store`] | SQLite: open, migrations (`migrations/*.sql`, embedded), one module per table group | clients, sim |
 //! | [`http`] (crate `labsync_http`) | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`bounds.rs`) | config, store |
 //! | [`inflight`] (`labsync_http`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
+//! | [`connectors`] | each side's client behind the engine's trait for it ([`sync::connector`]): Spira's link-back properties, concurrency token and URLs; GitLab's footer, quick-action defusing, limits and references; each client error given its kind | store, the engine's internals |
 //! | [`gitlab`], [`spira`] (crates `labsync_gitlab`, `labsync_spira`) | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
 //! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
@@ -54,6 +55,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod connectors;
 pub mod daemon;
 pub mod demo;
 pub mod escape;

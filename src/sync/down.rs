@@ -22,23 +22,11 @@ pub struct SideDown {
 
 impl SideDown {
     fn of(side: &'static str, e: &HttpError) -> Option<SideDown> {
-        let (unreachable, message) = match e {
-            HttpError::Unreachable { cause, .. } => {
-                (true, format!("{side} is unreachable: {cause}"))
-            }
-            HttpError::Deadline { after, .. } => (
-                false,
-                format!(
-                    "{side} took too long: the cycle's deadline for it ({}) passed; the rest waits for the next cycle",
-                    humantime::format_duration(*after)
-                ),
-            ),
-            _ => return None,
-        };
+        let down = crate::connectors::down_of(side, e)?;
         Some(SideDown {
-            side,
-            unreachable,
-            message,
+            side: down.side,
+            unreachable: down.unreachable,
+            message: down.message,
         })
     }
 

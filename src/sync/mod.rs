@@ -15,6 +15,7 @@
 //! only through [`crate::store`].
 
 pub mod comments;
+pub mod connector;
 pub mod context;
 pub mod counterpart;
 pub mod cycle;

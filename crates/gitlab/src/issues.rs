@@ -121,12 +121,12 @@ impl GitLabClient {
     /// The same, for a consumer that syncs several issues at once: before
     /// it reads on into a group of one timestamp, it waits until none of
     /// `in_flight` is left, since a write to one of them would shift the page.
-    pub fn list_issues_updated_since_settling(
-        &self,
+    pub fn list_issues_updated_since_settling<'a>(
+        &'a self,
         project: &ProjectRef,
         since: Option<DateTime<Utc>>,
         in_flight: InFlight,
-    ) -> impl Stream<Item = Result<Issue, GitLabError>> + '_ {
+    ) -> impl Stream<Item = Result<Issue, GitLabError>> + use<'a> {
         let path = format!("/projects/{}/issues", project.segment());
         let name = format!("issues of {project}");
         let start = Cursor {
