@@ -242,7 +242,7 @@ async fn a_sync_now_during_a_daemon_cycle_is_refused_and_sigterm_finishes_the_it
     let done = created();
     assert!(done < titles.len(), "the cycle did not stop early");
     // The Spira read was cut short: its watermark must not move past it.
-    let spira_marks = "SELECT count(*) FROM watermarks WHERE side = 'spira'";
+    let spira_marks = "SELECT count(*) FROM watermarks WHERE side = 'test-management'";
     assert_eq!(count(&db, spira_marks), 0);
     let interrupted = "SELECT count(*) FROM runs WHERE result = 'interrupted'";
     assert_eq!(count(&db, interrupted), 1);

@@ -391,7 +391,7 @@ async fn a_crash_between_create_and_link_leaves_no_duplicate() {
     let conn = rusqlite::Connection::open(w.store.path()).unwrap();
     conn.execute("DELETE FROM links", []).unwrap();
     conn.execute(
-        "INSERT INTO intents (plugin, spira_project, kind, source_id, marker, created_at)
+        "INSERT INTO intents (plugin, tm_project, kind, source_id, marker, created_at)
          VALUES ('t', 1, 'issue', ?1, ?2, '2026-01-01T00:00:00Z')",
         rusqlite::params![id.to_string(), format!("<!-- labsync:incident=1/{id} -->")],
     )

@@ -56,8 +56,8 @@ impl Store {
     pub fn binding(&self, plugin: &str, spira_project: i64) -> Result<Option<Binding>, StoreError> {
         self.conn()
             .query_row(
-                "SELECT spira_url, gitlab_url, gitlab_project FROM bindings
-                 WHERE plugin = ?1 AND spira_project = ?2",
+                "SELECT tm_url, tracker_url, tracker_project FROM bindings
+                 WHERE plugin = ?1 AND tm_project = ?2",
                 params![plugin, spira_project],
                 |r| {
                     Ok(Binding {
@@ -77,11 +77,11 @@ impl Store {
     pub fn bind(&mut self, b: &Binding) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "INSERT INTO bindings (plugin, spira_project, spira_url, gitlab_url, gitlab_project, bound_at)
+                "INSERT INTO bindings (plugin, tm_project, tm_url, tracker_url, tracker_project, bound_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (plugin, spira_project) DO UPDATE SET
-                   spira_url = excluded.spira_url, gitlab_url = excluded.gitlab_url,
-                   gitlab_project = excluded.gitlab_project, bound_at = excluded.bound_at",
+                 ON CONFLICT (plugin, tm_project) DO UPDATE SET
+                   tm_url = excluded.tm_url, tracker_url = excluded.tracker_url,
+                   tracker_project = excluded.tracker_project, bound_at = excluded.bound_at",
                 params![
                     b.plugin,
                     b.spira_project,
@@ -108,9 +108,7 @@ impl Store {
         let projects: Vec<i64> = {
             let mut stmt = self
                 .conn()
-                .prepare(
-                    "SELECT spira_project FROM bindings WHERE plugin = ?1 ORDER BY spira_project",
-                )
+                .prepare("SELECT tm_project FROM bindings WHERE plugin = ?1 ORDER BY tm_project")
                 .map_err(|e| self.err(e))?;
             let rows = stmt
                 .query_map([plugin], |r| r.get(0))

@@ -78,7 +78,7 @@ struct StoredBase {
     gitlab_kept: GitLabKept,
 }
 
-const LINK_COLUMNS: &str = "id, plugin, spira_project, incident_id, gitlab_project_id, issue_id, issue_iid, issue_url, \
+const LINK_COLUMNS: &str = "id, plugin, tm_project, incident_id, tracker_project_id, issue_id, issue_iid, issue_url, \
      created_by, base, base_hash, last_note_id, last_comment_id, orphaned, comments_checked_at";
 
 impl Store {
@@ -89,7 +89,7 @@ impl Store {
         incident_id: i64,
     ) -> Result<Option<Link>, StoreError> {
         self.one_link(
-            "plugin = ?1 AND spira_project = ?2 AND incident_id = ?3",
+            "plugin = ?1 AND tm_project = ?2 AND incident_id = ?3",
             params![plugin, spira_project, incident_id],
         )
     }
@@ -101,7 +101,7 @@ impl Store {
         issue_id: i64,
     ) -> Result<Option<Link>, StoreError> {
         self.one_link(
-            "plugin = ?1 AND gitlab_project_id = ?2 AND issue_id = ?3",
+            "plugin = ?1 AND tracker_project_id = ?2 AND issue_id = ?3",
             params![plugin, gitlab_project_id, issue_id],
         )
     }
@@ -122,7 +122,7 @@ impl Store {
 
     pub fn links(&self, plugin: &str, spira_project: i64) -> Result<Vec<Link>, StoreError> {
         let sql = format!(
-            "SELECT {LINK_COLUMNS} FROM links WHERE plugin = ?1 AND spira_project = ?2 ORDER BY incident_id"
+            "SELECT {LINK_COLUMNS} FROM links WHERE plugin = ?1 AND tm_project = ?2 ORDER BY incident_id"
         );
         let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -145,7 +145,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Link>, StoreError> {
         let sql = format!(
-            "SELECT {LINK_COLUMNS} FROM links WHERE plugin = ?1 AND spira_project = ?2 AND orphaned IS NULL
+            "SELECT {LINK_COLUMNS} FROM links WHERE plugin = ?1 AND tm_project = ?2 AND orphaned IS NULL
              AND (comments_checked_at IS NULL OR comments_checked_at < ?3) ORDER BY comments_checked_at, id LIMIT ?4"
         );
         let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
@@ -181,7 +181,7 @@ impl Store {
     pub fn comment_links(&self, link_id: i64) -> Result<Vec<CommentLink>, StoreError> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT spira_comment_id, gitlab_note_id, origin FROM comment_links WHERE link_id = ?1 ORDER BY id")
+            .prepare("SELECT tm_comment_id, tracker_note_id, origin FROM comment_links WHERE link_id = ?1 ORDER BY id")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([link_id], |r| {
@@ -221,7 +221,7 @@ impl Store {
         self.in_tx(|tx| {
             let id = if l.id == 0 {
                 tx.execute(
-                    "INSERT INTO links (plugin, spira_project, incident_id, gitlab_project_id, issue_id, issue_iid, issue_url,
+                    "INSERT INTO links (plugin, tm_project, incident_id, tracker_project_id, issue_id, issue_iid, issue_url,
                         created_by, base, base_hash, last_note_id, last_comment_id, orphaned, comments_checked_at, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14)",
                     params![
@@ -240,14 +240,14 @@ impl Store {
             };
             for c in &item.comments {
                 tx.execute(
-                    "INSERT INTO comment_links (link_id, spira_comment_id, gitlab_note_id, origin, created_at)
+                    "INSERT INTO comment_links (link_id, tm_comment_id, tracker_note_id, origin, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                     params![id, c.spira_comment_id, c.gitlab_note_id, c.origin.stored_name(), now],
                 )?;
             }
             for e in &item.events {
                 tx.execute(
-                    "INSERT INTO events (run_id, plugin, spira_project, link_id, incident_id, issue_iid, action, field,
+                    "INSERT INTO events (run_id, plugin, tm_project, link_id, incident_id, issue_iid, action, field,
                         direction, before_value, after_value, conflict, decision, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![
@@ -262,12 +262,12 @@ impl Store {
             // However the pair was found, a create intent for either of its
             // items is settled once it is linked.
             tx.execute(
-                "DELETE FROM intents WHERE plugin = ?1 AND spira_project = ?2
+                "DELETE FROM intents WHERE plugin = ?1 AND tm_project = ?2
                  AND ((kind = 'issue' AND source_id = ?3) OR (kind = 'incident' AND source_id = ?4))",
                 params![l.plugin, l.spira_project, l.incident_id.to_string(), l.issue_id.to_string()],
             )?;
             tx.execute(
-                "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2
+                "DELETE FROM errors WHERE plugin = ?1 AND tm_project = ?2
                  AND ((side = ?3 AND item_id = ?4) OR (side = ?5 AND item_id = ?6))",
                 params![
                     l.plugin, l.spira_project,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 use crate::config::Config;
+use crate::model::Connectors;
 
 /// Which mapping table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,10 +35,10 @@ impl Kind {
 
     fn columns(self) -> (&'static str, &'static str) {
         match self {
-            Kind::Status => ("spira_status", "gitlab_state"),
-            Kind::Priority => ("spira_priority", "gitlab_label"),
-            Kind::User => ("spira_user", "gitlab_user"),
-            Kind::Release => ("spira_release", "gitlab_milestone"),
+            Kind::Status => ("tm_status", "tracker_state"),
+            Kind::Priority => ("tm_priority", "tracker_label"),
+            Kind::User => ("tm_user", "tracker_user"),
+            Kind::Release => ("tm_release", "tracker_milestone"),
         }
     }
 
@@ -197,8 +198,8 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT plugin, spira_project, gitlab_project, active, source FROM project_mappings
-                 WHERE ?1 IS NULL OR plugin = ?1 ORDER BY plugin, spira_project",
+                "SELECT plugin, tm_project, tracker_project, active, source FROM project_mappings
+                 WHERE ?1 IS NULL OR plugin = ?1 ORDER BY plugin, tm_project",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -240,9 +241,9 @@ impl Store {
             "0"
         };
         let sql = format!(
-            "SELECT plugin, spira_project, {spira_col}, {gitlab_col}, {primary}, source FROM {}
-             WHERE (?1 IS NULL OR plugin = ?1) AND (?2 IS NULL OR spira_project = ?2)
-             ORDER BY plugin, spira_project, {gitlab_col}, {spira_col}",
+            "SELECT plugin, tm_project, {spira_col}, {gitlab_col}, {primary}, source FROM {}
+             WHERE (?1 IS NULL OR plugin = ?1) AND (?2 IS NULL OR tm_project = ?2)
+             ORDER BY plugin, tm_project, {gitlab_col}, {spira_col}",
             kind.table()
         );
         let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
@@ -298,7 +299,7 @@ impl Store {
         self.in_tx(|tx| {
             let (spira_col, _) = kind.columns();
             tx.execute(
-                &format!("DELETE FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3 AND source = 'auto'", kind.table()),
+                &format!("DELETE FROM {} WHERE plugin = ?1 AND tm_project = ?2 AND {spira_col} = ?3 AND source = 'auto'", kind.table()),
                 params![row.plugin, row.spira_project, stale_spira],
             )?;
             put_mapping(tx, kind, row, false)
@@ -331,7 +332,7 @@ impl Store {
                 ))),
                 Some(_) => {
                     tx.execute(
-                        &format!("DELETE FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3 COLLATE NOCASE", kind.table()),
+                        &format!("DELETE FROM {} WHERE plugin = ?1 AND tm_project = ?2 AND {spira_col} = ?3 COLLATE NOCASE", kind.table()),
                         params![plugin, project, spira],
                     )?;
                     Ok(())
@@ -344,7 +345,7 @@ impl Store {
         self.in_tx(|tx| {
             let source: Option<String> = tx
                 .query_row(
-                    "SELECT source FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2",
+                    "SELECT source FROM project_mappings WHERE plugin = ?1 AND tm_project = ?2",
                     params![plugin, project],
                     |r| r.get(0),
                 )
@@ -355,7 +356,7 @@ impl Store {
                     "project mapping {project} of plugin '{plugin}' comes from plugins.toml: remove it there and reload"
                 ))),
                 Some(_) => {
-                    tx.execute("DELETE FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2", params![plugin, project])?;
+                    tx.execute("DELETE FROM project_mappings WHERE plugin = ?1 AND tm_project = ?2", params![plugin, project])?;
                     Ok(())
                 }
             }
@@ -406,7 +407,7 @@ fn delete_row(tx: &Transaction, kind: Kind, row: &MappingRow) -> Result<(), TxEr
     let (spira_col, _) = kind.columns();
     tx.execute(
         &format!(
-            "DELETE FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3",
+            "DELETE FROM {} WHERE plugin = ?1 AND tm_project = ?2 AND {spira_col} = ?3",
             kind.table()
         ),
         params![row.plugin, row.spira_project, row.spira],
@@ -485,7 +486,7 @@ fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), 
     }
     let same: Option<(String, String)> = tx
         .query_row(
-            "SELECT gitlab_project, source FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2",
+            "SELECT tracker_project, source FROM project_mappings WHERE plugin = ?1 AND tm_project = ?2",
             params![row.plugin, row.spira_project],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -500,7 +501,7 @@ fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), 
     }
     let taken: Option<(i64, String)> = tx
         .query_row(
-            "SELECT spira_project, source FROM project_mappings WHERE plugin = ?1 AND gitlab_project = ?2 AND spira_project <> ?3",
+            "SELECT tm_project, source FROM project_mappings WHERE plugin = ?1 AND tracker_project = ?2 AND tm_project <> ?3",
             params![row.plugin, row.gitlab_project, row.spira_project],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -511,10 +512,18 @@ fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), 
             row.gitlab_project
         )));
     }
+    // Spira and GitLab are the only connectors a plugin can name today.
+    let connectors = Connectors::SPIRA_GITLAB;
     tx.execute(
-        "INSERT INTO project_mappings (plugin, spira_project, gitlab_project, active, source) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (plugin, spira_project) DO UPDATE SET gitlab_project = ?3, active = ?4, source = ?5",
-        params![row.plugin, row.spira_project, row.gitlab_project, row.active, row.source.as_str()],
+        "INSERT INTO project_mappings (plugin, tm_project, tracker_project, tm_connector, tracker_connector, active, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (plugin, tm_project) DO UPDATE SET
+           tracker_project = ?3, tm_connector = ?4, tracker_connector = ?5, active = ?6, source = ?7",
+        params![
+            row.plugin, row.spira_project, row.gitlab_project,
+            connectors.test_management.name, connectors.issue_tracker.name,
+            row.active, row.source.as_str()
+        ],
     )?;
     Ok(())
 }
@@ -534,7 +543,7 @@ fn existing(
         "0"
     };
     let sql = format!(
-        "SELECT {spira_col}, {gitlab_col}, {primary}, source FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {col} = ?3 COLLATE NOCASE",
+        "SELECT {spira_col}, {gitlab_col}, {primary}, source FROM {} WHERE plugin = ?1 AND tm_project = ?2 AND {col} = ?3 COLLATE NOCASE",
         kind.table()
     );
     let found: Option<(String, String, bool, String)> = tx
@@ -569,7 +578,7 @@ pub(crate) fn put_mapping(
     plugin_exists(tx, &row.plugin)?;
     let has_project: Option<i64> = tx
         .query_row(
-            "SELECT 1 FROM project_mappings WHERE plugin = ?1 AND spira_project = ?2",
+            "SELECT 1 FROM project_mappings WHERE plugin = ?1 AND tm_project = ?2",
             params![row.plugin, row.spira_project],
             |r| r.get(0),
         )
@@ -637,7 +646,7 @@ pub(crate) fn put_mapping(
     }
     if kind.has_primary() && row.primary {
         let sql = format!(
-            "SELECT {spira_col}, source FROM {} WHERE plugin = ?1 AND spira_project = ?2 AND {gitlab_col} = ?3 COLLATE NOCASE
+            "SELECT {spira_col}, source FROM {} WHERE plugin = ?1 AND tm_project = ?2 AND {gitlab_col} = ?3 COLLATE NOCASE
              AND is_primary = 1 AND {spira_col} <> ?4 COLLATE NOCASE",
             kind.table()
         );
@@ -661,20 +670,20 @@ pub(crate) fn put_mapping(
                 "plugins.toml makes {} '{spira}' the primary of '{gitlab}': {} '{other}' (source {source}) is no longer primary",
                 kind.name(), kind.name());
             tx.execute(
-                &format!("UPDATE {} SET is_primary = 0 WHERE plugin = ?1 AND spira_project = ?2 AND {spira_col} = ?3", kind.table()),
+                &format!("UPDATE {} SET is_primary = 0 WHERE plugin = ?1 AND tm_project = ?2 AND {spira_col} = ?3", kind.table()),
                 params![row.plugin, row.spira_project, other],
             )?;
         }
     }
     let sql = if kind.has_primary() {
         format!(
-            "INSERT INTO {t} (plugin, spira_project, {spira_col}, {gitlab_col}, is_primary, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO {t} (plugin, tm_project, {spira_col}, {gitlab_col}, is_primary, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT DO UPDATE SET {gitlab_col} = ?4, is_primary = ?5, source = ?6",
             t = kind.table()
         )
     } else {
         format!(
-            "INSERT INTO {t} (plugin, spira_project, {spira_col}, {gitlab_col}, source) VALUES (?1, ?2, ?3, ?4, ?6)
+            "INSERT INTO {t} (plugin, tm_project, {spira_col}, {gitlab_col}, source) VALUES (?1, ?2, ?3, ?4, ?6)
              ON CONFLICT DO UPDATE SET {gitlab_col} = ?4, source = ?6",
             t = kind.table()
         )

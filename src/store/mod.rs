@@ -18,7 +18,7 @@ pub mod schedule;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use identity::{Identity, identify};
 
@@ -47,6 +47,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_health.sql",
         include_str!("../../migrations/0006_health.sql"),
+    ),
+    (
+        "0007_neutral_sides.sql",
+        include_str!("../../migrations/0007_neutral_sides.sql"),
     ),
 ];
 
@@ -226,6 +230,26 @@ impl Store {
             path: path.clone(),
             reason: describe(&e),
         };
+        // A migration that rebuilds a table must not set off the ON DELETE
+        // actions of the tables pointing at it when it drops the old one,
+        // and the pragma cannot change inside a transaction: foreign keys
+        // are off while migrating, checked before the commit, on again after.
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = OFF")
+            .map_err(sqlite)?;
+        let migrated = self.migrate_unchecked(&path, announce);
+        let restored = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+        migrated?;
+        restored.map_err(sqlite)
+    }
+
+    /// The migrations still to apply, in one transaction, with foreign
+    /// keys off (see [`Store::migrate`]).
+    fn migrate_unchecked(&mut self, path: &str, announce: bool) -> Result<(), StoreError> {
+        let sqlite = |e: rusqlite::Error| StoreError::Sqlite {
+            path: path.to_string(),
+            reason: describe(&e),
+        };
         // One process migrates; others started at the same moment wait on
         // this write lock (busy timeout), then read the version it left.
         let tx = self
@@ -234,7 +258,7 @@ impl Store {
             .map_err(sqlite)?;
         // Another program's file, or a version labsync never wrote, is
         // refused before anything is written to it.
-        let found = match identify(&tx, &path)? {
+        let found = match identify(&tx, path)? {
             Identity::Empty => 0,
             Identity::Labsync(version) => version,
         };
@@ -242,7 +266,7 @@ impl Store {
         for (index, (name, sql)) in pending.iter().enumerate() {
             let version = found + index as i64 + 1;
             let fail = |e: rusqlite::Error| StoreError::Migration {
-                path: path.clone(),
+                path: path.to_string(),
                 name: name.to_string(),
                 reason: describe(&e),
             };
@@ -250,12 +274,41 @@ impl Store {
             tx.pragma_update(None, "user_version", version)
                 .map_err(fail)?;
         }
+        if let Some((name, _)) = pending.last() {
+            foreign_keys_hold(&tx).map_err(|reason| StoreError::Migration {
+                path: path.to_string(),
+                name: name.to_string(),
+                reason,
+            })?;
+        }
         // Schema and version move together or not at all.
         tx.commit().map_err(sqlite)?;
         for (name, _) in pending.iter().filter(|_| announce) {
             tracing::info!(database = %path, "applied migration {name}");
         }
         Ok(())
+    }
+}
+
+/// Every row's foreign keys point at a row that exists; the first that
+/// does not is named.
+fn foreign_keys_hold(conn: &Connection) -> Result<(), String> {
+    let dangling = conn
+        .query_row("PRAGMA foreign_key_check", [], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .optional()
+        .map_err(|e| describe(&e))?;
+    match dangling {
+        None => Ok(()),
+        Some((table, row, parent)) => Err(format!(
+            "foreign key check: {table} row {} points at a missing {parent} row",
+            row.map_or_else(|| "?".to_string(), |r| r.to_string())
+        )),
     }
 }
 

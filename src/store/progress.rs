@@ -69,7 +69,7 @@ impl Store {
         let text: Option<String> = self
             .conn()
             .query_row(
-                "SELECT at FROM watermarks WHERE plugin = ?1 AND spira_project = ?2 AND side = ?3",
+                "SELECT at FROM watermarks WHERE plugin = ?1 AND tm_project = ?2 AND side = ?3",
                 params![plugin, project, side.stored_name()],
                 |r| r.get(0),
             )
@@ -94,8 +94,8 @@ impl Store {
         }
         self.conn()
             .execute(
-                "INSERT INTO watermarks (plugin, spira_project, side, at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (plugin, spira_project, side) DO UPDATE SET at = ?4",
+                "INSERT INTO watermarks (plugin, tm_project, side, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (plugin, tm_project, side) DO UPDATE SET at = ?4",
                 params![plugin, project, side.stored_name(), at.to_rfc3339()],
             )
             .map_err(|e| self.err(e))?;
@@ -115,15 +115,15 @@ impl Store {
         let inserted = self
             .conn()
             .execute(
-                "INSERT INTO intents (plugin, spira_project, kind, source_id, marker, payload, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (plugin, spira_project, kind, source_id) DO NOTHING",
+                "INSERT INTO intents (plugin, tm_project, kind, source_id, marker, payload, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (plugin, tm_project, kind, source_id) DO NOTHING",
                 params![plugin, project, kind, source_id, marker, payload, Utc::now().to_rfc3339()],
             )
             .map_err(|e| self.err(e))?;
         let (intent, at) = self
             .conn()
             .query_row(
-                &format!("{INTENT_COLUMNS} WHERE plugin = ?1 AND spira_project = ?2 AND kind = ?3 AND source_id = ?4"),
+                &format!("{INTENT_COLUMNS} WHERE plugin = ?1 AND tm_project = ?2 AND kind = ?3 AND source_id = ?4"),
                 params![plugin, project, kind, source_id],
                 intent_row,
             )
@@ -139,7 +139,7 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare(&format!(
-                "{INTENT_COLUMNS} WHERE plugin = ?1 AND spira_project = ?2 ORDER BY id"
+                "{INTENT_COLUMNS} WHERE plugin = ?1 AND tm_project = ?2 ORDER BY id"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -175,7 +175,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn()
             .execute(
-                "DELETE FROM errors WHERE plugin = ?1 AND spira_project = ?2 AND side = ?3 AND item_id = ?4",
+                "DELETE FROM errors WHERE plugin = ?1 AND tm_project = ?2 AND side = ?3 AND item_id = ?4",
                 params![plugin, project, side.stored_name(), item],
             )
             .map_err(|e| self.err(e))?;
@@ -195,7 +195,7 @@ impl Store {
         let attempts: i64 = self
             .conn()
             .query_row(
-                "SELECT attempts FROM errors WHERE plugin = ?1 AND spira_project = ?2 AND side = ?3 AND item_id = ?4",
+                "SELECT attempts FROM errors WHERE plugin = ?1 AND tm_project = ?2 AND side = ?3 AND item_id = ?4",
                 params![plugin, project, side.stored_name(), item_id],
                 |r| r.get(0),
             )
@@ -205,9 +205,9 @@ impl Store {
         let next = now + retry_delay(attempts);
         self.conn()
             .execute(
-                "INSERT INTO errors (plugin, spira_project, side, item_id, cause, attempts, first_seen, last_seen, next_try, parked)
+                "INSERT INTO errors (plugin, tm_project, side, item_id, cause, attempts, first_seen, last_seen, next_try, parked)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
-                 ON CONFLICT (plugin, spira_project, side, item_id)
+                 ON CONFLICT (plugin, tm_project, side, item_id)
                  DO UPDATE SET cause = ?5, attempts = ?6, last_seen = ?7, next_try = ?8, parked = ?9",
                 params![plugin, project, side.stored_name(), item_id, cause, attempts, now.to_rfc3339(), next.to_rfc3339(), attempts >= PARK_AFTER],
             )
@@ -224,7 +224,7 @@ impl Store {
             .conn()
             .prepare(
                 "SELECT side, item_id, cause, attempts, next_try, parked FROM errors
-                 WHERE plugin = ?1 AND spira_project = ?2 ORDER BY next_try",
+                 WHERE plugin = ?1 AND tm_project = ?2 ORDER BY next_try",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt

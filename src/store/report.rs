@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::links::parse_time;
 use super::mappings::TxError;
 use super::{Store, StoreError};
+use crate::model::{Connectors, Side};
 
 /// The latest cycle of a plugin, finished or not.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -57,6 +58,7 @@ pub struct ErrorRow {
     pub id: i64,
     pub plugin: String,
     pub spira_project: i64,
+    /// The connector on the item's side, as plugins.toml names it ("spira").
     pub side: String,
     pub item_id: i64,
     pub attempts: i64,
@@ -163,7 +165,7 @@ impl Store {
     pub fn link_counts(&self, plugin: &str, project: i64) -> Result<LinkCounts, StoreError> {
         self.conn()
             .query_row(
-                "SELECT count(*), count(orphaned) FROM links WHERE plugin = ?1 AND spira_project = ?2",
+                "SELECT count(*), count(orphaned) FROM links WHERE plugin = ?1 AND tm_project = ?2",
                 params![plugin, project],
                 |r| {
                     Ok(LinkCounts {
@@ -179,7 +181,7 @@ impl Store {
         let (pending, parked): (i64, i64) = self
             .conn()
             .query_row(
-                "SELECT count(*), coalesce(sum(parked), 0) FROM errors WHERE plugin = ?1 AND spira_project = ?2",
+                "SELECT count(*), coalesce(sum(parked), 0) FROM errors WHERE plugin = ?1 AND tm_project = ?2",
                 params![plugin, project],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -187,7 +189,7 @@ impl Store {
         let last_cause = self
             .conn()
             .query_row(
-                "SELECT cause FROM errors WHERE plugin = ?1 AND spira_project = ?2
+                "SELECT cause FROM errors WHERE plugin = ?1 AND tm_project = ?2
                  ORDER BY last_seen DESC, id DESC LIMIT 1",
                 params![plugin, project],
                 |r| r.get(0),
@@ -206,27 +208,51 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT id, plugin, spira_project, side, item_id, attempts, next_try, parked, cause
-                 FROM errors ORDER BY next_try, id",
+                "SELECT e.id, e.plugin, e.tm_project, e.side, e.item_id, e.attempts, e.next_try, e.parked, e.cause,
+                    p.tm_connector, p.tracker_connector
+                 FROM errors e LEFT JOIN project_mappings p ON p.plugin = e.plugin AND p.tm_project = e.tm_project
+                 ORDER BY e.next_try, e.id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                    (
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get(4)?,
+                    ),
                     (r.get(5)?, r.get::<_, String>(6)?, r.get(7)?, r.get(8)?),
+                    (
+                        r.get::<_, Option<String>>(9)?,
+                        r.get::<_, Option<String>>(10)?,
+                    ),
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let ((id, plugin, spira_project, side, item_id), (attempts, next, parked, cause)) =
-                row.map_err(|e| self.err(e))?;
+            let (
+                (id, plugin, spira_project, side, item_id),
+                (attempts, next, parked, cause),
+                (tm_connector, tracker_connector),
+            ) = row.map_err(|e| self.err(e))?;
+            let side = Side::from_stored("errors.side", &side)
+                .map_err(|e| self.corrupt("errors", e.to_string()))?;
+            // Named by the connector on that side, as plugins.toml names it
+            // (the project mapping may be gone: then today's pair).
+            let connector = match side {
+                Side::TestManagement => tm_connector,
+                Side::IssueTracker => tracker_connector,
+            };
             out.push(ErrorRow {
                 id,
                 plugin,
                 spira_project,
-                side,
+                side: connector
+                    .unwrap_or_else(|| Connectors::SPIRA_GITLAB.on(side).name.to_string()),
                 item_id,
                 attempts,
                 next_try: parse_time(self, "errors", &next)?,

@@ -67,8 +67,8 @@ impl Side {
     /// Its name in the database (the `side`, `origin` and `created_by` columns).
     pub fn stored_name(self) -> &'static str {
         match self {
-            Side::TestManagement => "spira",
-            Side::IssueTracker => "gitlab",
+            Side::TestManagement => "test-management",
+            Side::IssueTracker => "issue-tracker",
         }
     }
 
