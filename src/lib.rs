@@ -16,13 +16,13 @@
 //! | [`inflight`] (`labsync_http`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
 //! | [`connectors`] | each side's client behind the engine's trait for it ([`sync::connector`]): Spira's link-back properties, concurrency token and URLs; GitLab's footer, quick-action defusing, limits and references; each client error given its kind | store, the engine's internals |
 //! | [`gitlab`], [`spira`] (crates `labsync_gitlab`, `labsync_spira`) | API clients: typed requests and answers, typed errors | store, the engine |
-//! | [`sim`] | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `secret` |
+//! | [`sim`] (crate `labsync_sim`; feature `sim`, on by default) | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `model` (it borrows [`text::spira_kept`], Spira's own cleaning) |
 //! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
 //! | [`model`] (crate `labsync_model`) | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
 //! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
 //! | [`text`] (`labsync_model`) | Spira HTML ↔ GitLab Markdown, canonical form, the nesting limit (measured without recursion), sanitizing what goes to Spira (ammonia), link-back footer and marker, GitLab's size limits | everything |
 //! | [`daemon`] | `labsync run`: schedules (and backoff for an unreachable side), cycle leases (shared with `sync`), signals, systemd notify, a watchdog pinged only on progress | HTTP and SQL directly (it goes through the engine and the store) |
-//! | [`demo`] | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
+//! | [`demo`] (feature `sim`) | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`escape`] | text for people: control and bidi characters escaped, URLs scrubbed — every human output passes through it | everything |
 //! | [`logging`] | tracing setup: human (escaped; syslog priorities under journald) or JSON on stderr; the plain `labsync: …` lines | — |
@@ -57,11 +57,11 @@ pub mod commands;
 pub mod config;
 pub mod connectors;
 pub mod daemon;
+#[cfg(feature = "sim")]
 pub mod demo;
 pub mod escape;
 pub mod logging;
 pub mod mapping;
-pub mod sim;
 pub mod store;
 pub mod sync;
 
@@ -72,4 +72,6 @@ pub use labsync_http as http;
 pub use labsync_http::{inflight, redact, secret};
 pub use labsync_model as model;
 pub use labsync_model::text;
+#[cfg(feature = "sim")]
+pub use labsync_sim as sim;
 pub use labsync_spira as spira;

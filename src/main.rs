@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use labsync::commands::{self, DemoArgs, Exit, Globals, MapCommand, MapTable, SimArgs};
+use labsync::commands::{self, Exit, Globals, MapCommand, MapTable};
+#[cfg(feature = "sim")]
+use labsync::commands::{DemoArgs, SimArgs};
 use labsync::logging::{self, LogFormat, Say};
 
 /// labsync keeps Spira incidents and GitLab issues in two-way sync.
@@ -96,8 +98,10 @@ enum Command {
         command: MapCli,
     },
     /// Start simulators of Spira and GitLab on loopback, sync them, and show what moved.
+    #[cfg(feature = "sim")]
     Demo(DemoArgs),
     /// Run the Spira and GitLab simulators alone, to try a configuration safely.
+    #[cfg(feature = "sim")]
     Sim(SimArgs),
 }
 
@@ -200,11 +204,19 @@ enum ProjectAction {
     },
 }
 
+/// `labsync demo` (only there when built with the simulators).
+fn is_demo(command: &Option<Command>) -> bool {
+    match command {
+        #[cfg(feature = "sim")]
+        Some(Command::Demo(_)) => true,
+        _ => false,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo tells its own story on stdout; its logs only say what went wrong.
-    let quiet =
-        matches!(cli.command, Some(Command::Demo(_))) && std::env::var_os("RUST_LOG").is_none();
+    let quiet = is_demo(&cli.command) && std::env::var_os("RUST_LOG").is_none();
     let level = cli
         .log_level
         .clone()
@@ -257,7 +269,9 @@ fn main() -> ExitCode {
         Command::Retry { ids, all } => commands::retry(&globals, &ids, all),
         Command::Rebind { plugin } => commands::rebind(&globals, &plugin),
         Command::Plan { plugin } => commands::plan(&globals, plugin.as_deref()),
+        #[cfg(feature = "sim")]
         Command::Demo(args) => commands::demo(args),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => commands::sim(args),
     };
     ExitCode::from(exit as u8)

@@ -27,15 +27,15 @@ pub(super) struct Finding {
 }
 
 impl Finding {
-    pub fn ok(text: impl Into<String>) -> Self {
+    pub(crate) fn ok(text: impl Into<String>) -> Self {
         Self::new(Level::Ok, text.into())
     }
 
-    pub fn warning(text: impl Into<String>) -> Self {
+    pub(crate) fn warning(text: impl Into<String>) -> Self {
         Self::new(Level::Warning, text.into())
     }
 
-    pub fn error(text: impl Into<String>) -> Self {
+    pub(crate) fn error(text: impl Into<String>) -> Self {
         Self::new(Level::Error, text.into())
     }
 

@@ -18,14 +18,14 @@ use super::status::{Liveness, PluginStatus};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub(crate) enum Level {
     Healthy,
     Degraded,
     Unhealthy,
 }
 
 impl Level {
-    pub fn exit(self) -> Exit {
+    pub(crate) fn exit(self) -> Exit {
         match self {
             Level::Healthy => Exit::Ok,
             Level::Degraded => Exit::ItemsFailed,
@@ -43,7 +43,7 @@ impl Level {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Health {
+pub(crate) struct Health {
     pub level: Level,
     /// Why, worst first; what is fine when healthy.
     pub reasons: Vec<String>,
@@ -51,18 +51,18 @@ pub struct Health {
 
 impl Health {
     /// "degraded: plugin 'webshop', PR:1: 2 items failing (1 parked)"
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         format!("{}: {}", self.level.word(), self.reasons.join("; "))
     }
 }
 
 /// How long ago `t` was, in words ("3m 20s").
-pub fn age(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+pub(crate) fn age(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (now - t).num_seconds().max(0) as u64;
     humantime::format_duration(Duration::from_secs(secs)).to_string()
 }
 
-pub fn assess(
+pub(crate) fn assess(
     plugins: &[PluginStatus],
     daemon: Option<&Liveness>,
     now: DateTime<Utc>,

@@ -6,12 +6,14 @@ mod check_gitlab;
 mod check_maps;
 mod check_probe;
 mod check_remote;
+#[cfg(feature = "sim")]
 mod demo;
 mod health;
 mod map;
 mod rebind;
 mod retry;
 mod run;
+#[cfg(feature = "sim")]
 mod sim;
 mod status;
 mod sync;
@@ -20,11 +22,13 @@ mod table;
 use std::path::{Path, PathBuf};
 
 pub use check::check;
+#[cfg(feature = "sim")]
 pub use demo::{DemoArgs, demo};
 pub use map::{MapCommand, MapTable, map};
 pub use rebind::rebind;
 pub use retry::retry;
 pub use run::run;
+#[cfg(feature = "sim")]
 pub use sim::{SimArgs, sim};
 pub use status::status;
 pub use sync::{plan, sync};

@@ -304,11 +304,11 @@ fn lease_wait() -> Result<Duration, String> {
     }
 }
 
-pub fn http_settings(config: &Config) -> HttpSettings {
+pub(crate) fn http_settings(config: &Config) -> HttpSettings {
     config.http()
 }
 
-pub fn exit_code(reports: &[CycleReport]) -> Exit {
+pub(crate) fn exit_code(reports: &[CycleReport]) -> Exit {
     if reports.iter().any(CycleReport::fatal) {
         Exit::Config
     } else if reports.iter().any(|r| r.failed_items() > 0) {

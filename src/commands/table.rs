@@ -1,12 +1,12 @@
 //! Aligned plain-text tables for people (scripts use --json).
 
-pub struct Table {
+pub(crate) struct Table {
     headers: Vec<&'static str>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub fn new(headers: &[&'static str]) -> Self {
+    pub(crate) fn new(headers: &[&'static str]) -> Self {
         Table {
             headers: headers.to_vec(),
             rows: Vec::new(),
@@ -15,7 +15,7 @@ impl Table {
 
     /// Cells may quote anyone's text (titles, causes): shown escaped, so a
     /// row stays one line and no control sequence reaches the terminal.
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(
             cells
                 .into_iter()
@@ -24,11 +24,11 @@ impl Table {
         );
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {

@@ -11,7 +11,7 @@ use rustls_pki_types::pem::PemObject;
 const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How many certificates `file` holds, or one line saying what is wrong.
-pub fn check_bundle(file: &str) -> Result<usize, String> {
+pub(crate) fn check_bundle(file: &str) -> Result<usize, String> {
     let text = super::read_capped(std::path::Path::new(file), MAX_BUNDLE_BYTES)
         .map_err(|reason| format!("cannot read {file}: {reason}"))?;
     check_pem(file, text.as_bytes())

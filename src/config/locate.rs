@@ -4,19 +4,19 @@
 
 use toml_edit::{ImDocument, Item, Value};
 
-pub struct Locator {
+pub(crate) struct Locator {
     doc: Option<ImDocument<String>>,
 }
 
 impl Locator {
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         Locator {
             doc: ImDocument::parse(text.to_string()).ok(),
         }
     }
 
     /// 1-based line of the deepest element of `path` that exists in the file.
-    pub fn line(&self, path: &[String]) -> Option<usize> {
+    pub(crate) fn line(&self, path: &[String]) -> Option<usize> {
         let doc = self.doc.as_ref()?;
         let mut best: Option<usize> = None;
         let mut node = Node::Item(doc.as_item());
@@ -34,7 +34,7 @@ impl Locator {
     }
 
     /// The string value at `path`, e.g. a plugin's name for an error message.
-    pub fn string(&self, path: &[String]) -> Option<String> {
+    pub(crate) fn string(&self, path: &[String]) -> Option<String> {
         let doc = self.doc.as_ref()?;
         let mut node = Node::Item(doc.as_item());
         for seg in path {

@@ -18,7 +18,7 @@ const MAX_ROUNDS: usize = 50;
 
 /// An override of a top-level key by an environment variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Override {
+pub(crate) struct Override {
     /// Key in the file, e.g. `http_timeout`.
     pub key: String,
     /// The variable, e.g. `LABSYNC_HTTP_TIMEOUT`.
@@ -29,7 +29,10 @@ pub struct Override {
 /// The `LABSYNC_*` variables that override keys of the file; `skip` are
 /// the ones that are command-line options instead. Values stay strings
 /// (`LABSYNC_HTTP_TIMEOUT=45` is a duration without a unit, not a number).
-pub fn overrides(vars: impl Iterator<Item = (String, String)>, skip: &[&str]) -> Vec<Override> {
+pub(crate) fn overrides(
+    vars: impl Iterator<Item = (String, String)>,
+    skip: &[&str],
+) -> Vec<Override> {
     let mut out: Vec<Override> = vars
         .filter_map(|(variable, value)| {
             let name = variable.strip_prefix("LABSYNC_")?;
@@ -46,7 +49,7 @@ pub fn overrides(vars: impl Iterator<Item = (String, String)>, skip: &[&str]) ->
 
 /// The file merged with the overrides, or every problem of shape as
 /// figment reports it (its path says where).
-pub fn read(text: &str, overrides: &[Override]) -> Result<ConfigFile, Vec<figment::Error>> {
+pub(crate) fn read(text: &str, overrides: &[Override]) -> Result<ConfigFile, Vec<figment::Error>> {
     let mut env = BTreeMap::new();
     for o in overrides {
         env.insert(o.key.clone(), o.value.clone());

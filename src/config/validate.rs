@@ -21,17 +21,17 @@ use super::{
 use crate::secret::Secret;
 
 pub const MIN_TIME_OFFSET: Duration = duration::TIME_OFFSET.min;
-pub const DEFAULT_TIME_OFFSET: Duration = Duration::from_secs(120);
-pub const DEFAULT_SCHEDULE: Duration = Duration::from_secs(300);
-pub const DEFAULT_COMMENT_SWEEP: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_TIME_OFFSET: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_SCHEDULE: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_COMMENT_SWEEP: Duration = Duration::from_secs(15 * 60);
 /// Items of one project synced at once: enough to hide latency, few enough
 /// to be a polite client of a shared server.
-pub const DEFAULT_CONCURRENCY: usize = 8;
-pub const MAX_CONCURRENCY: usize = 32;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
+pub(crate) const MAX_CONCURRENCY: usize = 32;
 pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
 /// The work item types a project's issue list returns (`Issue::TYPES_FOR_LIST`
 /// in GitLab's app/models/issue.rb).
-pub const GITLAB_ISSUE_TYPES: [&str; 6] = [
+pub(crate) const GITLAB_ISSUE_TYPES: [&str; 6] = [
     "issue",
     "incident",
     "test_case",
@@ -40,7 +40,7 @@ pub const GITLAB_ISSUE_TYPES: [&str; 6] = [
     "key_result",
 ];
 /// Defects are issues and incidents; tasks, test cases and OKRs are not.
-pub const DEFAULT_GITLAB_ISSUE_TYPES: [&str; 2] = ["issue", "incident"];
+pub(crate) const DEFAULT_GITLAB_ISSUE_TYPES: [&str; 2] = ["issue", "incident"];
 
 /// Spira's release types (system-wide ids; reference §6). Spira needs one
 /// on every new release; the default is Inflectra's GitLab plug-in's choice.
@@ -90,7 +90,7 @@ fn seg(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
 }
 
-pub fn validate(
+pub(crate) fn validate(
     file: &str,
     locator: &Locator,
     overrides: &[Override],
@@ -157,7 +157,7 @@ pub fn validate(
 
 /// The default `cycle_deadline`: long enough for a large first sync, short
 /// enough that a cycle stuck on a slow server ends within the hour.
-pub const DEFAULT_CYCLE_DEADLINE: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_CYCLE_DEADLINE: Duration = Duration::from_secs(3600);
 
 /// `cycle_deadline`: within its bounds, and at least one `http_timeout`
 /// (a shorter one would cut every slow request short).
@@ -718,7 +718,7 @@ fn table(
 
 /// An interval ("5m") or a cron expression as crontab(5) reads it
 /// ("*/10 * * * *", "0 2 * * mon-fri", "@daily"; 6 fields start with seconds).
-pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
+pub(crate) fn parse_schedule(text: &str) -> Result<Schedule, String> {
     let t = text.trim();
     if humantime::parse_duration(t).is_ok() {
         return duration::parse(t, duration::INTERVAL).map(Schedule::Every);
@@ -732,7 +732,7 @@ pub fn parse_schedule(text: &str) -> Result<Schedule, String> {
 }
 
 /// "2026-01-31" (midnight UTC) or an RFC 3339 timestamp.
-pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(d.with_timezone(&Utc));

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use super::notify::Notifier;
 
 #[derive(Clone)]
-pub struct Flags {
+pub(crate) struct Flags {
     /// Also handed to the cycle, which stops after the items in hand.
     pub stop: Arc<AtomicBool>,
     pub reload: Arc<AtomicBool>,
@@ -20,7 +20,7 @@ pub struct Flags {
 }
 
 /// Starts listening; fails only when signals cannot be registered.
-pub fn listen(notifier: Notifier) -> std::io::Result<Flags> {
+pub(crate) fn listen(notifier: Notifier) -> std::io::Result<Flags> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;

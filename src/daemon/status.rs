@@ -6,7 +6,7 @@ use chrono::{DateTime, Local, Utc};
 use crate::sync::CycleReport;
 
 /// "webshop: ok at 14:05:03 (2 created, 5 updated, 0 failed); next 14:10:04"
-pub fn line(report: &CycleReport, at: DateTime<Utc>, next: Option<DateTime<Utc>>) -> String {
+pub(crate) fn line(report: &CycleReport, at: DateTime<Utc>, next: Option<DateTime<Utc>>) -> String {
     let t = report.totals();
     let mut text = format!(
         "{}: {} at {} ({} created, {} updated, {} failed)",
@@ -28,7 +28,7 @@ pub fn line(report: &CycleReport, at: DateTime<Utc>, next: Option<DateTime<Utc>>
 
 /// One line per cycle, with how long it took and (for the daemon) when the
 /// next one runs; the cause of each project that could not sync.
-pub fn log(report: &CycleReport, took: std::time::Duration, next: Option<DateTime<Utc>>) {
+pub(crate) fn log(report: &CycleReport, took: std::time::Duration, next: Option<DateTime<Utc>>) {
     let t = report.totals();
     for p in &report.projects {
         if let Some(cause) = &p.fatal {

@@ -13,7 +13,7 @@ use crate::http::Heartbeat;
 use super::notify::Notifier;
 
 /// Looks at the heartbeat every `every` (half of `WatchdogSec`).
-pub fn spawn(every: Duration, heartbeat: Heartbeat, notifier: Notifier) {
+pub(crate) fn spawn(every: Duration, heartbeat: Heartbeat, notifier: Notifier) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         let mut seen = None;

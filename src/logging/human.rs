@@ -12,7 +12,7 @@ use tracing_subscriber::fmt::format::Writer;
 use crate::escape::printable;
 
 /// Formats an event's or span's fields as `message key=value …`, escaped.
-pub struct EscapedFields;
+pub(crate) struct EscapedFields;
 
 impl<'w> FormatFields<'w> for EscapedFields {
     fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
@@ -77,7 +77,7 @@ impl Visit for FieldWriter<'_, '_> {
 
 /// An event format with the syslog priority of its level in front, as
 /// journald reads it from a service's stderr (sd-daemon(3)).
-pub struct Prioritized<F>(pub F);
+pub(crate) struct Prioritized<F>(pub F);
 
 impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for Prioritized<F>
 where

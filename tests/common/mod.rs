@@ -6,28 +6,28 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
-pub struct Scratch {
+pub(crate) struct Scratch {
     pub dir: tempfile::TempDir,
 }
 
 impl Scratch {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Scratch {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, text).unwrap();
         p
@@ -35,18 +35,18 @@ impl Scratch {
 
     /// The scratch database holding `config`'s rows, as a first cycle
     /// leaves it (commands that only read refuse a missing database).
-    pub fn init_db(&self, config: &Path) {
+    pub(crate) fn init_db(&self, config: &Path) {
         let config = labsync::config::Config::load(config).unwrap();
         let mut store = labsync::store::Store::open(&self.path("labsync.db")).unwrap();
         store.apply_config(&config).unwrap();
     }
 
     /// Runs `labsync` with the scratch database and the given config.
-    pub fn labsync(&self, config: &Path, args: &[&str]) -> Run {
+    pub(crate) fn labsync(&self, config: &Path, args: &[&str]) -> Run {
         self.labsync_env(config, args, &[])
     }
 
-    pub fn labsync_env(&self, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    pub(crate) fn labsync_env(&self, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_labsync"));
         cmd.arg("--config")
             .arg(config)
@@ -74,7 +74,7 @@ impl Scratch {
 }
 
 /// A valid one-plugin configuration; tests edit it to break one thing.
-pub const VALID: &str = r#"
+pub(crate) const VALID: &str = r#"
 http_timeout = "30s"
 
 [[plugins]]
@@ -112,7 +112,7 @@ releases = [ { spira = "1.0", gitlab = "Release 1.0" } ]
 
 /// Replaces `from` with `to` in the valid config and runs `check --offline`
 /// on it with `env` set.
-pub fn check_edited(from: &str, to: &str, env: &[(&str, &str)]) -> Run {
+pub(crate) fn check_edited(from: &str, to: &str, env: &[(&str, &str)]) -> Run {
     assert!(
         VALID.contains(from),
         "test setup: '{from}' not in the valid config"
@@ -123,11 +123,11 @@ pub fn check_edited(from: &str, to: &str, env: &[(&str, &str)]) -> Run {
 }
 
 /// Line of the first line of the valid config containing `needle`.
-pub fn line_of(needle: &str) -> usize {
+pub(crate) fn line_of(needle: &str) -> usize {
     VALID.lines().position(|l| l.contains(needle)).unwrap() + 1
 }
 
-pub fn assert_one_error(run: &Run, parts: &[&str]) {
+pub(crate) fn assert_one_error(run: &Run, parts: &[&str]) {
     assert_eq!(
         run.code, 2,
         "stdout: {}\nstderr: {}",

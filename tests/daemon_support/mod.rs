@@ -13,7 +13,7 @@ use tokio::time::{Instant, timeout};
 use crate::world::World;
 
 /// Polls `ready` every 50 ms until it holds; panics after `limit`.
-pub async fn eventually(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+pub(crate) async fn eventually(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !ready() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -23,7 +23,7 @@ pub async fn eventually(what: &str, limit: Duration, mut ready: impl FnMut() -> 
 
 /// The systemd side of the notify protocol; like systemd, it reads every
 /// datagram as it comes.
-pub struct NotifySocket {
+pub(crate) struct NotifySocket {
     received: tokio::sync::mpsc::UnboundedReceiver<String>,
     pub path: PathBuf,
     /// Received and not yet asked for, in order.
@@ -31,7 +31,7 @@ pub struct NotifySocket {
 }
 
 impl NotifySocket {
-    pub fn bind(dir: &Path) -> NotifySocket {
+    pub(crate) fn bind(dir: &Path) -> NotifySocket {
         let path = dir.join("notify.sock");
         let socket = UnixDatagram::bind(&path).unwrap();
         let (tx, received) = tokio::sync::mpsc::unbounded_channel();
@@ -55,7 +55,7 @@ impl NotifySocket {
 
     /// Everything received during the next `window` (and not yet asked
     /// for), in order.
-    pub async fn drain(&mut self, window: Duration) -> Vec<String> {
+    pub(crate) async fn drain(&mut self, window: Duration) -> Vec<String> {
         let mut got = std::mem::take(&mut self.unread);
         let deadline = Instant::now() + window;
         while let Ok(Some(datagram)) = tokio::time::timeout_at(deadline, self.received.recv()).await
@@ -67,7 +67,7 @@ impl NotifySocket {
 
     /// Waits for a datagram with a line starting with `prefix` (one that
     /// came earlier counts, once); returns that line.
-    pub async fn wait_for(&mut self, prefix: &str, limit: Duration) -> String {
+    pub(crate) async fn wait_for(&mut self, prefix: &str, limit: Duration) -> String {
         let deadline = Instant::now() + limit;
         loop {
             let found = self
@@ -88,7 +88,7 @@ impl NotifySocket {
     }
 }
 
-pub fn labsync(config: &Path, db: &Path, args: &[&str]) -> Command {
+pub(crate) fn labsync(config: &Path, db: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labsync"));
     cmd.args(args)
         .arg("--config")
@@ -102,7 +102,7 @@ pub fn labsync(config: &Path, db: &Path, args: &[&str]) -> Command {
 }
 
 /// The daemon's arguments as the shipped unit gives them, with the test's config.
-pub fn unit_exec_start(config: &Path) -> Vec<String> {
+pub(crate) fn unit_exec_start(config: &Path) -> Vec<String> {
     let unit = include_str!("../../systemd/labsync.service");
     let line = unit
         .lines()
@@ -122,7 +122,7 @@ pub fn unit_exec_start(config: &Path) -> Vec<String> {
     args
 }
 
-pub fn signal(child: &Child, name: &str) {
+pub(crate) fn signal(child: &Child, name: &str) {
     let sent = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .status()
@@ -131,13 +131,17 @@ pub fn signal(child: &Child, name: &str) {
 }
 
 /// Sends SIGTERM and waits up to `limit` for the process to end.
-pub async fn terminate(child: Child, limit: Duration) -> std::process::ExitStatus {
+pub(crate) async fn terminate(child: Child, limit: Duration) -> std::process::ExitStatus {
     signal(&child, "TERM");
     exited(child, limit, "SIGTERM").await
 }
 
 /// Waits up to `limit` for the process to end (a panic names `after`).
-pub async fn exited(mut child: Child, limit: Duration, after: &str) -> std::process::ExitStatus {
+pub(crate) async fn exited(
+    mut child: Child,
+    limit: Duration,
+    after: &str,
+) -> std::process::ExitStatus {
     timeout(limit, tokio::task::spawn_blocking(move || child.wait()))
         .await
         .unwrap_or_else(|_| panic!("the process did not end within {limit:?} of {after}"))
@@ -145,12 +149,12 @@ pub async fn exited(mut child: Child, limit: Duration, after: &str) -> std::proc
         .unwrap()
 }
 
-pub fn count(db: &Path, sql: &str) -> i64 {
+pub(crate) fn count(db: &Path, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-pub fn issue_titled(w: &World, title: &str) -> usize {
+pub(crate) fn issue_titled(w: &World, title: &str) -> usize {
     w.gitlab
         .issues()
         .iter()

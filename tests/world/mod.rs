@@ -14,7 +14,7 @@ use labsync::spira::SpiraClient;
 use labsync::store::Store;
 use labsync::sync::{CycleOptions, CycleReport, run_plugin};
 
-pub struct World {
+pub(crate) struct World {
     pub gitlab: GitLabSim,
     pub spira: SpiraSim,
     pub dir: tempfile::TempDir,
@@ -25,12 +25,12 @@ pub struct World {
 }
 
 /// Another labsync install: its own database and configuration.
-pub struct Install {
+pub(crate) struct Install {
     pub store: Store,
     pub config: Config,
 }
 
-pub fn settings() -> HttpSettings {
+pub(crate) fn settings() -> HttpSettings {
     HttpSettings {
         min_delay: std::time::Duration::from_millis(5),
         max_delay: std::time::Duration::from_millis(50),
@@ -38,7 +38,7 @@ pub fn settings() -> HttpSettings {
     }
 }
 
-pub fn options(dry_run: bool) -> CycleOptions {
+pub(crate) fn options(dry_run: bool) -> CycleOptions {
     CycleOptions {
         trigger: "sync-now",
         dry_run,
@@ -50,7 +50,7 @@ pub fn options(dry_run: bool) -> CycleOptions {
 
 impl World {
     /// `extra` is added to the plugin block (e.g. `conflict = "gitlab"`).
-    pub async fn new(extra: &str) -> World {
+    pub(crate) async fn new(extra: &str) -> World {
         Self::with(
             extra,
             SpiraSimConfig {
@@ -62,7 +62,7 @@ impl World {
         .await
     }
 
-    pub async fn with(extra: &str, spira: SpiraSimConfig) -> World {
+    pub(crate) async fn with(extra: &str, spira: SpiraSimConfig) -> World {
         let gitlab = GitLabSimConfig {
             seed: Seed::Empty,
             ..Default::default()
@@ -71,7 +71,11 @@ impl World {
     }
 
     /// A world whose GitLab is configured too (seed it `Empty`).
-    pub async fn with_both(extra: &str, gitlab: GitLabSimConfig, spira: SpiraSimConfig) -> World {
+    pub(crate) async fn with_both(
+        extra: &str,
+        gitlab: GitLabSimConfig,
+        spira: SpiraSimConfig,
+    ) -> World {
         let gitlab = GitLabSim::start(gitlab).await.unwrap();
         let spira = SpiraSim::start(spira).await.unwrap();
         let text = labsync::sim::config::plugin_toml("t", &gitlab, &spira, extra);
@@ -90,7 +94,7 @@ impl World {
         }
     }
 
-    pub async fn cycle(&mut self) -> CycleReport {
+    pub(crate) async fn cycle(&mut self) -> CycleReport {
         let report = self.cycle_that_may_fail().await;
         for p in &report.projects {
             assert!(p.fatal.is_none(), "cycle failed: {:?}", p.fatal);
@@ -99,13 +103,13 @@ impl World {
     }
 
     /// A cycle whose projects may fail (a test breaking one on purpose).
-    pub async fn cycle_that_may_fail(&mut self) -> CycleReport {
+    pub(crate) async fn cycle_that_may_fail(&mut self) -> CycleReport {
         run_plugin(&self.config.plugins[0], &mut self.store, &options(false)).await
     }
 
     /// The database of a second install over the same servers, with the
     /// same configuration (`extra` added to the plugin block first).
-    pub fn second_install(&self, extra: &str) -> Install {
+    pub(crate) fn second_install(&self, extra: &str) -> Install {
         let text = labsync::sim::config::plugin_toml("t", &self.gitlab, &self.spira, extra);
         let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
         let n = std::fs::read_dir(self.dir.path()).unwrap().count();
@@ -115,7 +119,7 @@ impl World {
     }
 
     /// One cycle of another install over this world's servers.
-    pub async fn cycle_of(&self, install: &mut Install) -> CycleReport {
+    pub(crate) async fn cycle_of(&self, install: &mut Install) -> CycleReport {
         run_plugin(
             &install.config.plugins[0],
             &mut install.store,
@@ -124,19 +128,19 @@ impl World {
         .await
     }
 
-    pub async fn plan(&mut self) -> CycleReport {
+    pub(crate) async fn plan(&mut self) -> CycleReport {
         run_plugin(&self.config.plugins[0], &mut self.store, &options(true)).await
     }
 
     /// Moves both servers' clocks, as time passing would.
-    pub fn advance(&self, by: chrono::Duration) {
+    pub(crate) fn advance(&self, by: chrono::Duration) {
         self.gitlab.clock().advance(by);
         self.spira.clock().advance(by);
     }
 
     /// Starts over with an empty database, as after losing the file: the
     /// operator runs `labsync rebind` so that it takes over the lost one.
-    pub async fn forget_database(&mut self) {
+    pub(crate) async fn forget_database(&mut self) {
         let path = self.dir.path().join("labsync-new.db");
         self.store = Store::open(&path).unwrap();
         self.store.apply_config(&self.config).unwrap();
@@ -144,7 +148,7 @@ impl World {
     }
 
     /// `labsync rebind` of the world's plugin, with the current configuration.
-    pub async fn rebind(&mut self) {
+    pub(crate) async fn rebind(&mut self) {
         let gitlab = GitLabClient::new(
             &self.gitlab.url(),
             Secret::new(self.gitlab.token().to_string()),
@@ -157,7 +161,7 @@ impl World {
     }
 
     /// The ids of the project's incidents, in order.
-    pub fn incident_ids(&self) -> Vec<u32> {
+    pub(crate) fn incident_ids(&self) -> Vec<u32> {
         self.spira
             .incidents(1)
             .iter()
@@ -166,7 +170,7 @@ impl World {
     }
 
     /// The iids of the project's issues.
-    pub fn issue_iids(&self) -> Vec<u64> {
+    pub(crate) fn issue_iids(&self) -> Vec<u64> {
         self.gitlab
             .issues()
             .iter()
@@ -174,7 +178,7 @@ impl World {
             .collect()
     }
 
-    pub fn spira_user(&self, login: &str) -> u32 {
+    pub(crate) fn spira_user(&self, login: &str) -> u32 {
         self.spira
             .users()
             .iter()
@@ -183,7 +187,7 @@ impl World {
             .unwrap()
     }
 
-    pub fn issue_titled(&self, title: &str) -> serde_json::Value {
+    pub(crate) fn issue_titled(&self, title: &str) -> serde_json::Value {
         let found: Vec<_> = self
             .gitlab
             .issues()
@@ -198,7 +202,7 @@ impl World {
         found.into_iter().next().unwrap()
     }
 
-    pub fn incident_named(&self, name: &str) -> labsync::sim::spira::SimIncident {
+    pub(crate) fn incident_named(&self, name: &str) -> labsync::sim::spira::SimIncident {
         let found: Vec<_> = self
             .spira
             .incidents(1)
@@ -216,7 +220,7 @@ impl World {
     /// A GitLab client acting as another user, as a developer would.
     /// Puts issue `iid` in milestone `title` as `username` would in GitLab's
     /// UI: the milestone is created, then set on the issue.
-    pub async fn set_milestone_as(&self, username: &str, iid: u64, title: &str) {
+    pub(crate) async fn set_milestone_as(&self, username: &str, iid: u64, title: &str) {
         use labsync::gitlab::{IssueEdit, NewMilestone, ProjectRef};
         let dev = self.gitlab_as(username);
         let project = ProjectRef::parse(self.gitlab.project_path());
@@ -242,12 +246,12 @@ impl World {
         .unwrap();
     }
 
-    pub fn gitlab_as(&self, username: &str) -> GitLabClient {
+    pub(crate) fn gitlab_as(&self, username: &str) -> GitLabClient {
         let token = self.gitlab.add_token(username, &["api"], None);
         GitLabClient::new(&self.gitlab.url(), Secret::new(token), settings()).unwrap()
     }
 
-    pub fn spira_client(&self) -> SpiraClient {
+    pub(crate) fn spira_client(&self) -> SpiraClient {
         SpiraClient::new(
             &self.spira.url(),
             self.spira.login().to_string(),
@@ -257,11 +261,11 @@ impl World {
         .unwrap()
     }
 
-    pub fn gitlab_user_id(&self, username: &str) -> u64 {
+    pub(crate) fn gitlab_user_id(&self, username: &str) -> u64 {
         self.gitlab.user_id(username).unwrap()
     }
 
-    pub fn conflict_events(&self) -> i64 {
+    pub(crate) fn conflict_events(&self) -> i64 {
         let conn = rusqlite::Connection::open(self.store.path()).unwrap();
         conn.query_row("SELECT count(*) FROM events WHERE conflict = 1", [], |r| {
             r.get(0)
@@ -271,12 +275,12 @@ impl World {
 }
 
 /// The `k`-th item of `items`, wrapping around; none of none.
-pub fn pick<T: Copy>(items: &[T], k: usize) -> Option<T> {
+pub(crate) fn pick<T: Copy>(items: &[T], k: usize) -> Option<T> {
     (!items.is_empty()).then(|| items[k % items.len()])
 }
 
 /// Spira status id → GitLab state, as the test configuration maps them.
-pub fn state_of(status: u32) -> &'static str {
+pub(crate) fn state_of(status: u32) -> &'static str {
     match status {
         1..=3 | 8 => "opened",
         _ => "closed",
@@ -284,7 +288,7 @@ pub fn state_of(status: u32) -> &'static str {
 }
 
 /// Spira priority id → label, as the test configuration maps them.
-pub fn label_of(priority: Option<u32>) -> Option<&'static str> {
+pub(crate) fn label_of(priority: Option<u32>) -> Option<&'static str> {
     match priority {
         Some(1) => Some("priority::critical"),
         Some(2) => Some("priority::high"),
@@ -298,7 +302,7 @@ impl World {
     /// Both sides hold the same items under the mappings: one issue per
     /// incident and back, equal titles, states, priorities, and every comment
     /// once on each side. Panics with what differs.
-    pub fn assert_converged(&self) {
+    pub(crate) fn assert_converged(&self) {
         let issues = self.gitlab.issues();
         let incidents = self.spira.incidents(1);
         assert_eq!(
@@ -404,12 +408,12 @@ fn titles(issues: &[serde_json::Value]) -> Vec<String> {
 }
 
 /// The world's configuration as a file, for running the real binary.
-pub fn config_path(w: &World) -> std::path::PathBuf {
+pub(crate) fn config_path(w: &World) -> std::path::PathBuf {
     w.dir.path().join("plugins.toml")
 }
 
 /// What the labsync binary printed and how it exited.
-pub struct Output {
+pub(crate) struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -418,13 +422,13 @@ pub struct Output {
 impl World {
     /// Runs the labsync binary on this world's configuration and database,
     /// off the runtime's thread so that the simulators keep serving.
-    pub async fn labsync(&self, args: &[&str]) -> Output {
+    pub(crate) async fn labsync(&self, args: &[&str]) -> Output {
         self.labsync_with(&config_path(self), self.store.path(), args)
             .await
     }
 
     /// The same with another configuration file and database (another install).
-    pub async fn labsync_with(
+    pub(crate) async fn labsync_with(
         &self,
         config: &std::path::Path,
         db: &std::path::Path,
@@ -456,14 +460,14 @@ impl World {
 impl World {
     /// Adds a line to the project table of plugins.toml (the file only;
     /// the binary loads it, [`World::reload_config`] loads it here).
-    pub fn append_to_project(&mut self, line: &str) {
+    pub(crate) fn append_to_project(&mut self, line: &str) {
         self.text.push_str(line);
         self.text.push('\n');
         std::fs::write(config_path(self), &self.text).unwrap();
     }
 
     /// Loads plugins.toml again, as a restart or SIGHUP would.
-    pub fn reload_config(&mut self) {
+    pub(crate) fn reload_config(&mut self) {
         self.config = Config::from_str(std::path::Path::new("plugins.toml"), &self.text).unwrap();
         self.store.apply_config(&self.config).unwrap();
     }
