@@ -26,6 +26,7 @@
 //! | [`commands`] | what each subcommand does and prints | — |
 //! | [`escape`] | text for people: control and bidi characters escaped, URLs scrubbed — every human output passes through it | everything |
 //! | [`logging`] | tracing setup: human (escaped; syslog priorities under journald) or JSON on stderr; the plain `labsync: …` lines | — |
+//! | [`runtime`] | the one builder of the async runtime (commands, demo, tests, bench) | everything |
 //! | [`redact`] (`labsync_http`) | credentials in URLs: found (the config refuses them) and scrubbed from every error and log line | everything |
 //! | [`secret`] (`labsync_http`) | the `Secret` type: redacted in `Debug`/`Display` | — |
 //!
@@ -62,6 +63,7 @@ pub mod demo;
 pub mod escape;
 pub mod logging;
 pub mod mapping;
+pub mod runtime;
 pub mod store;
 pub mod sync;
 

@@ -12,6 +12,7 @@ use crate::demo::moved::{Moved, Snapshot, compare, plural};
 use crate::demo::people;
 use crate::demo::say::Say;
 use crate::demo::stage::{PLUGIN, SPIRA_PROJECT, Stage, choose_dir};
+use crate::runtime::Workers;
 use crate::store::mappings::{Kind, Source};
 use crate::sync::CycleReport;
 
@@ -34,16 +35,9 @@ pub fn demo(args: DemoArgs) -> Exit {
             return Exit::Config;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime_with(Workers::Fixed(2)) {
         Ok(r) => r,
-        Err(e) => {
-            fail(format!("cannot start the async runtime: {e}"));
-            return Exit::Config;
-        }
+        Err(exit) => return exit,
     };
     match runtime.block_on(story(&dir, &say)) {
         Ok(true) => Exit::Ok,

@@ -35,6 +35,7 @@ pub use sync::{plan, sync};
 
 use crate::config::Config;
 use crate::logging::{Say, say};
+use crate::runtime::Workers;
 use crate::store::Store;
 
 /// Exit codes, as documented in the README.
@@ -139,13 +140,15 @@ pub(crate) fn check_secrets_of(
 
 /// The async runtime a command runs its requests on.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            fail(format!("cannot start the async runtime: {e}"));
-            Exit::Config
-        })
+    runtime_with(Workers::PerCpu)
+}
+
+/// The same with `workers` threads; failing to start it is said in one line.
+pub(crate) fn runtime_with(workers: Workers) -> Result<tokio::runtime::Runtime, Exit> {
+    crate::runtime::runtime(workers).map_err(|e| {
+        fail(format!("cannot start the async runtime: {e}"));
+        Exit::Config
+    })
 }
 
 /// The plugin named `name`, or a line listing the known ones.
