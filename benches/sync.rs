@@ -57,7 +57,6 @@ use labsync::sim::Seed;
 use labsync::sim::faults::FaultRule;
 use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
 use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
-use labsync::store::Store;
 
 type Fallible<T> = Result<T, String>;
 
@@ -658,16 +657,13 @@ fn tail(path: &Path, lines: usize) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// A world: two simulators, a plugins.toml and a database
+// A world: the test kit's (two simulators, a plugins.toml and a database),
+// seeded with N items per side and measured
 // ---------------------------------------------------------------------------
 
 struct World {
     n: usize,
-    gitlab: GitLabSim,
-    spira: SpiraSim,
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    db: PathBuf,
+    world: labsync_testkit::World,
     /// Seeded items (the people's), by index.
     incidents: Vec<u32>,
     issues: Vec<u64>,
@@ -687,39 +683,26 @@ impl World {
         latency: Duration,
         rate: Option<Rate>,
     ) -> Fallible<World> {
-        let gitlab = GitLabSim::start(GitLabSimConfig {
+        let gitlab = GitLabSimConfig {
             seed: Seed::Empty,
             latency,
             rate_limit_per_minute: rate.map(|r| r.budget),
             rate_window: rate.map_or(Duration::from_secs(60), |r| r.window),
             ..Default::default()
-        })
-        .await
-        .map_err(|e| format!("starting the GitLab simulator: {e}"))?;
-        let spira = SpiraSim::start(SpiraSimConfig {
+        };
+        let spira = SpiraSimConfig {
             seed: Seed::Empty,
             latency,
             comment_bumps_last_update: true,
             ..Default::default()
-        })
-        .await
-        .map_err(|e| format!("starting the Spira simulator: {e}"))?;
-        let dir = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+        };
         let extra = format!(
             "concurrency = {}\ncomment_sweep = \"{}\"",
             s.concurrency, s.sweep
         );
-        let text = labsync::sim::config::plugin_toml(PLUGIN, &gitlab, &spira, &extra);
-        let config = dir.path().join("plugins.toml");
-        std::fs::write(&config, text).map_err(|e| format!("writing {}: {e}", config.display()))?;
-        let db = dir.path().join("labsync.db");
         let mut world = World {
             n,
-            gitlab,
-            spira,
-            config,
-            db,
-            dir,
+            world: labsync_testkit::World::for_plugin(PLUGIN, &extra, gitlab, spira).await,
             incidents: Vec::new(),
             issues: Vec::new(),
             latency,
@@ -737,33 +720,32 @@ impl World {
     /// N incidents and N issues, each with `comments` comments, none linked.
     fn seed(&mut self, comments: usize) {
         for i in 0..self.n {
-            let id = self.spira.add_incident(1, &format!("Incident {i}"), 1);
-            self.spira.edit_incident(id, |inc| {
+            let id = self
+                .world
+                .spira
+                .add_incident(1, &format!("Incident {i}"), 1);
+            self.world.spira.edit_incident(id, |inc| {
                 inc.description = format!("<p>Steps for incident <b>{i}</b>.</p>");
                 inc.priority_id = Some(1 + (i % 4) as u32);
             });
             for c in 0..comments {
-                self.spira
+                self.world
+                    .spira
                     .add_comment(id, 1, &format!("<p>Spira comment {c} on {i}</p>"));
             }
             self.incidents.push(id);
-            let iid = self.gitlab.create_issue_as(
+            let iid = self.world.gitlab.create_issue_as(
                 "alice",
                 &format!("Issue {i}"),
                 &format!("Steps for issue **{i}**."),
             );
             for c in 0..comments {
-                self.gitlab
+                self.world
+                    .gitlab
                     .add_note_as("alice", iid, &format!("GitLab note {c} on {i}"));
             }
             self.issues.push(iid);
         }
-    }
-
-    fn advance(&self, minutes: i64) {
-        let by = chrono::Duration::minutes(minutes);
-        self.gitlab.clock().advance(by);
-        self.spira.clock().advance(by);
     }
 
     fn set_latency(&mut self, latency: Duration) {
@@ -771,13 +753,13 @@ impl World {
             latency,
             ..FaultRule::default()
         };
-        self.gitlab.faults().set_default(rule.clone());
-        self.spira.faults().set_default(rule);
+        self.world.gitlab.faults().set_default(rule.clone());
+        self.world.spira.faults().set_default(rule);
         self.latency = latency;
     }
 
     fn set_rate(&mut self, rate: Option<Rate>) {
-        self.gitlab.set_rate_limit(
+        self.world.gitlab.set_rate_limit(
             rate.map(|r| r.budget),
             rate.map_or(Duration::from_secs(60), |r| r.window),
         );
@@ -795,16 +777,15 @@ impl World {
     /// One `labsync --sync-now`, measured from zeroed counters.
     async fn cycle(&mut self, what: &str, work: Work, items: u64) -> Fallible<Row> {
         let scenario = self.tag(what);
-        self.gitlab.reset_counts();
-        self.spira.reset_counts();
-        let out_path = self.dir.path().join("cycle.out");
-        let err_path = self.dir.path().join("cycle.err");
+        self.world.reset_counts();
+        let out_path = self.world.dir.path().join("cycle.out");
+        let err_path = self.world.dir.path().join("cycle.err");
         let file = |p: &Path| File::create(p).map_err(|e| format!("{}: {e}", p.display()));
         let (out, err) = (file(&out_path)?, file(&err_path)?);
         // Through the measuring helper (see `measure_main`): labsync's own
         // peak RSS cannot be had from a child of this big process.
         let me = std::env::current_exe().map_err(|e| format!("this bench's own path: {e}"))?;
-        let report = self.dir.path().join("cycle.rusage.json");
+        let report = self.world.dir.path().join("cycle.rusage.json");
         let _ = std::fs::remove_file(&report);
         let mut command = Command::new(me);
         command
@@ -812,9 +793,9 @@ impl World {
             .arg(&report)
             .arg(&self.binary)
             .arg("--config")
-            .arg(&self.config)
+            .arg(labsync_testkit::world::config_path(&self.world))
             .arg("--db")
-            .arg(&self.db)
+            .arg(self.world.store.path())
             .arg("--log-level")
             .arg(&self.log_level)
             .arg("--sync-now")
@@ -867,18 +848,20 @@ impl World {
             cpu: ended.cpu,
             rss_mib: ended.rss_kib as f64 / 1024.0,
             sims_cpu,
-            gitlab: Requests::gitlab(&self.gitlab),
-            spira: Requests::spira(&self.spira),
-            throttled: self.gitlab.status_count(429),
+            gitlab: Requests::gitlab(&self.world.gitlab),
+            spira: Requests::spira(&self.world.spira),
+            throttled: self.world.gitlab.status_count(429),
             min: min_requests(work),
             run,
             routes: self
+                .world
                 .gitlab
                 .request_counts()
                 .into_iter()
                 .map(|(r, n)| (format!("GitLab {r}"), n))
                 .chain(
-                    self.spira
+                    self.world
+                        .spira
                         .request_counts()
                         .into_iter()
                         .map(|(r, n)| (format!("Spira {r}"), n)),
@@ -889,7 +872,7 @@ impl World {
 
     /// The cycle's entry in the run log: new, finished, "ok", nothing failed.
     fn read_run(&mut self) -> Fallible<(RunCounts, i64)> {
-        let store = Store::open(&self.db).map_err(|e| format!("opening the database: {e}"))?;
+        let store = &self.world.store;
         let run = store
             .latest_run(PLUGIN)
             .map_err(|e| format!("reading the run log: {e}"))?
@@ -923,7 +906,7 @@ impl World {
             + field("comments_to_gitlab")?
             + field("comments_to_spira")?;
         let links = store
-            .link_counts(PLUGIN, i64::from(self.spira.project_id()))
+            .link_counts(PLUGIN, i64::from(self.world.spira.project_id()))
             .map_err(|e| format!("counting links: {e}"))?;
         Ok((RunCounts { created, written }, links.total))
     }
@@ -931,10 +914,14 @@ impl World {
     /// Both sides hold every item once, and every pair is linked.
     fn check_complete(&self) -> Fallible<()> {
         let want = 2 * self.n;
-        let issues = self.gitlab.issues().len();
-        let incidents = self.spira.incidents(self.spira.project_id()).len();
-        let links = Store::open(&self.db)
-            .and_then(|s| s.link_counts(PLUGIN, i64::from(self.spira.project_id())))
+        let issues = self.world.gitlab.issues().len();
+        let incidents = self
+            .world
+            .spira
+            .incidents(self.world.spira.project_id())
+            .len();
+        let links = (self.world.store)
+            .link_counts(PLUGIN, i64::from(self.world.spira.project_id()))
             .map_err(|e| format!("counting links: {e}"))?
             .total;
         if issues != want || incidents != want || links != want as i64 {
@@ -958,13 +945,16 @@ impl World {
         let pick = |len: usize, count: usize, j: usize| (j * (len / count.max(1)) + round) % len;
         for j in 0..in_spira {
             let id = self.incidents[pick(self.n, in_spira, j)];
-            self.spira
+            self.world
+                .spira
                 .edit_incident(id, |inc| inc.name = format!("{} (edit {round})", inc.name));
         }
         for j in 0..in_gitlab {
             let iid = self.issues[pick(self.n, in_gitlab, j)];
             let title = format!("Issue {iid} (edit {round})");
-            self.gitlab.edit_issue_as("alice", iid, Some(&title), None);
+            self.world
+                .gitlab
+                .edit_issue_as("alice", iid, Some(&title), None);
         }
         (in_spira, in_gitlab)
     }
@@ -973,14 +963,16 @@ impl World {
     fn check_edits(&self, round: usize, count: usize) -> Fallible<()> {
         let mark = format!("(edit {round})");
         let issues = self
+            .world
             .gitlab
             .issues()
             .iter()
             .filter(|i| i["title"].as_str().is_some_and(|t| t.contains(&mark)))
             .count();
         let incidents = self
+            .world
             .spira
-            .incidents(self.spira.project_id())
+            .incidents(self.world.spira.project_id())
             .iter()
             .filter(|i| i.name.contains(&mark))
             .count();
@@ -1034,7 +1026,7 @@ impl Bench<'_> {
         items: u64,
     ) -> Fallible<()> {
         for i in 1..=5 {
-            w.advance(10);
+            w.world.advance(chrono::Duration::minutes(10));
             let (work, items) = if i == 1 {
                 (first, items)
             } else {
@@ -1066,14 +1058,14 @@ impl Bench<'_> {
 
     /// An idle cycle, then an incremental one and its echo.
     async fn idle_and_edits(&mut self, w: &mut World) -> Fallible<()> {
-        w.advance(10);
+        w.world.advance(chrono::Duration::minutes(10));
         let idle = Work::Echo {
             issues: 0,
             incidents: 0,
         };
         let row = w.cycle("idle", idle, 0).await?;
         self.push(row);
-        w.advance(2);
+        w.world.advance(chrono::Duration::minutes(2));
         let round = w.edit_rounds;
         let (incidents, issues) = w.edit(self.settings.changed_pct);
         let k = (incidents + issues) as u64;
@@ -1117,10 +1109,10 @@ impl Bench<'_> {
             .world_cycles(&mut w, latency, build_at_zero, rate_after)
             .await;
         result.map_err(|why| {
-            w.dir.disable_cleanup(true);
+            w.world.dir.disable_cleanup(true);
             format!(
                 "{why}\n--- kept for a look: {} (plugins.toml, labsync.db, cycle.out, cycle.err)",
-                w.dir.path().display()
+                w.world.dir.path().display()
             )
         })
     }
@@ -1416,11 +1408,7 @@ fn main() -> ExitCode {
         }
     };
     eprint!("bench: {}", settings.describe());
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match labsync::runtime::runtime(labsync::runtime::Workers::Fixed(2)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("bench: cannot start the async runtime: {e}");
