@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Remakes tests/data/v6-labsync.db: a database written by labsync at schema
 # version 6 (release 68a0d47, the last before migration 0007), after real
-# `labsync sync` cycles against `labsync sim`. tests/upgrade.rs opens it with
+# `labsync sync` cycles against `labsync sim`. tests/it/upgrade.rs opens it with
 # today's store and syncs on. Run from the repository root:
 #
 #   git worktree add /tmp/rel 68a0d47

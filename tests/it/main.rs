@@ -62,4 +62,5 @@ mod store_state;
 mod systemd_unit;
 mod two_installs;
 mod two_installs_interleavings;
+mod upgrade;
 mod url_credentials;

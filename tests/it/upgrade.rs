@@ -6,13 +6,13 @@
 //! changing the file; and syncing goes on from it without creating anything
 //! twice.
 
-mod common;
-mod world;
+use labsync_testkit::cli;
+use labsync_testkit::world;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::Scratch;
+use cli::Scratch;
 use labsync::config::Config;
 use labsync::model::{CreatedBy, Side};
 use labsync::store::Store;
