@@ -19,7 +19,7 @@
 //! | [`sim`] (crate `labsync_sim`; feature `sim`, on by default) | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `model` (it borrows [`text::spira_kept`], Spira's own cleaning) |
 //! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
 //! | [`model`] (crate `labsync_model`) | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
-//! | [`sync`] | the engine; [`sync::merge`] is the per-field three-way merge | HTTP (talks to sides through the clients) |
+//! | [`sync`] | the engine; [`sync::connector`] its two boundaries (the `TestManagement` and `IssueTracker` traits, neutral records, error kinds); [`sync::merge`] the per-field three-way merge | HTTP, the clients and the connectors (it talks to the sides only through the traits) |
 //! | [`text`] (`labsync_model`) | Spira HTML ↔ GitLab Markdown, canonical form, the nesting limit (measured without recursion), sanitizing what goes to Spira (ammonia), link-back footer and marker, GitLab's size limits | everything |
 //! | [`daemon`] | `labsync run`: schedules (and backoff for an unreachable side), cycle leases (shared with `sync`), signals, systemd notify, a watchdog pinged only on progress | HTTP and SQL directly (it goes through the engine and the store) |
 //! | [`demo`] (feature `sim`) | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |

@@ -74,51 +74,6 @@ pub struct SpiraLookups {
     pub releases: Vec<Named>,
 }
 
-impl SpiraLookups {
-    /// From what the Spira client read this cycle.
-    pub fn from_spira(
-        lookups: &crate::spira::Lookups,
-        users: &[crate::spira::types::User],
-        releases: &[crate::spira::types::Release],
-    ) -> Self {
-        SpiraLookups {
-            statuses: lookups
-                .statuses
-                .iter()
-                .map(|s| Named {
-                    id: i64::from(s.incident_status_id),
-                    names: vec![s.name.clone()],
-                })
-                .collect(),
-            priorities: lookups
-                .priorities
-                .iter()
-                .map(|p| Named {
-                    id: i64::from(p.priority_id),
-                    names: vec![p.name.clone()],
-                })
-                .collect(),
-            users: users
-                .iter()
-                .map(|u| Named {
-                    id: i64::from(u.user_id),
-                    names: vec![u.user_name.clone()],
-                })
-                .collect(),
-            releases: releases
-                .iter()
-                .filter_map(|r| {
-                    let id = i64::from(r.release_id?);
-                    Some(Named {
-                        id,
-                        names: vec![r.version_number.clone(), r.name.clone()],
-                    })
-                })
-                .collect(),
-        }
-    }
-}
-
 fn resolve(key: &str, entries: &[Named]) -> Option<i64> {
     if let Ok(id) = key.parse::<i64>()
         && entries.iter().any(|e| e.id == id)

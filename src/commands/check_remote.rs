@@ -11,7 +11,6 @@ use super::check_gitlab::check_gitlab;
 use super::check_maps::{SpiraProject, mapping_findings};
 use crate::config::Plugin;
 use crate::http::{HttpError, HttpSettings};
-use crate::mapping::SpiraLookups;
 use crate::spira::{SpiraClient, SpiraError};
 use crate::store::mappings::{MappingRow, ProjectRow};
 
@@ -158,7 +157,8 @@ async fn check_spira(
                     releases.len()
                 )));
                 out.extend(super::check_probe::probe(&client, pid, plugin).await);
-                let named = SpiraLookups::from_spira(&lookups, &users, &releases);
+                let setup = crate::connectors::spira::setup_of(&lookups, &users, &releases);
+                let named = crate::sync::context::lookups_of(&setup);
                 found.insert(
                     id,
                     SpiraProject {

@@ -5,7 +5,7 @@
 
 use super::sync::http_settings;
 use super::{Exit, Globals, fail, load_config, open_store};
-use crate::gitlab::GitLabClient;
+use crate::connectors::GitLabConnector;
 use crate::sync::identity::rebind as rebind_plugin;
 
 pub fn rebind(globals: &Globals, name: &str) -> Exit {
@@ -24,15 +24,7 @@ pub fn rebind(globals: &Globals, name: &str) -> Exit {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let token = match plugin.gitlab.token() {
-        Ok(t) => t,
-        Err(e) => {
-            fail(format!("plugin '{name}': gitlab.token: {e}"));
-            return Exit::Config;
-        }
-    };
-    let http = plugin.gitlab.http(&http_settings(&config));
-    let gitlab = match GitLabClient::new(plugin.gitlab.base_url.as_str(), token, http) {
+    let gitlab = match GitLabConnector::connect(plugin, &http_settings(&config)) {
         Ok(c) => c,
         Err(e) => {
             fail(e);

@@ -8,8 +8,35 @@ pub mod spira;
 pub use gitlab::GitLabConnector;
 pub use spira::SpiraConnector;
 
-use crate::http::HttpError;
-use crate::sync::connector::Down;
+use crate::config::Plugin;
+use crate::http::{HttpError, HttpSettings};
+use crate::store::Store;
+use crate::sync::connector::{ConnectorError, Down, Endpoints};
+use crate::sync::{CycleOptions, CycleReport};
+
+/// The connectors of `plugin`'s two servers.
+pub fn connect(
+    plugin: &Plugin,
+    http: &HttpSettings,
+) -> Result<(SpiraConnector, GitLabConnector), ConnectorError> {
+    let tracker = GitLabConnector::connect(plugin, http)?;
+    let tm = SpiraConnector::connect(plugin, http)?;
+    Ok((tm, tracker))
+}
+
+/// One cycle of `plugin` between its Spira and GitLab servers.
+pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions) -> CycleReport {
+    match connect(plugin, &opts.http) {
+        Ok((tm, tracker)) => {
+            let sides = Endpoints {
+                tm: &tm,
+                tracker: &tracker,
+            };
+            crate::sync::run(plugin, Ok(sides), store, opts).await
+        }
+        Err(e) => crate::sync::run(plugin, Err(e), store, opts).await,
+    }
+}
 
 /// The side a failure says is down: the breaker opened (the server did
 /// not answer several requests in a row) or the cycle's deadline for it

@@ -15,7 +15,7 @@ use crate::config::Plugin;
 use crate::http::HttpSettings;
 use crate::inflight::InFlight;
 use crate::spira::{
-    Comment, CustomPropertyDefinition, Incident, Release, SpiraClient, SpiraError, User,
+    Comment, CustomPropertyDefinition, Incident, Lookups, Release, SpiraClient, SpiraError, User,
 };
 use crate::sync::connector::{
     Call, Carried, Choice, ConnectorError, Down, ErrorKind, Listing, TestManagement, TmComment,
@@ -209,6 +209,28 @@ fn release(r: &Release) -> Option<TmRelease> {
     })
 }
 
+/// What a project offers, from what the client read.
+pub fn setup_of(lookups: &Lookups, users: &[User], releases: &[Release]) -> TmSetup {
+    let choice = |id: u32, name: &str| Choice {
+        id: i64::from(id),
+        name: name.to_string(),
+    };
+    TmSetup {
+        statuses: lookups
+            .statuses
+            .iter()
+            .map(|s| choice(s.incident_status_id, &s.name))
+            .collect(),
+        priorities: lookups
+            .priorities
+            .iter()
+            .map(|p| choice(p.priority_id, &p.name))
+            .collect(),
+        users: users.iter().map(user).collect(),
+        releases: releases.iter().filter_map(release).collect(),
+    }
+}
+
 impl TestManagement for SpiraConnector {
     fn name(&self) -> &'static str {
         "Spira"
@@ -248,26 +270,7 @@ impl TestManagement for SpiraConnector {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(sp, Arc::new(defs));
-            Ok(TmSetup {
-                statuses: lookups
-                    .statuses
-                    .iter()
-                    .map(|s| Choice {
-                        id: i64::from(s.incident_status_id),
-                        name: s.name.clone(),
-                    })
-                    .collect(),
-                priorities: lookups
-                    .priorities
-                    .iter()
-                    .map(|p| Choice {
-                        id: i64::from(p.priority_id),
-                        name: p.name.clone(),
-                    })
-                    .collect(),
-                users: users.iter().map(user).collect(),
-                releases: releases.iter().filter_map(release).collect(),
-            })
+            Ok(setup_of(&lookups, &users, &releases))
         }
         .boxed()
     }
@@ -442,6 +445,10 @@ impl TestManagement for SpiraConnector {
             })
         }
         .boxed()
+    }
+
+    fn marker_name(&self) -> &'static str {
+        "its \"GitLab Issue\" property"
     }
 
     fn web_url(&self, project: i64, id: i64) -> String {

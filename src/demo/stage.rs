@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::connectors::run_plugin;
 use crate::gitlab::{GitLabClient, ProjectRef};
 use crate::http::HttpSettings;
 use crate::secret::Secret;
@@ -11,7 +12,7 @@ use crate::sim::Seed;
 use crate::sim::gitlab::{GitLabSim, GitLabSimConfig};
 use crate::sim::spira::{SpiraSim, SpiraSimConfig};
 use crate::store::Store;
-use crate::sync::{CycleOptions, CycleReport, run_plugin};
+use crate::sync::{CycleOptions, CycleReport};
 
 use super::DemoError;
 

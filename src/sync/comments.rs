@@ -8,16 +8,13 @@
 
 use std::collections::HashSet;
 
-use futures_util::TryStreamExt;
-
 use crate::config::Direction;
-use crate::gitlab::Note;
 use crate::model::Side;
-use crate::spira::Comment;
 use crate::store::links::CommentLink;
 use crate::text;
 
 use super::SyncError;
+use super::connector::{TmComment, TrackerComment};
 use super::context::ProjectCtx;
 
 const NOTE_MARKER: &str = "<!-- labsync:note=";
@@ -77,38 +74,29 @@ pub async fn sync_comments(
     // already paired, none is new (nor a copy whose pairing a crash lost),
     // unless one was deleted and another added: the sweep finds those.
     let nothing_new = known.issue_notes == linked.len() as u64 && !known.new_note;
-    let notes: Vec<Note> = if known.created == Some(Side::IssueTracker) || nothing_new {
+    let notes: Vec<TrackerComment> = if known.created == Some(Side::IssueTracker) || nothing_new {
         Vec::new()
     } else {
-        ctx.gitlab
-            .list_notes(&ctx.gitlab_ref, iid)
-            .try_collect()
-            .await?
+        ctx.tracker.comments(&ctx.tracker_project, iid).await?
     };
     let paired: HashSet<i64> = linked.iter().map(|l| l.gitlab_note_id).collect();
     let notes_to_copy = notes.iter().any(|n| {
-        n.is_user_note()
-            && !n.internal
+        n.by_person
             && !paired.contains(&(n.id as i64))
             && marker_id(&n.body, COMMENT_MARKER).is_none()
     });
     let read_comments =
         known.created != Some(Side::TestManagement) && (known.spira_comments || notes_to_copy);
-    let comments: Vec<Comment> = if read_comments {
-        ctx.spira
-            .list_comments(ctx.spira_project, incident_id)
+    let comments: Vec<TmComment> = if read_comments {
+        ctx.tm
+            .comments(ctx.tm_project(), i64::from(incident_id))
             .await?
     } else {
         Vec::new()
     };
     let mut out = CommentSync {
         last_note_id: notes.iter().map(|n| n.id as i64).max().unwrap_or(0),
-        last_comment_id: comments
-            .iter()
-            .filter_map(|c| c.comment_id)
-            .map(i64::from)
-            .max()
-            .unwrap_or(0),
+        last_comment_id: comments.iter().filter_map(|c| c.id).max().unwrap_or(0),
         ..CommentSync::default()
     };
     // A one-way plugin copies comments its way only; copies already made
@@ -120,9 +108,9 @@ pub async fn sync_comments(
     // GitLab → Spira.
     let copied_notes: Vec<(i64, i64)> = comments
         .iter()
-        .filter_map(|c| Some((marker_id(&c.text, NOTE_MARKER)?, i64::from(c.comment_id?))))
+        .filter_map(|c| Some((marker_id(&c.html, NOTE_MARKER)?, c.id?)))
         .collect();
-    for note in notes.iter().filter(|n| n.is_user_note() && !n.internal) {
+    for note in notes.iter().filter(|n| n.by_person) {
         let note_id = note.id as i64;
         if linked_notes.contains(&note_id) || marker_id(&note.body, COMMENT_MARKER).is_some() {
             continue;
@@ -141,26 +129,23 @@ pub async fn sync_comments(
         if dry_run {
             out.planned.push(format!(
                 "copy comment {note_id} by @{} on issue #{iid} to incident IN:{incident_id}",
-                note.author.username
+                note.author_username
             ));
             continue;
         }
         let html = format!(
             "<p><strong>{}</strong> (@{}) commented in GitLab on {}:</p>\n{}\n{NOTE_MARKER}{note_id} -->",
-            text::escape_html(&note.author.name),
-            text::escape_html(&note.author.username),
+            text::escape_html(&note.author_name),
+            text::escape_html(&note.author_username),
             note.created_at.format("%Y-%m-%d %H:%M UTC"),
             text::markdown_to_html(&note.body),
         );
-        let author = ctx
-            .maps
-            .spira_user_of(&note.author.username)
-            .and_then(|u| u32::try_from(u).ok());
+        let author = ctx.maps.spira_user_of(&note.author_username);
         let created = ctx
-            .spira
-            .add_comment(ctx.spira_project, incident_id, &html, author)
+            .tm
+            .add_comment(ctx.tm_project(), i64::from(incident_id), &html, author)
             .await?;
-        let comment_id = created.comment_id.map(i64::from).unwrap_or(0);
+        let comment_id = created.id.unwrap_or(0);
         tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = incident_id, issue = iid, note = note_id, comment = comment_id, direction = "to-test-management", "copied comment");
         out.links.push(CommentLink {
             spira_comment_id: comment_id,
@@ -176,11 +161,11 @@ pub async fn sync_comments(
         .iter()
         .filter_map(|n| Some((marker_id(&n.body, COMMENT_MARKER)?, n.id as i64)))
         .collect();
-    for comment in comments.iter().filter(|c| !c.is_deleted) {
-        let Some(comment_id) = comment.comment_id.map(i64::from) else {
+    for comment in comments.iter().filter(|c| !c.deleted) {
+        let Some(comment_id) = comment.id else {
             continue;
         };
-        if linked_comments.contains(&comment_id) || marker_id(&comment.text, NOTE_MARKER).is_some()
+        if linked_comments.contains(&comment_id) || marker_id(&comment.html, NOTE_MARKER).is_some()
         {
             continue;
         }
@@ -202,20 +187,24 @@ pub async fn sync_comments(
             continue;
         }
         let author = comment
-            .user_name
+            .author_name
             .clone()
-            .or_else(|| comment.user_id.and_then(|u| ctx.spira_user_name(u)))
+            .or_else(|| comment.author_id.and_then(|u| ctx.spira_user_name(u)))
             .unwrap_or_else(|| "Someone".into());
         let when = comment
-            .creation_date
+            .created_at
             .map(|d| format!(" on {}", d.format("%Y-%m-%d %H:%M UTC")))
             .unwrap_or_default();
         let body = format!(
             "**{}** commented in Spira{when}:\n\n{}\n\n{COMMENT_MARKER}{comment_id} -->",
             author.replace('*', "\\*"),
-            text::defuse_quick_actions(&text::html_to_markdown(&comment.text)),
+            text::html_to_markdown(&comment.html),
         );
-        let note = ctx.gitlab.create_note(&ctx.gitlab_ref, iid, &body).await?;
+        // The tracker keeps it text: no line of it runs as a command.
+        let note = ctx
+            .tracker
+            .add_comment(&ctx.tracker_project, iid, &body)
+            .await?;
         tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = incident_id, issue = iid, comment = comment_id, note = note.id, direction = "to-gitlab", "copied comment");
         out.links.push(CommentLink {
             spira_comment_id: comment_id,

@@ -7,38 +7,31 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::config::Plugin;
-use crate::gitlab::{GitLabClient, Milestone, ProjectRef};
-use crate::mapping::{Person, ProjectMaps, SpiraLookups, auto_map};
-use crate::spira::{CustomPropertyDefinition, Lookups, Release, SpiraClient, User};
+use crate::mapping::{Named, Person, ProjectMaps, SpiraLookups, auto_map};
 use crate::store::Store;
 use crate::store::mappings::{Kind, MappingRow, Source};
 
+use super::connector::{
+    Choice, IssueTracker, TestManagement, TmRelease, TmSetup, TmUser, TrackerMilestone, TrackerUser,
+};
 use super::{SyncError, lock};
-
-/// Names of the incident text properties that hold the GitLab side's identity.
-pub const ISSUE_PROPERTY: &str = "GitLab Issue";
-pub const URL_PROPERTY: &str = "GitLab URL";
 
 /// Shared by the items of a project that are in flight together: what the
 /// writes learn or create (milestones, releases, labels, users) is behind
 /// locks held only between awaits.
 pub struct ProjectCtx<'a> {
     pub plugin: &'a Plugin,
-    pub gitlab: &'a GitLabClient,
-    pub spira: &'a SpiraClient,
+    pub tm: &'a dyn TestManagement,
+    pub tracker: &'a dyn IssueTracker,
     pub spira_project: u32,
-    pub gitlab_ref: ProjectRef,
+    /// The tracker project by id (what every call after the setup names).
+    pub tracker_project: String,
     pub gitlab_project_id: u64,
     pub gitlab_path: String,
-    pub lookups: Lookups,
     pub maps: ProjectMaps,
-    /// Definitions of the "GitLab Issue" and "GitLab URL" properties (a
-    /// write of their values carries them).
-    pub issue_property: CustomPropertyDefinition,
-    pub url_property: Option<CustomPropertyDefinition>,
-    pub spira_users: Vec<User>,
-    pub releases: Mutex<Vec<Release>>,
-    pub milestones: Mutex<Vec<Milestone>>,
+    pub spira_users: Vec<TmUser>,
+    pub releases: Mutex<Vec<TmRelease>>,
+    pub milestones: Mutex<Vec<TrackerMilestone>>,
     pub labels: Mutex<HashSet<String>>,
     /// Release ↔ milestone pairs made during this cycle (auto-created).
     made_releases: Mutex<Vec<(i64, String)>>,
@@ -62,58 +55,43 @@ impl<'a> ProjectCtx<'a> {
     /// (not the others) with one clear message.
     pub async fn load(
         plugin: &'a Plugin,
-        gitlab: &'a GitLabClient,
-        spira: &'a SpiraClient,
+        tm: &'a dyn TestManagement,
+        tracker: &'a dyn IssueTracker,
         store: &Mutex<&mut Store>,
         spira_project: i64,
         gitlab_project: &str,
         dry_run: bool,
     ) -> Result<ProjectCtx<'a>, SyncError> {
         let sp = spira_id(&spira_project.to_string(), "project mapping")?;
-        let gitlab_ref = ProjectRef::parse(gitlab_project);
         // Independent reads, made together: a cycle's setup costs the
         // latency of the longest chain (Spira's project, then its template).
         // A dry run records nothing, auto-mapped users included.
         let members = async {
             if plugin.auto_map_users && !dry_run {
-                gitlab.list_members(&gitlab_ref).await.map(Some)
+                tracker.members(gitlab_project).await.map(Some)
             } else {
                 Ok(None)
             }
         };
-        let gitlab_reads = async {
+        let tracker_reads = async {
             let reads = tokio::try_join!(
-                gitlab.project(&gitlab_ref),
-                gitlab.list_milestones(&gitlab_ref),
-                gitlab.list_labels(&gitlab_ref),
+                tracker.project(gitlab_project),
+                tracker.milestones(gitlab_project),
+                tracker.labels(gitlab_project),
                 members,
             )?;
             Ok::<_, SyncError>(reads)
         };
-        let spira_reads = async {
-            let reads = tokio::try_join!(
-                spira.load_lookups(sp),
-                spira.project_users(sp),
-                spira.releases(sp),
-            )?;
-            Ok::<_, SyncError>(reads)
-        };
-        let ((project, milestones, labels, members), (lookups, spira_users, releases)) =
-            tokio::try_join!(gitlab_reads, spira_reads)?;
+        let tm_reads = async { Ok::<_, SyncError>(tm.setup(spira_project).await?) };
+        let ((project, milestones, labels, members), setup) =
+            tokio::try_join!(tracker_reads, tm_reads)?;
         let labels: HashSet<String> = labels.into_iter().map(|l| l.name).collect();
-        let issue_property = lookups.property(ISSUE_PROPERTY).ok_or_else(|| {
-            SyncError::Config(format!(
-                "Spira project {sp}: its template has no incident text property named '{ISSUE_PROPERTY}'; \
-                 add one (Text) so labsync can mark the incidents it links"
-            ))
-        })?;
-        let url_property = lookups.property(URL_PROPERTY);
         if let Some(members) = members {
             record_auto_users(
                 &mut lock(store),
                 &plugin.name,
                 spira_project,
-                &spira_users,
+                &setup.users,
                 &members,
             )?;
         }
@@ -129,7 +107,7 @@ impl<'a> ProjectCtx<'a> {
             &priorities,
             &users,
             &release_rows,
-            &SpiraLookups::from_spira(&lookups, &spira_users, &releases),
+            &lookups_of(&setup),
         )
         .map_err(|errors| {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -140,18 +118,15 @@ impl<'a> ProjectCtx<'a> {
         }
         Ok(ProjectCtx {
             plugin,
-            gitlab,
-            spira,
+            tm,
+            tracker,
             spira_project: sp,
-            gitlab_ref: ProjectRef::Id(project.id),
+            tracker_project: project.id.to_string(),
             gitlab_project_id: project.id,
-            gitlab_path: project.path_with_namespace,
-            lookups,
+            gitlab_path: project.path,
             maps,
-            issue_property,
-            url_property,
-            spira_users,
-            releases: Mutex::new(releases),
+            spira_users: setup.users,
+            releases: Mutex::new(setup.releases),
             milestones: Mutex::new(milestones),
             labels: Mutex::new(labels),
             made_releases: Mutex::default(),
@@ -161,10 +136,9 @@ impl<'a> ProjectCtx<'a> {
         })
     }
 
-    /// Where a person finds the incident in Spira's web interface.
-    pub fn incident_url(&self, incident_id: u32) -> String {
-        let base = self.plugin.spira.base_url.as_str().trim_end_matches('/');
-        format!("{base}/{}/Incident/{incident_id}.aspx", self.spira_project)
+    /// The test-management project, as its connector names it.
+    pub fn tm_project(&self) -> i64 {
+        i64::from(self.spira_project)
     }
 
     /// The GitLab user id of a username, looked up once per cycle.
@@ -177,11 +151,7 @@ impl<'a> ProjectCtx<'a> {
         if let Some(id) = lock(&self.gitlab_users).get(username) {
             return Ok(*id);
         }
-        let id = self
-            .gitlab
-            .find_user_by_username(username)
-            .await?
-            .map(|u| u.id);
+        let id = self.tracker.user_id(username).await?;
         lock(&self.gitlab_users).insert(username.to_string(), id);
         Ok(id)
     }
@@ -214,18 +184,18 @@ impl<'a> ProjectCtx<'a> {
         lock(&self.made_releases).push((release, milestone.to_string()));
     }
 
-    pub fn spira_login(&self, user_id: u32) -> Option<&str> {
+    pub fn spira_login(&self, user_id: i64) -> Option<&str> {
         self.spira_users
             .iter()
-            .find(|u| u.user_id == user_id)
-            .map(|u| u.user_name.as_str())
+            .find(|u| u.id == user_id)
+            .map(|u| u.login.as_str())
     }
 
-    pub fn spira_user_name(&self, user_id: u32) -> Option<String> {
+    pub fn spira_user_name(&self, user_id: i64) -> Option<String> {
         self.spira_users
             .iter()
-            .find(|u| u.user_id == user_id)
-            .map(|u| u.full_name.clone().unwrap_or_else(|| u.user_name.clone()))
+            .find(|u| u.id == user_id)
+            .map(|u| u.full_name.clone().unwrap_or_else(|| u.login.clone()))
     }
 
     /// Logs an unmapped user once per cycle rather than once per item.
@@ -237,13 +207,45 @@ impl<'a> ProjectCtx<'a> {
     }
 }
 
+/// What a project's mapping rows are resolved against.
+pub fn lookups_of(setup: &TmSetup) -> SpiraLookups {
+    let choices = |list: &[Choice]| {
+        list.iter()
+            .map(|c| Named {
+                id: c.id,
+                names: vec![c.name.clone()],
+            })
+            .collect()
+    };
+    SpiraLookups {
+        statuses: choices(&setup.statuses),
+        priorities: choices(&setup.priorities),
+        users: setup
+            .users
+            .iter()
+            .map(|u| Named {
+                id: u.id,
+                names: vec![u.login.clone()],
+            })
+            .collect(),
+        releases: setup
+            .releases
+            .iter()
+            .map(|r| Named {
+                id: r.id,
+                names: vec![r.version.clone(), r.name.clone()],
+            })
+            .collect(),
+    }
+}
+
 /// Pairs users that no mapping names yet and records the pairs (source auto).
 fn record_auto_users(
     store: &mut Store,
     plugin: &str,
     spira_project: i64,
-    spira_users: &[User],
-    members: &[crate::gitlab::Member],
+    spira_users: &[TmUser],
+    members: &[TrackerUser],
 ) -> Result<(), SyncError> {
     let existing = store.mappings(Kind::User, Some(plugin), Some(spira_project))?;
     let mapped_spira: HashSet<String> = existing.iter().map(|r| r.spira.to_lowercase()).collect();
@@ -251,13 +253,13 @@ fn record_auto_users(
     let spira: Vec<Person> = spira_users
         .iter()
         .filter(|u| {
-            !mapped_spira.contains(&u.user_name.to_lowercase())
-                && !mapped_spira.contains(&u.user_id.to_string())
+            !mapped_spira.contains(&u.login.to_lowercase())
+                && !mapped_spira.contains(&u.id.to_string())
         })
         .map(|u| Person {
-            id: i64::from(u.user_id),
-            login: u.user_name.clone(),
-            email: u.email_address.clone(),
+            id: u.id,
+            login: u.login.clone(),
+            email: u.email.clone(),
             full_name: u.full_name.clone().unwrap_or_default(),
         })
         .collect();
@@ -274,8 +276,8 @@ fn record_auto_users(
     for (spira_id, username) in auto_map(&spira, &gitlab) {
         let Some(login) = spira_users
             .iter()
-            .find(|u| i64::from(u.user_id) == spira_id)
-            .map(|u| u.user_name.clone())
+            .find(|u| u.id == spira_id)
+            .map(|u| u.login.clone())
         else {
             continue;
         };

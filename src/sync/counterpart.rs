@@ -18,11 +18,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::gitlab::Issue;
-use crate::spira::{Incident, SpiraError};
-use crate::text;
-
 use super::SyncError;
+use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;
 use super::pair::Pass;
 
@@ -50,13 +47,11 @@ pub enum Named {
     Issue(u64),
 }
 
-pub fn named_issue(ctx: &ProjectCtx<'_>, incident: &Incident) -> Named {
-    let Some(value) = incident
-        .custom_text(ctx.issue_property.property_number)
-        .map(str::trim)
-    else {
+pub fn named_issue(ctx: &ProjectCtx<'_>, incident: &TmItem) -> Named {
+    let Some(marker) = ctx.tm.marker(ctx.tm_project(), incident) else {
         return Named::Nothing;
     };
+    let value = marker.trim();
     if let Some(rest) = value.strip_prefix(CLAIM_PREFIX) {
         let (install, at) = rest.split_once('@').unwrap_or((rest, ""));
         return Named::Claim {
@@ -66,9 +61,8 @@ pub fn named_issue(ctx: &ProjectCtx<'_>, incident: &Incident) -> Named {
                 .map(|t| t.with_timezone(&Utc)),
         };
     }
-    value
-        .strip_prefix(&format!("{}#", ctx.gitlab_path))
-        .and_then(|n| n.parse::<u64>().ok())
+    ctx.tracker
+        .parse_reference(&ctx.gitlab_path, value)
         .map_or(Named::Nothing, Named::Issue)
 }
 
@@ -82,7 +76,7 @@ pub fn claim_value(install: &str, now: DateTime<Utc>) -> String {
 
 /// Spira's clock (from its last answer), or ours before any answer.
 fn spira_now(ctx: &ProjectCtx<'_>) -> DateTime<Utc> {
-    ctx.spira.server_now().unwrap_or_else(Utc::now)
+    ctx.tm.server_now().unwrap_or_else(Utc::now)
 }
 
 /// Another install's claim that has not expired: it is creating the issue.
@@ -112,15 +106,15 @@ pub fn busy(id: u32, who: &str) -> SyncError {
 pub async fn claim_for_issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    incident: &Incident,
+    incident: &TmItem,
     whole: bool,
     id: u32,
 ) -> Result<(), SyncError> {
-    let mut current = if whole {
+    let current = if whole {
         incident.clone()
     } else {
         // A listing's copy may lack fields a PUT would then clear.
-        ctx.spira.get_incident(ctx.spira_project, id).await?
+        ctx.tm.get(ctx.tm_project(), i64::from(id)).await?
     };
     let named = named_issue(ctx, &current);
     if let Some(who) = claimed_by_other(ctx, pass, &named) {
@@ -133,10 +127,9 @@ pub async fn claim_for_issue(
         )));
     }
     let value = claim_value(&pass.install, spira_now(ctx));
-    current.set_custom_text(&ctx.issue_property, Some(value));
-    match ctx.spira.update_incident(ctx.spira_project, &current).await {
+    match ctx.tm.claim(ctx.tm_project(), &current, &value).await {
         Ok(()) => Ok(()),
-        Err(SpiraError::Concurrency { .. }) => Err(SyncError::Busy(format!(
+        Err(e) if e.is_busy() => Err(SyncError::Busy(format!(
             "incident IN:{id}: saved by someone else while being claimed for a new issue; retried later"
         ))),
         Err(e) => Err(e.into()),
@@ -150,9 +143,9 @@ pub async fn recheck_claim(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     id: u32,
-    issue: &Issue,
-) -> Result<Result<Incident, Named>, SyncError> {
-    let now = ctx.spira.get_incident(ctx.spira_project, id).await?;
+    issue: &TrackerItem,
+) -> Result<Result<TmItem, Named>, SyncError> {
+    let now = ctx.tm.get(ctx.tm_project(), i64::from(id)).await?;
     Ok(match named_issue(ctx, &now) {
         Named::Claim { install, .. } if install == pass.install => Ok(now),
         Named::Issue(iid) if iid == issue.iid => Ok(now),
@@ -168,14 +161,13 @@ pub async fn issue_naming(
     pass: &Pass<'_>,
     iid: u64,
     id: u32,
-) -> Result<Option<Issue>, SyncError> {
-    let issue = match ctx.gitlab.get_issue(&ctx.gitlab_ref, iid).await {
+) -> Result<Option<TrackerItem>, SyncError> {
+    let issue = match ctx.tracker.get(&ctx.tracker_project, iid).await {
         Ok(i) => i,
-        Err(crate::gitlab::GitLabError::NotFound { .. }) => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let marker = text::split_footer(issue.description.as_deref().unwrap_or("")).1;
-    if marker != Some((i64::from(ctx.spira_project), i64::from(id))) {
+    if issue.marker != Some((ctx.tm_project(), i64::from(id))) {
         return Ok(None);
     }
     let linked = pass.store().link_by_issue(

@@ -8,20 +8,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::config::Plugin;
-use crate::gitlab::GitLabClient;
 use crate::http::HttpSettings;
 use crate::inflight::InFlight;
 use crate::model::{Connectors, Side};
-use crate::spira::SpiraClient;
 use crate::store::Store;
 use crate::store::links::Link;
 
+use super::connector::{ConnectorError, Down, Endpoints};
 use super::context::ProjectCtx;
-use super::down::SideDown;
+use super::down;
 use super::pair::{self, ITEM_ORDER, Pass};
 use super::report::{CycleReport, ProjectReport};
 use super::{SyncError, lock};
@@ -50,9 +49,15 @@ fn stopping(stop: Option<&AtomicBool>) -> bool {
     stop.is_some_and(|s| s.load(Ordering::SeqCst))
 }
 
-/// Runs one cycle of `plugin`. Never panics on outside data; every problem
+/// Runs one cycle of `plugin` between its two connectors (or records why
+/// they could not be made). Never panics on outside data; every problem
 /// ends up in the report (fatal per project, or per item).
-pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions) -> CycleReport {
+pub async fn run(
+    plugin: &Plugin,
+    sides: Result<Endpoints<'_>, ConnectorError>,
+    store: &mut Store,
+    opts: &CycleOptions,
+) -> CycleReport {
     // Recorded before anything can fail, so that `status` shows the cause
     // of a cycle that could not even connect.
     let run_id = if opts.dry_run {
@@ -60,7 +65,7 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
     } else {
         store.start_run(&plugin.name, opts.trigger).ok()
     };
-    let report = sync_projects(plugin, store, opts, run_id).await;
+    let report = sync_projects(plugin, sides, store, opts, run_id).await;
     if let Some(id) = run_id {
         record_run(store, id, &report);
     }
@@ -96,6 +101,7 @@ fn record_run(store: &mut Store, run_id: i64, report: &CycleReport) {
 
 async fn sync_projects(
     plugin: &Plugin,
+    sides: Result<Endpoints<'_>, ConnectorError>,
     store: &mut Store,
     opts: &CycleOptions,
     run_id: Option<i64>,
@@ -115,8 +121,7 @@ async fn sync_projects(
             return report;
         }
     };
-    let clients = connect(plugin, &opts.http);
-    let (gitlab, spira) = match clients {
+    let sides = match sides {
         Ok(c) => c,
         Err(e) => {
             report.projects.push(ProjectReport {
@@ -134,8 +139,7 @@ async fn sync_projects(
         // Boxed: a project's future is large, and test threads' stacks small.
         let sync = Box::pin(sync_project(
             plugin,
-            &gitlab,
-            &spira,
+            sides,
             store,
             run_id,
             p.spira_project,
@@ -185,29 +189,6 @@ async fn abandoned(stop: &AtomicBool, http_timeout: std::time::Duration) -> std:
     let grace = STOP_GRACE.min(http_timeout);
     tokio::time::sleep(grace).await;
     grace
-}
-
-fn connect(plugin: &Plugin, http: &HttpSettings) -> Result<(GitLabClient, SpiraClient), SyncError> {
-    let token = plugin
-        .gitlab
-        .token()
-        .map_err(|e| SyncError::Config(format!("plugin '{}': gitlab.token: {e}", plugin.name)))?;
-    let key = plugin
-        .spira
-        .api_key()
-        .map_err(|e| SyncError::Config(format!("plugin '{}': spira.api_key: {e}", plugin.name)))?;
-    let gitlab = GitLabClient::new(
-        plugin.gitlab.base_url.as_str(),
-        token,
-        plugin.gitlab.http(http),
-    )?;
-    let spira = SpiraClient::new(
-        plugin.spira.base_url.as_str(),
-        plugin.spira.login.clone(),
-        key,
-        plugin.spira.http(http),
-    )?;
-    Ok((gitlab, spira))
 }
 
 /// The queue's key for an incident Spira listed without its id.
@@ -294,8 +275,7 @@ struct Outcome {
 #[allow(clippy::too_many_arguments)]
 async fn sync_project(
     plugin: &Plugin,
-    gitlab: &GitLabClient,
-    spira: &SpiraClient,
+    sides: Endpoints<'_>,
     store: &mut Store,
     run_id: Option<i64>,
     spira_project: i64,
@@ -308,10 +288,7 @@ async fn sync_project(
         gitlab_project: gitlab_project.to_string(),
         ..ProjectReport::default()
     };
-    let Ok(spira_id) = u32::try_from(spira_project) else {
-        report.fatal = Some(format!("{spira_project} is not a Spira project id"));
-        return report;
-    };
+    let Endpoints { tm, tracker } = sides;
     let offset = Duration::from_std(plugin.time_offset).unwrap_or(Duration::minutes(2));
     let start_of = |mark: Option<DateTime<Utc>>| {
         mark.map(|m| m - offset)
@@ -333,7 +310,7 @@ async fn sync_project(
     // install on the same project (issue 13): nothing is read before.
     if let Err(e) = super::identity::ensure_bound(
         plugin,
-        gitlab,
+        tracker,
         store,
         spira_project,
         gitlab_project,
@@ -341,7 +318,7 @@ async fn sync_project(
     )
     .await
     {
-        match SideDown::of_clients(gitlab, spira) {
+        match down::of_connectors(tm, tracker) {
             Some(down) => side_stopped(&mut report, down),
             None => stop_project(&mut report, e.to_string()),
         }
@@ -360,8 +337,8 @@ async fn sync_project(
     // an item needs it: a quiet cycle costs one listing per side.
     let load = Loader {
         plugin,
-        gitlab,
-        spira,
+        tm,
+        tracker,
         spira_project,
         gitlab_project,
         dry_run,
@@ -384,18 +361,14 @@ async fn sync_project(
     // Spira: incidents changed since the watermark.
     let mut spira_progress = SideProgress::default();
     let spira_start = OnceLock::new();
-    let listing = spira.incidents_changed_since_settling(
-        spira_id,
-        start_of(spira_mark),
-        run.in_flight.clone(),
-    );
+    let listing = tm.changed_since(spira_project, start_of(spira_mark), run.in_flight.clone());
     let read = run
         .each(
             listing,
-            || first_answer(&spira_start, spira.server_now()),
+            || first_answer(&spira_start, tm.server_now()),
             |incident| {
-                let id = match incident.incident_id {
-                    Some(id) => i64::from(id),
+                let id = match incident.id {
+                    Some(id) => id,
                     None => {
                         idless = true;
                         IDLESS
@@ -410,7 +383,7 @@ async fn sync_project(
                 if let Some(p) = &pass.progress {
                     p.spira_items.fetch_add(1, Ordering::Relaxed);
                 }
-                Some((id, incident.last_update_date))
+                Some((id, incident.updated_at))
             },
             |incident| {
                 let (load, pass) = (&load, &pass);
@@ -423,8 +396,8 @@ async fn sync_project(
             |outcome| settle(&pass, &mut report, &load, &mut spira_progress, outcome),
         )
         .await;
-    spira_progress.started(spira_start.get().copied().or(spira.server_now()));
-    if let Some(down) = SideDown::of_clients(gitlab, spira) {
+    spira_progress.started(spira_start.get().copied().or(tm.server_now()));
+    if let Some(down) = down::of_connectors(tm, tracker) {
         side_stopped(&mut report, down);
         run.halt.store(true, Ordering::SeqCst);
     } else {
@@ -446,22 +419,20 @@ async fn sync_project(
     let mut gitlab_progress = SideProgress::default();
     let gitlab_start = OnceLock::new();
     if !run.cut() {
-        let project = crate::gitlab::ProjectRef::parse(gitlab_project);
-        let listing = gitlab.list_issues_updated_since_settling(
-            &project,
+        let listing = tracker.changed_since(
+            gitlab_project,
             Some(start_of(gitlab_mark)),
             run.in_flight.clone(),
         );
         let read = run
             .each(
                 listing,
-                || first_answer(&gitlab_start, gitlab.server_now()),
+                || first_answer(&gitlab_start, tracker.server_now()),
                 |issue| {
                     // Tasks, test cases and OKRs share the issue list; only
                     // the types the plugin names are synced. `issue_type=`
                     // takes one value (lib/api/issues.rb): filtered here.
-                    let kind = issue.work_item_type();
-                    if !plugin.gitlab_issue_types.iter().any(|t| t == kind) {
+                    if !plugin.gitlab_issue_types.contains(&issue.kind) {
                         return None;
                     }
                     let linked = pass.store().link_by_issue(
@@ -491,8 +462,8 @@ async fn sync_project(
                 |outcome| settle(&pass, &mut report, &load, &mut gitlab_progress, outcome),
             )
             .await;
-        gitlab_progress.started(gitlab_start.get().copied().or(gitlab.server_now()));
-        if let Some(down) = SideDown::of_clients(gitlab, spira) {
+        gitlab_progress.started(gitlab_start.get().copied().or(tracker.server_now()));
+        if let Some(down) = down::of_connectors(tm, tracker) {
             side_stopped(&mut report, down);
             run.halt.store(true, Ordering::SeqCst);
         } else {
@@ -506,7 +477,7 @@ async fn sync_project(
     }
 
     let sweep = plugin.comment_sweep.filter(|_| !dry_run);
-    let sweep_due = match (sweep, spira.server_now()) {
+    let sweep_due = match (sweep, tm.server_now()) {
         (Some(every), Some(now)) => pass
             .store()
             .links_due_for_comment_check(
@@ -528,7 +499,7 @@ async fn sync_project(
         let ctx = match load.ensure(&pass).await {
             Ok(c) => c,
             Err(e) => {
-                match SideDown::of_clients(gitlab, spira) {
+                match down::of_connectors(tm, tracker) {
                     Some(down) => side_stopped(&mut report, down),
                     None => stop_project(&mut report, e.to_string()),
                 }
@@ -586,7 +557,7 @@ fn settle(
     };
     // The item's failure may be the side's (its request came back after
     // the breaker opened): not the item's to queue.
-    if let Some(down) = SideDown::of_clients(load.gitlab, load.spira) {
+    if let Some(down) = down::of_connectors(load.tm, load.tracker) {
         side_stopped(report, down);
         return true;
     }
@@ -698,8 +669,8 @@ impl Run<'_> {
 /// whichever item in flight asks first (the others wait for it).
 struct Loader<'a> {
     plugin: &'a Plugin,
-    gitlab: &'a GitLabClient,
-    spira: &'a SpiraClient,
+    tm: &'a dyn super::connector::TestManagement,
+    tracker: &'a dyn super::connector::IssueTracker,
     spira_project: i64,
     gitlab_project: &'a str,
     dry_run: bool,
@@ -719,8 +690,8 @@ impl<'a> Loader<'a> {
                 }
                 let loaded = ProjectCtx::load(
                     self.plugin,
-                    self.gitlab,
-                    self.spira,
+                    self.tm,
+                    self.tracker,
                     &pass.store,
                     self.spira_project,
                     self.gitlab_project,
@@ -767,7 +738,7 @@ fn fail(
         Side::TestManagement => format!("incident IN:{item}"),
         Side::IssueTracker => format!("issue #{item}"),
     };
-    if let Some(down) = SideDown::of_error(e) {
+    if let Some(down) = down::of_error(e) {
         side_stopped(report, down);
         return true;
     }
@@ -805,8 +776,8 @@ fn stop_project(report: &mut ProjectReport, why: String) {
     report.fatal.get_or_insert(why);
 }
 
-/// Stops the project because a side is down (see [`SideDown`]).
-fn side_stopped(report: &mut ProjectReport, down: SideDown) {
+/// Stops the project because a side is down (see [`Down`]).
+fn side_stopped(report: &mut ProjectReport, down: Down) {
     if down.unreachable {
         report.unreachable = Some(down.side);
     }
@@ -834,7 +805,7 @@ async fn sweep_comments(
     done: &HashSet<i64>,
     run: &Run<'_>,
 ) {
-    let Some(now) = ctx.spira.server_now() else {
+    let Some(now) = ctx.tm.server_now() else {
         return;
     };
     let before = now - Duration::from_std(every).unwrap_or(Duration::minutes(15));
@@ -855,19 +826,18 @@ async fn sweep_comments(
         futures_util::stream::iter(due.into_iter().filter(|l| !done.contains(&l.incident_id)))
             .take_while(|_| std::future::ready(!run.cut()))
             .map(|link| async move {
-                let id = link.incident_id as u32;
+                let id = link.incident_id;
                 let result = async {
-                    let comments = ctx.spira.list_comments(ctx.spira_project, id).await?;
-                    let fresh = comments.iter().any(|c| {
-                        c.comment_id
-                            .is_some_and(|n| i64::from(n) > link.last_comment_id)
-                    });
+                    let comments = ctx.tm.comments(ctx.tm_project(), id).await?;
+                    let fresh = comments
+                        .iter()
+                        .any(|c| c.id.is_some_and(|n| n > link.last_comment_id));
                     let new_note = newer_note(ctx, &link).await?;
                     if new_note {
                         pass.note_is_new(link.incident_id);
                     }
                     if fresh || new_note {
-                        let incident = ctx.spira.get_incident(ctx.spira_project, id).await?;
+                        let incident = ctx.tm.get(ctx.tm_project(), id).await?;
                         pair::from_incident(ctx, pass, &incident, true).await
                     } else {
                         pass.store()
@@ -900,14 +870,13 @@ async fn sweep_comments(
 
 /// Whether the link's issue has a user note newer than any seen.
 async fn newer_note(ctx: &ProjectCtx<'_>, link: &Link) -> Result<bool, SyncError> {
-    let notes: Vec<crate::gitlab::Note> = ctx
-        .gitlab
-        .list_notes(&ctx.gitlab_ref, link.issue_iid as u64)
-        .try_collect()
+    let notes = ctx
+        .tracker
+        .comments(&ctx.tracker_project, link.issue_iid as u64)
         .await?;
     Ok(notes
         .iter()
-        .any(|n| n.is_user_note() && !n.internal && n.id as i64 > link.last_note_id))
+        .any(|n| n.by_person && n.id as i64 > link.last_note_id))
 }
 
 /// Items whose turn in the error queue has come are synced again, whether
@@ -942,17 +911,13 @@ async fn retry_due(
             continue;
         }
         let result = match q.side {
-            Side::TestManagement => match ctx
-                .spira
-                .get_incident(ctx.spira_project, q.item_id as u32)
-                .await
-            {
+            Side::TestManagement => match ctx.tm.get(ctx.tm_project(), q.item_id).await {
                 Ok(incident) => pair::from_incident(ctx, pass, &incident, true).await,
                 Err(e) => Err(e.into()),
             },
             Side::IssueTracker => match ctx
-                .gitlab
-                .get_issue(&ctx.gitlab_ref, q.item_id as u64)
+                .tracker
+                .get(&ctx.tracker_project, q.item_id as u64)
                 .await
             {
                 Ok(issue) => pair::from_issue(ctx, pass, &issue).await,

@@ -15,11 +15,11 @@
 //! record to a plain user, so the identity lives on the GitLab side only.
 
 use crate::config::Plugin;
-use crate::gitlab::{GitLabClient, Label, NewLabel, ProjectRef};
 use crate::store::Store;
 use crate::store::install::{Binding, normalized_url};
 
 use super::SyncError;
+use super::connector::{IssueTracker, TrackerLabel};
 
 /// The label that names the install syncing a GitLab project.
 pub const INSTALL_LABEL: &str = "labsync-install";
@@ -42,7 +42,7 @@ pub fn configured(plugin: &Plugin, spira_project: i64, gitlab_project: &str) -> 
 /// for the first time (a dry run checks and records nothing).
 pub async fn ensure_bound(
     plugin: &Plugin,
-    gitlab: &GitLabClient,
+    tracker: &dyn IssueTracker,
     store: &mut Store,
     spira_project: i64,
     gitlab_project: &str,
@@ -62,14 +62,13 @@ pub async fn ensure_bound(
         None => {}
     }
     let install = store.install_id()?;
-    let project = ProjectRef::parse(gitlab_project);
-    let owner = match gitlab.find_label(&project, INSTALL_LABEL).await? {
+    let owner = match tracker.find_label(gitlab_project, INSTALL_LABEL).await? {
         Some(label) => owner_of(&label),
         None if dry_run => return Ok(()),
         None => {
             // Created unless someone was first: then theirs comes back.
-            let label = gitlab
-                .create_label(&project, &install_label(plugin, &install))
+            let label = tracker
+                .create_label(gitlab_project, &install_label(plugin, &install))
                 .await?;
             owner_of(&label)
         }
@@ -98,8 +97,8 @@ pub async fn ensure_bound(
     Ok(())
 }
 
-fn install_label(plugin: &Plugin, install: &str) -> NewLabel {
-    NewLabel {
+fn install_label(plugin: &Plugin, install: &str) -> TrackerLabel {
+    TrackerLabel {
         name: INSTALL_LABEL.into(),
         color: "#6C757D".into(),
         description: Some(format!(
@@ -111,7 +110,7 @@ fn install_label(plugin: &Plugin, install: &str) -> NewLabel {
 }
 
 /// The install a label's description names.
-fn owner_of(label: &Label) -> Option<String> {
+fn owner_of(label: &TrackerLabel) -> Option<String> {
     let text = label.description.as_deref()?;
     let rest = &text[text.find(OWNER_PREFIX)? + OWNER_PREFIX.len()..];
     let id: String = rest
@@ -137,7 +136,7 @@ pub struct Rebound {
 /// takes that install's id (it replaces a lost or moved database).
 pub async fn rebind(
     plugin: &Plugin,
-    gitlab: &GitLabClient,
+    tracker: &dyn IssueTracker,
     store: &mut Store,
 ) -> Result<Rebound, SyncError> {
     let mut named = Vec::new();
@@ -145,8 +144,7 @@ pub async fn rebind(
         if !p.active {
             continue;
         }
-        let project = ProjectRef::parse(&p.gitlab_project);
-        if let Some(label) = gitlab.find_label(&project, INSTALL_LABEL).await? {
+        if let Some(label) = tracker.find_label(&p.gitlab_project, INSTALL_LABEL).await? {
             named.extend(owner_of(&label));
         }
     }
@@ -170,14 +168,11 @@ pub async fn rebind(
 mod tests {
     use super::*;
 
-    fn label(description: Option<&str>) -> Label {
-        Label {
-            id: 1,
+    fn label(description: Option<&str>) -> TrackerLabel {
+        TrackerLabel {
             name: INSTALL_LABEL.into(),
             color: "#000000".into(),
             description: description.map(String::from),
-            text_color: None,
-            priority: None,
         }
     }
 

@@ -8,31 +8,22 @@
 //! then not mistaken for a GitLab edit (which would revert Spira), and the
 //! warning is given once, when the write is answered.
 
-use crate::gitlab::Issue;
-use crate::model::{Field, GitLabKept, Ticket};
-use crate::store::links::Event;
-use crate::text;
-
+use super::connector::TrackerItem;
 use super::context::ProjectCtx;
 use super::resolve::gitlab_username;
+use crate::model::{Field, GitLabKept, Ticket};
+use crate::store::links::Event;
 
 /// The fields GitLab may keep otherwise than sent.
 const TRIMMED: [Field; 3] = [Field::Assignee, Field::Release, Field::Description];
 
 /// GitLab's value of `field`, in the form [`GitLabKept`] records.
-fn shown(issue: &Issue, field: Field) -> String {
+fn shown(issue: &TrackerItem, field: Field) -> String {
+    let lower = |v: &Option<String>| v.as_deref().map(str::to_lowercase).unwrap_or_default();
     match field {
-        Field::Assignee => issue
-            .assignees
-            .first()
-            .map(|u| u.username.to_lowercase())
-            .unwrap_or_default(),
-        Field::Release => issue
-            .milestone
-            .as_ref()
-            .map(|m| m.title.to_lowercase())
-            .unwrap_or_default(),
-        _ => text::split_footer(issue.description.as_deref().unwrap_or("")).0,
+        Field::Assignee => lower(&issue.assignee),
+        Field::Release => lower(&issue.milestone),
+        _ => issue.body.clone(),
     }
 }
 
@@ -49,7 +40,7 @@ fn sent(ctx: &ProjectCtx<'_>, ticket: &Ticket, field: Field) -> String {
             .and_then(|r| ctx.milestone_of(r))
             .map(|t| t.to_lowercase())
             .unwrap_or_default(),
-        _ => text::split_footer(&text::gitlab_body(&ticket.description)).0,
+        _ => ctx.tracker.body_as_kept(&ticket.description),
     }
 }
 
@@ -63,7 +54,7 @@ pub fn settle(
     before: &GitLabKept,
     base: Option<&Ticket>,
     merged: &Ticket,
-    answer: &Issue,
+    answer: &TrackerItem,
     written: &[Field],
 ) -> (GitLabKept, Vec<Event>) {
     let mut kept = GitLabKept::default();

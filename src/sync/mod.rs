@@ -11,8 +11,9 @@
 //!   [`merge`] merges per field against the base; [`write`] carries fields
 //!   across; [`comments`] copies comments both ways.
 //!
-//! The engine talks to the sides only through their clients and to SQLite
-//! only through [`crate::store`].
+//! The engine talks to the sides only through the traits of [`connector`]
+//! (the command hands it the connectors) and to SQLite only through
+//! [`crate::store`].
 
 pub mod comments;
 pub mod connector;
@@ -29,21 +30,22 @@ pub mod report;
 pub mod resolve;
 pub mod write;
 
-pub use cycle::{CycleOptions, run_plugin};
+pub use cycle::{CycleOptions, run};
+// Until the tests import it from there.
+pub use crate::connectors::run_plugin;
 pub use report::{Counts, CycleReport, Progress, ProjectReport};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::gitlab::GitLabError;
-use crate::spira::SpiraError;
 use crate::store::StoreError;
+
+use connector::ConnectorError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// A side's failure, which says its kind.
     #[error(transparent)]
-    GitLab(#[from] GitLabError),
-    #[error(transparent)]
-    Spira(#[from] SpiraError),
+    Side(#[from] ConnectorError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -66,18 +68,11 @@ impl SyncError {
     /// Failures that no item can get past: refused credentials, a broken
     /// database or configuration. The project stops; nothing is queued.
     pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            SyncError::GitLab(
-                GitLabError::Unauthorized { .. }
-                    | GitLabError::TokenExpired { .. }
-                    | GitLabError::InsufficientScope { .. }
-                    | GitLabError::BadToken { .. }
-                    | GitLabError::BadUrl { .. }
-            ) | SyncError::Spira(SpiraError::Unauthorized { .. } | SpiraError::Config(_))
-                | SyncError::Store(_)
-                | SyncError::Config(_)
-        )
+        match self {
+            SyncError::Side(e) => e.is_fatal(),
+            SyncError::Store(_) | SyncError::Config(_) => true,
+            SyncError::BadAnswer { .. } | SyncError::Busy(_) => false,
+        }
     }
 }
 

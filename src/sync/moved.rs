@@ -4,12 +4,10 @@
 //! pair's link is orphaned, saying where the issue went, and nothing is
 //! closed, edited or created because of it.
 
-use futures_util::TryStreamExt;
-
-use crate::gitlab::Issue;
 use crate::store::links::Link;
 
 use super::SyncError;
+use super::connector::TrackerItem;
 use super::context::ProjectCtx;
 use super::pair::{Pass, orphan};
 
@@ -18,13 +16,17 @@ pub async fn orphan_moved(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: &Link,
-    issue: &Issue,
+    issue: &TrackerItem,
 ) -> Result<(), SyncError> {
-    let to = match where_moved(ctx, issue).await? {
+    let to = match ctx
+        .tracker
+        .moved_where(&ctx.tracker_project, issue.iid)
+        .await?
+    {
         Some(reference) => reference,
         None => format!(
             "another project (issue id {})",
-            issue.moved_to_id.unwrap_or_default()
+            issue.moved_to.unwrap_or_default()
         ),
     };
     orphan(
@@ -33,22 +35,4 @@ pub async fn orphan_moved(
         link,
         &format!("the GitLab issue was moved to {to}"),
     )
-}
-
-/// Where the issue went, as GitLab's system note on the original says
-/// ("moved to group/project#12"; `SystemNotes::IssuablesService#noteable_moved`).
-/// A project id alone cannot be resolved to a path without admin rights
-/// (`GET /issues/:id` is for administrators only).
-async fn where_moved(ctx: &ProjectCtx<'_>, issue: &Issue) -> Result<Option<String>, SyncError> {
-    let notes: Vec<_> = ctx
-        .gitlab
-        .list_notes(&ctx.gitlab_ref, issue.iid)
-        .try_collect()
-        .await?;
-    Ok(notes
-        .iter()
-        .rev()
-        .filter(|n| n.system)
-        .find_map(|n| n.body.strip_prefix("moved to ").map(str::trim))
-        .map(String::from))
 }

@@ -11,21 +11,22 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chrono::{DateTime, Utc};
 
 use crate::config::Direction;
-use crate::gitlab::{Issue, NewIssue};
 use crate::model::{Connectors, CreatedBy, Field, GitLabKept, Side, Ticket};
-use crate::spira::Incident;
 use crate::store::Store;
 use crate::store::links::{Event, ItemCommit, Link};
-use crate::text::{self, Footer};
 
 use super::comments::{Known, sync_comments};
+use super::connector::issue_tracker::TmLink;
+use super::connector::{
+    StateChange, TmEdit, TmItem, TrackerEdit, TrackerItem, TrackerLink, TrackerNew,
+};
 use super::context::ProjectCtx;
 use super::counterpart::{self, Named, claimed_by_other, named_issue};
 use super::kept;
 use super::merge::{SideView, merge};
 use super::report::Counts;
 use super::resolve::{gitlab_view, spira_view};
-use super::write::{apply_to_incident, issue_edit, new_issue, release_for};
+use super::write::{incident_edit, issue_edit, new_issue, release_for};
 use super::{SyncError, lock};
 
 /// The shared state of a project's pass: what to do, and what was done.
@@ -150,28 +151,34 @@ impl<'s> Pass<'s> {
     }
 }
 
-fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> Footer {
-    Footer {
-        spira_project: i64::from(ctx.spira_project),
-        incident_id: i64::from(incident_id),
-        incident_url: ctx.incident_url(incident_id),
+/// The link back the issue carries to its incident (GitLab's footer).
+fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> TmLink {
+    let item = i64::from(incident_id);
+    TmLink {
+        project: ctx.tm_project(),
+        item,
+        url: ctx.tm.web_url(ctx.tm_project(), item),
     }
 }
 
-/// The value kept in the incident's "GitLab Issue" property.
+/// The marker the incident keeps of its issue (Spira's "GitLab Issue" property).
 pub fn issue_reference(ctx: &ProjectCtx<'_>, iid: u64) -> String {
-    format!("{}#{iid}", ctx.gitlab_path)
+    ctx.tracker.reference(&ctx.gitlab_path, iid)
 }
 
-fn incident_id(incident: &Incident) -> Result<u32, SyncError> {
-    incident.incident_id.ok_or_else(|| SyncError::BadAnswer {
-        side: "Spira",
-        item: format!(
-            "incident '{}'",
-            incident.name.as_deref().unwrap_or_default()
-        ),
+/// Whether the incident's marker is `reference`.
+fn marks(ctx: &ProjectCtx<'_>, incident: &TmItem, reference: &str) -> bool {
+    ctx.tm.marker(ctx.tm_project(), incident).as_deref() == Some(reference)
+}
+
+fn incident_id(ctx: &ProjectCtx<'_>, incident: &TmItem) -> Result<u32, SyncError> {
+    let bad = || SyncError::BadAnswer {
+        side: ctx.tm.name(),
+        item: format!("incident '{}'", incident.title),
         field: "IncidentId",
-    })
+    };
+    let id = incident.id.ok_or_else(bad)?;
+    u32::try_from(id).map_err(|_| bad())
 }
 
 /// Syncs an incident that changed: with its linked issue, or by creating one.
@@ -180,10 +187,10 @@ fn incident_id(incident: &Incident) -> Result<u32, SyncError> {
 pub async fn from_incident(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    incident: &Incident,
+    incident: &TmItem,
     whole: bool,
 ) -> Result<(), SyncError> {
-    let id = incident_id(incident)?;
+    let id = incident_id(ctx, incident)?;
     let plugin = ctx.plugin.name.clone();
     let project = i64::from(ctx.spira_project);
     let linked = pass
@@ -220,26 +227,22 @@ pub async fn from_incident(
 pub async fn from_issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    issue: &Issue,
+    issue: &TrackerItem,
 ) -> Result<(), SyncError> {
     let plugin = ctx.plugin.name.clone();
     let linked =
         pass.store()
             .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?;
     if let Some(link) = linked {
-        if link.orphaned.is_none() && issue.moved_to_id.is_some() {
+        if link.orphaned.is_none() && issue.moved_to.is_some() {
             return super::moved::orphan_moved(ctx, pass, &link, issue).await;
         }
         if link.orphaned.is_some() || issue_unchanged(ctx, pass, &link, issue)? {
             return Ok(());
         }
-        let incident = match ctx
-            .spira
-            .get_incident(ctx.spira_project, link.incident_id as u32)
-            .await
-        {
+        let incident = match ctx.tm.get(ctx.tm_project(), link.incident_id).await {
             Ok(i) => i,
-            Err(crate::spira::SpiraError::NotFound { .. }) => {
+            Err(e) if e.is_not_found() => {
                 orphan(ctx, pass, &link, "the Spira incident was deleted")?;
                 return Ok(());
             }
@@ -249,9 +252,8 @@ pub async fn from_issue(
     }
     // Not linked: the footer marker names the incident it was made for,
     // whichever database wrote it; it is never a reason to create another.
-    if let (_, Some((p, incident_id))) =
-        text::split_footer(issue.description.as_deref().unwrap_or(""))
-        && p == i64::from(ctx.spira_project)
+    if let Some((p, incident_id)) = issue.marker
+        && p == ctx.tm_project()
     {
         return link_footer_incident(ctx, pass, issue, incident_id).await;
     }
@@ -266,17 +268,17 @@ pub async fn from_issue(
 async fn link_named_issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    incident: &Incident,
+    incident: &TmItem,
     whole: bool,
     iid: u64,
 ) -> Result<(), SyncError> {
-    let id = incident_id(incident)?;
+    let id = incident_id(ctx, incident)?;
     // Two incidents may name one issue (a value copied by hand): one at a time.
     let _claim = pass.claim(Claim::Issue(iid as i64)).await;
-    let issue = match ctx.gitlab.get_issue(&ctx.gitlab_ref, iid).await {
+    let issue = match ctx.tracker.get(&ctx.tracker_project, iid).await {
         Ok(issue) => issue,
-        Err(crate::gitlab::GitLabError::NotFound { .. }) => {
-            pass.warn(&ctx.plugin.name, format!("IN:{id} names #{iid}, which does not exist: no issue is created for it (clear its \"{}\" property to have one created)", super::context::ISSUE_PROPERTY));
+        Err(e) if e.is_not_found() => {
+            pass.warn(&ctx.plugin.name, format!("IN:{id} names #{iid}, which does not exist: no issue is created for it (clear {} to have one created)", ctx.tm.marker_name()));
             return Ok(());
         }
         Err(e) => return Err(e.into()),
@@ -305,7 +307,7 @@ async fn link_named_issue(
 async fn link_footer_incident(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    issue: &Issue,
+    issue: &TrackerItem,
     incident_id: i64,
 ) -> Result<(), SyncError> {
     let (plugin, iid) = (&ctx.plugin.name, issue.iid);
@@ -322,9 +324,9 @@ async fn link_footer_incident(
     let Ok(id) = u32::try_from(incident_id) else {
         return Ok(());
     };
-    let incident = match ctx.spira.get_incident(ctx.spira_project, id).await {
+    let incident = match ctx.tm.get(ctx.tm_project(), i64::from(id)).await {
         Ok(incident) => incident,
-        Err(crate::spira::SpiraError::NotFound { .. }) => {
+        Err(e) if e.is_not_found() => {
             pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which does not exist: no incident is created for #{iid} (remove the footer to have one created)"));
             return Ok(());
         }
@@ -346,23 +348,27 @@ async fn fetch_issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: &Link,
-) -> Result<Option<Issue>, SyncError> {
-    match ctx
-        .gitlab
-        .get_issue(&ctx.gitlab_ref, link.issue_iid as u64)
+) -> Result<Option<TrackerItem>, SyncError> {
+    let found = match ctx
+        .tracker
+        .get(&ctx.tracker_project, link.issue_iid as u64)
         .await
     {
-        Ok(issue) if issue.id as i64 == link.issue_id && issue.moved_to_id.is_some() => {
+        Ok(issue) => Some(issue),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e.into()),
+    };
+    match found {
+        Some(issue) if issue.id as i64 == link.issue_id && issue.moved_to.is_some() => {
             super::moved::orphan_moved(ctx, pass, link, &issue).await?;
             Ok(None)
         }
-        Ok(issue) if issue.id as i64 == link.issue_id => Ok(Some(issue)),
+        Some(issue) if issue.id as i64 == link.issue_id => Ok(Some(issue)),
         // Same iid, other issue: the original was moved or deleted and the number reused.
-        Ok(_) | Err(crate::gitlab::GitLabError::NotFound { .. }) => {
+        _ => {
             orphan(ctx, pass, link, "the GitLab issue was deleted or moved")?;
             Ok(None)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -385,12 +391,12 @@ pub(super) fn orphan(
 async fn link_existing(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    incident: Incident,
+    incident: TmItem,
     whole: bool,
-    issue: Issue,
+    issue: TrackerItem,
     intent: Option<i64>,
 ) -> Result<(), SyncError> {
-    let id = incident_id(&incident)?;
+    let id = incident_id(ctx, &incident)?;
     let link = new_link(ctx, id, &issue, CreatedBy::Matched, Ticket::default());
     sync_found(ctx, pass, link, incident, whole, issue, intent).await
 }
@@ -400,9 +406,9 @@ async fn sync_found(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: Link,
-    incident: Incident,
+    incident: TmItem,
     whole: bool,
-    issue: Issue,
+    issue: TrackerItem,
     intent: Option<i64>,
 ) -> Result<(), SyncError> {
     pass.count(|c| c.linked += 1);
@@ -421,9 +427,9 @@ async fn relink(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     mut link: Link,
-    incident: Incident,
+    incident: TmItem,
     whole: bool,
-    issue: Issue,
+    issue: TrackerItem,
 ) -> Result<(), SyncError> {
     if !pass.dry_run {
         pass.store()
@@ -443,9 +449,9 @@ async fn sync_linked(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: Link,
-    incident: Incident,
+    incident: TmItem,
     whole: bool,
-    issue: Issue,
+    issue: TrackerItem,
     by_issue: bool,
 ) -> Result<(), SyncError> {
     // The incident's property is the register every writer sets with a
@@ -455,7 +461,7 @@ async fn sync_linked(
     if let Named::Issue(named) = named_issue(ctx, &incident)
         && named != link.issue_iid as u64
     {
-        let id = incident_id(&incident)?;
+        let id = incident_id(ctx, &incident)?;
         if let Some(other) = counterpart::issue_naming(ctx, pass, named, id).await? {
             let z = link.issue_iid;
             pass.warn(&ctx.plugin.name, format!("IN:{id} names #{named} but is linked to #{z}: linked to #{named} instead; #{z} is left as it is"));
@@ -474,10 +480,10 @@ async fn sync_linked(
 
 /// The two sides of a pair as read this cycle.
 struct Sides {
-    incident: Incident,
+    incident: TmItem,
     /// The incident was read by id just now, so a write can start from it.
     whole: bool,
-    issue: Issue,
+    issue: TrackerItem,
     /// Synced because the issue changed (the incident was not listed).
     by_issue: bool,
 }
@@ -499,28 +505,21 @@ async fn incident_unchanged(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: &Link,
-    incident: &Incident,
+    incident: &TmItem,
     id: u32,
 ) -> Result<bool, SyncError> {
     let reference = issue_reference(ctx, link.issue_iid as u64);
-    if spira_view(incident, Some(&link.base)) != link.base
-        || incident.custom_text(ctx.issue_property.property_number) != Some(reference.as_str())
-    {
+    if spira_view(incident, Some(&link.base)) != link.base || !marks(ctx, incident, &reference) {
         return Ok(false);
     }
-    let comments = ctx.spira.list_comments(ctx.spira_project, id).await?;
-    let newest = comments
-        .iter()
-        .filter_map(|c| c.comment_id)
-        .map(i64::from)
-        .max()
-        .unwrap_or(0);
+    let comments = ctx.tm.comments(ctx.tm_project(), i64::from(id)).await?;
+    let newest = comments.iter().filter_map(|c| c.id).max().unwrap_or(0);
     if newest > link.last_comment_id {
         return Ok(false);
     }
     if !pass.dry_run {
         let mut store = pass.store();
-        if let Some(now) = ctx.spira.server_now() {
+        if let Some(now) = ctx.tm.server_now() {
             store.mark_comments_checked(link.id, now)?;
         }
         let project = link.spira_project;
@@ -542,21 +541,20 @@ fn issue_unchanged(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: &Link,
-    issue: &Issue,
+    issue: &TrackerItem,
 ) -> Result<bool, SyncError> {
     let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base), &link.gitlab_kept);
     if missing_release.is_some() || gv != link.base {
         return Ok(false);
     }
-    let marker = text::split_footer(issue.description.as_deref().unwrap_or("")).1;
     if ctx.plugin.direction != Direction::ToTestManagement
-        && marker != Some((link.spira_project, link.incident_id))
+        && issue.marker != Some((link.spira_project, link.incident_id))
     {
         return Ok(false);
     }
     // New notes matter only where they may be copied to Spira.
     let paired = pass.store().comment_links(link.id)?.len();
-    if ctx.plugin.direction != Direction::ToGitLab && issue.user_notes_count != paired as u64 {
+    if ctx.plugin.direction != Direction::ToGitLab && issue.comment_count != paired as u64 {
         return Ok(false);
     }
     // An earlier failure of this issue has nothing left to retry.
@@ -594,11 +592,11 @@ async fn sync_pair(
             Action::Created(side) => Some(side),
             _ => None,
         },
-        issue_notes: issue.user_notes_count,
+        issue_notes: issue.comment_count,
         new_note: lock(&pass.new_notes).contains(&link.incident_id),
         spira_comments: !by_issue,
     };
-    let id = incident_id(&incident)?;
+    let id = incident_id(ctx, &incident)?;
     let sv = spira_view(&incident, base.as_ref());
     // A create's answer is read like any write's: what GitLab kept of it.
     let mut kept_events = Vec::new();
@@ -625,7 +623,7 @@ async fn sync_pair(
         base.as_ref(),
         SideView {
             ticket: &sv,
-            changed_at: changed_at(incident.last_update_date),
+            changed_at: changed_at(incident.updated_at),
         },
         SideView {
             ticket: &gv,
@@ -640,12 +638,10 @@ async fn sync_pair(
     // The footer (with its marker) must be on the issue, whatever else
     // changed; when only the footer is missing, the text people wrote is
     // kept exactly as written.
-    let (body_as_written, marker) = text::split_footer(issue.description.as_deref().unwrap_or(""));
-    let footer_missing = marker != Some((i64::from(ctx.spira_project), i64::from(id)))
+    let footer_missing = issue.marker != Some((ctx.tm_project(), i64::from(id)))
         && ctx.plugin.direction != Direction::ToTestManagement;
     let reference = issue_reference(ctx, issue.iid);
-    let needs_property =
-        incident.custom_text(ctx.issue_property.property_number) != Some(reference.as_str());
+    let needs_property = !marks(ctx, &incident, &reference);
     let mut events = field_events(&m, &sv, &gv);
     events.append(&mut kept_events);
     if pass.dry_run {
@@ -682,13 +678,15 @@ async fn sync_pair(
     let mut answered = None;
     if !to_gitlab.is_empty() || footer_missing {
         let mut edit = issue_edit(ctx, &pass.store, &issue, &merged, &to_gitlab, &footer).await?;
-        if footer_missing && edit.description.is_none() {
-            edit.description = Some(text::gitlab_description(&body_as_written, &footer));
+        if footer_missing && edit.body.is_none() {
+            // The text people wrote, as written, with the footer under it.
+            edit.body = Some(issue.body.clone());
+            edit.link = Some(footer.clone());
         }
         if !edit.is_empty() {
             let answer = ctx
-                .gitlab
-                .edit_issue(&ctx.gitlab_ref, issue.iid, &edit)
+                .tracker
+                .update(&ctx.tracker_project, issue.iid, &edit)
                 .await?;
             answered = Some(answer);
             // Writing only the footer (the link back to a new incident, or one
@@ -704,24 +702,19 @@ async fn sync_pair(
     }
     if !m.to_test_management.is_empty() || needs_property {
         let fields = m.to_test_management.clone();
-        let (merged_now, url_prop, issue_prop, url) = (
-            merged.clone(),
-            &ctx.url_property,
-            &ctx.issue_property,
-            issue.web_url.clone(),
-        );
+        let edit = TmEdit {
+            link: Some(TrackerLink {
+                marker: reference.clone(),
+                url: Some(issue.web_url.clone()),
+            }),
+            ..incident_edit(&merged, &fields)
+        };
         // Read back only to learn whether Spira kept a status change.
         let read_back = fields.contains(&Field::Status);
         let current = whole.then(|| incident.clone());
         let saved = ctx
-            .spira
-            .update_incident_from(ctx.spira_project, id, current, read_back, |inc| {
-                apply_to_incident(inc, &merged_now, &fields);
-                inc.set_custom_text(issue_prop, Some(reference.clone()));
-                if let Some(p) = url_prop {
-                    inc.set_custom_text(p, Some(url.clone()));
-                }
-            })
+            .tm
+            .update(ctx.tm_project(), i64::from(id), current, &edit, read_back)
             .await?;
         // The base holds what Spira kept (it may refuse a status change).
         let kept = spira_view(&saved, Some(&merged));
@@ -790,7 +783,7 @@ async fn sync_pair(
     link.issue_url = issue.web_url.clone();
     link.last_note_id = link.last_note_id.max(comments.last_note_id);
     link.last_comment_id = link.last_comment_id.max(comments.last_comment_id);
-    link.comments_checked_at = ctx.spira.server_now().or(link.comments_checked_at);
+    link.comments_checked_at = ctx.tm.server_now().or(link.comments_checked_at);
     pass.store().commit_item(&ItemCommit {
         run_id: pass.run_id,
         link,
@@ -853,10 +846,10 @@ fn field_events(m: &super::merge::Merge, sv: &Ticket, gv: &Ticket) -> Vec<Event>
 async fn create_issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    incident: &Incident,
+    incident: &TmItem,
     whole: bool,
 ) -> Result<(), SyncError> {
-    let id = incident_id(incident)?;
+    let id = incident_id(ctx, incident)?;
     let ticket = spira_view(incident, None);
     if pass.dry_run {
         pass.plan(format!(
@@ -866,16 +859,18 @@ async fn create_issue(
         return Ok(());
     }
     let footer = footer(ctx, id);
-    let marker = footer.marker();
+    // What the issue's link back names: how a create whose answer was lost
+    // is recognised.
+    let marker = (footer.project, footer.item);
     let attempt = IssueAttempt {
-        gitlab_now: ctx.gitlab.server_now(),
+        gitlab_now: ctx.tracker.server_now(),
     };
     let intent = pass.store().add_intent(
         &ctx.plugin.name,
         i64::from(ctx.spira_project),
         "issue",
         &id.to_string(),
-        &marker,
+        &format!("{}/{}", marker.0, marker.1),
         &serde_json::to_string(&attempt).unwrap_or_else(|_| "{}".into()),
     )?;
     // Claimed on the server first, so that two installs never both create.
@@ -886,32 +881,28 @@ async fn create_issue(
         Vec::new()
     } else {
         let since = attempted_since(ctx, &intent);
-        ctx.gitlab
-            .own_issues_created_since(&ctx.gitlab_ref, since)
+        ctx.tracker
+            .created_by_me_since(&ctx.tracker_project, since)
             .await?
     };
     for found in earlier {
-        if found
-            .description
-            .as_deref()
-            .is_some_and(|d| d.contains(&marker))
-        {
+        if found.marker == Some(marker) {
             tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
             let intent = Some(intent.id);
             return link_existing(ctx, pass, incident.clone(), whole, found, intent).await;
         }
     }
-    let new: NewIssue = new_issue(ctx, &pass.store, &ticket, &footer).await?;
-    let mut issue = ctx.gitlab.create_issue(&ctx.gitlab_ref, &new).await?;
+    let new: TrackerNew = new_issue(ctx, &pass.store, &ticket, &footer).await?;
+    let mut issue = ctx.tracker.create(&ctx.tracker_project, &new).await?;
     tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
     if ticket.status.and_then(|s| ctx.maps.state_of(s)) == Some("closed") {
-        let close = crate::gitlab::IssueEdit {
-            state_event: Some(crate::gitlab::StateEvent::Close),
+        let close = TrackerEdit {
+            state: Some(StateChange::Close),
             ..Default::default()
         };
         issue = ctx
-            .gitlab
-            .edit_issue(&ctx.gitlab_ref, issue.iid, &close)
+            .tracker
+            .update(&ctx.tracker_project, issue.iid, &close)
             .await?;
     }
     pass.count(|c| c.created_issues += 1);
@@ -965,7 +956,7 @@ fn attempted_since(ctx: &ProjectCtx<'_>, intent: &crate::store::progress::Intent
         .and_then(|a| a.gitlab_now);
     let at = recorded.unwrap_or_else(|| {
         let skew = ctx
-            .gitlab
+            .tracker
             .server_now()
             .map_or(chrono::Duration::zero(), |server| server - Utc::now());
         intent.created_at + skew
@@ -982,7 +973,7 @@ async fn stand_down(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     id: u32,
-    issue: &Issue,
+    issue: &TrackerItem,
     named: Named,
     intent: i64,
 ) -> Result<(), SyncError> {
@@ -991,18 +982,18 @@ async fn stand_down(
         Named::Claim { install, .. } => format!("the issue labsync install {install} creates"),
         Named::Nothing => "another issue".into(),
     };
-    let close = crate::gitlab::IssueEdit {
-        state_event: Some(crate::gitlab::StateEvent::Close),
+    let close = TrackerEdit {
+        state: Some(StateChange::Close),
         ..Default::default()
     };
-    ctx.gitlab
-        .edit_issue(&ctx.gitlab_ref, issue.iid, &close)
+    ctx.tracker
+        .update(&ctx.tracker_project, issue.iid, &close)
         .await?;
     let body = format!(
         "labsync: duplicate of {winner}, created for IN:{id} by another install at the same time; closed."
     );
-    ctx.gitlab
-        .create_note(&ctx.gitlab_ref, issue.iid, &body)
+    ctx.tracker
+        .add_comment(&ctx.tracker_project, issue.iid, &body)
         .await?;
     pass.store().drop_intent(intent)?;
     pass.warn(
@@ -1020,7 +1011,7 @@ async fn stand_down(
 async fn create_incident(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    issue: &Issue,
+    issue: &TrackerItem,
 ) -> Result<(), SyncError> {
     let (mut ticket, missing_release) = gitlab_view(ctx, issue, None, &GitLabKept::default());
     if pass.dry_run {
@@ -1046,37 +1037,25 @@ async fn create_incident(
     let existing = if intent.fresh {
         Vec::new()
     } else {
-        ctx.spira
-            .find_incidents_by_custom_property(
-                ctx.spira_project,
-                ctx.issue_property.property_number,
-                &reference,
-            )
-            .await?
+        ctx.tm.find_by_marker(ctx.tm_project(), &reference).await?
     };
     if let Some(found) = existing.into_iter().next() {
-        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = ?found.incident_id, "found the incident an interrupted cycle created");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = ?found.id, "found the incident an interrupted cycle created");
         let intent = Some(intent.id);
         return link_existing(ctx, pass, found, false, issue.clone(), intent).await;
     }
-    let mut incident = Incident {
-        project_id: Some(ctx.spira_project),
-        ..Incident::default()
+    let mut new = TmEdit {
+        link: Some(TrackerLink {
+            marker: reference.clone(),
+            url: Some(issue.web_url.clone()),
+        }),
+        ..incident_edit(&ticket, &Field::ALL)
     };
-    apply_to_incident(&mut incident, &ticket, &Field::ALL);
-    if incident.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        incident.name = Some(format!("GitLab issue #{}", issue.iid));
+    if new.title.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        new.title = Some(format!("GitLab issue #{}", issue.iid));
     }
-    incident.incident_type_id = ctx.lookups.default_type().map(|t| t.incident_type_id);
-    incident.set_custom_text(&ctx.issue_property, Some(reference.clone()));
-    if let Some(p) = &ctx.url_property {
-        incident.set_custom_text(p, Some(issue.web_url.clone()));
-    }
-    let created = ctx
-        .spira
-        .create_incident(ctx.spira_project, &incident)
-        .await?;
-    let id = incident_id(&created)?;
+    let created = ctx.tm.create(ctx.tm_project(), &new).await?;
+    let id = incident_id(ctx, &created)?;
     tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
     pass.count(|c| c.created_incidents += 1);
     // GitLab has no compare-and-set to claim the issue before the create,
@@ -1084,22 +1063,15 @@ async fn create_incident(
     // writer keeps the lowest id. Ids grow with time: a writer whose search
     // missed the other's incident created the lower one, and the other's
     // later search sees both.
-    let naming = ctx
-        .spira
-        .find_incidents_by_custom_property(
-            ctx.spira_project,
-            ctx.issue_property.property_number,
-            &reference,
-        )
-        .await?;
+    let naming = ctx.tm.find_by_marker(ctx.tm_project(), &reference).await?;
     if let Some(first) = naming
         .into_iter()
-        .filter(|i| i.incident_id.is_some_and(|other| other < id))
-        .min_by_key(|i| i.incident_id)
+        .filter(|i| i.id.is_some_and(|other| other < i64::from(id)))
+        .min_by_key(|i| i.id)
     {
-        ctx.spira.delete_incident(ctx.spira_project, id).await?;
+        ctx.tm.delete(ctx.tm_project(), i64::from(id)).await?;
         pass.count(|c| c.created_incidents -= 1);
-        tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = id, kept = ?first.incident_id, "another writer created an incident for the issue first: ours deleted");
+        tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = id, kept = ?first.id, "another writer created an incident for the issue first: ours deleted");
         return link_existing(ctx, pass, first, false, issue.clone(), Some(intent.id)).await;
     }
     // The base is what Spira kept (it may have chosen its default status).
@@ -1128,7 +1100,7 @@ async fn create_incident(
 fn new_link(
     ctx: &ProjectCtx<'_>,
     incident_id: u32,
-    issue: &Issue,
+    issue: &TrackerItem,
     origin: CreatedBy,
     base: Ticket,
 ) -> Link {

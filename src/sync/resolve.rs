@@ -7,34 +7,29 @@
 //! title cut to GitLab's limit) and our own writes read back never look
 //! like edits.
 
-use crate::gitlab::{Issue, IssueState};
 use crate::model::{GitLabKept, Ticket};
-use crate::spira::Incident;
 use crate::text;
 
+use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;
 
-fn id(v: Option<u32>) -> Option<i64> {
-    v.map(i64::from)
-}
-
 /// The incident as a ticket; `base` only settles the description's form.
-pub fn spira_view(incident: &Incident, base: Option<&Ticket>) -> Ticket {
-    let html = incident.description.clone().unwrap_or_default();
-    let markdown = text::html_to_markdown(&html);
+pub fn spira_view(incident: &TmItem, base: Option<&Ticket>) -> Ticket {
+    let html = &incident.description;
+    let markdown = text::html_to_markdown(html);
     let description = match base {
-        Some(b) if markdown == b.description || is_projection(&html, &b.description) => {
+        Some(b) if markdown == b.description || is_projection(html, &b.description) => {
             b.description.clone()
         }
         _ => markdown,
     };
     Ticket {
-        title: incident.name.clone().unwrap_or_default(),
+        title: incident.title.clone(),
         description,
-        status: id(incident.incident_status_id),
-        priority: id(incident.priority_id),
-        assignee: id(incident.owner_id),
-        release: id(incident.resolved_release_id),
+        status: incident.status,
+        priority: incident.priority,
+        assignee: incident.owner,
+        release: incident.release,
     }
 }
 
@@ -46,42 +41,33 @@ fn is_projection(html: &str, markdown: &str) -> bool {
     html == written || html == text::spira_kept(&written)
 }
 
-/// The GitLab state name of an issue.
-pub fn state_name(issue: &Issue) -> Option<&'static str> {
-    match issue.state {
-        IssueState::Opened => Some("opened"),
-        IssueState::Closed => Some("closed"),
-        IssueState::Other => None,
-    }
-}
-
 /// What the GitLab side says, in Spira's terms. Returns also the title of
 /// a milestone that no release is mapped to yet (the caller creates it).
 /// What GitLab `kept` of the base (not what labsync sent) is its
 /// projection there.
 pub fn gitlab_view(
     ctx: &ProjectCtx<'_>,
-    issue: &Issue,
+    issue: &TrackerItem,
     base: Option<&Ticket>,
     kept: &GitLabKept,
 ) -> (Ticket, Option<String>) {
-    let (body, _) = text::split_footer(issue.description.as_deref().unwrap_or(""));
+    let body = &issue.body;
     let title = match base {
-        Some(b) if text::gitlab_title(&b.title) == issue.title => b.title.clone(),
+        Some(b) if ctx.tracker.title_as_kept(&b.title) == issue.title => b.title.clone(),
         _ => issue.title.clone(),
     };
     let description = match base {
         Some(b)
-            if b.description == body
-                || text::split_footer(&text::gitlab_body(&b.description)).0 == body
+            if b.description == *body
+                || ctx.tracker.body_as_kept(&b.description) == *body
                 || kept.description.as_deref() == Some(body.as_str()) =>
         {
             b.description.clone()
         }
-        _ => text::canonical_markdown(&body),
+        _ => text::canonical_markdown(body),
     };
     let base_status = base.and_then(|b| b.status);
-    let status = match (state_name(issue), base_status) {
+    let status = match (issue.state.name(), base_status) {
         // A status with no GitLab state, or a state GitLab added since: keep.
         (None, current) => current,
         (Some(_), Some(current)) if ctx.maps.state_of(current).is_none() => Some(current),
@@ -95,7 +81,7 @@ pub fn gitlab_view(
         }
         current => ctx.maps.priority_for(&issue.labels, current),
     };
-    let assignee_name = issue.assignees.first().map(|u| u.username.clone());
+    let assignee_name = issue.assignee.clone();
     let base_assignee = base.and_then(|b| b.assignee);
     let projected = match &kept.assignee {
         Some(k) => (!k.is_empty()).then(|| k.clone()),
@@ -118,7 +104,7 @@ pub fn gitlab_view(
             },
         }
     };
-    let milestone = issue.milestone.as_ref().map(|m| m.title.clone());
+    let milestone = issue.milestone.clone();
     let base_release = base.and_then(|b| b.release);
     let projected_milestone = match &kept.milestone {
         Some(k) => (!k.is_empty()).then(|| k.clone()),

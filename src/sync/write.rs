@@ -2,15 +2,17 @@
 //! write needs (a milestone for a release, a release for a milestone, a
 //! priority label), created once and recorded as `auto` mappings.
 
-use crate::gitlab::{Issue, IssueEdit, NewIssue, NewLabel, NewMilestone, StateEvent};
 use crate::model::{Field, Ticket};
-use crate::spira::{Incident, Release};
 use crate::store::Store;
 use crate::store::mappings::{Kind, MappingRow, Source};
 use crate::text;
 
 use std::sync::Mutex;
 
+use super::connector::issue_tracker::TmLink;
+use super::connector::{
+    StateChange, TmEdit, TrackerEdit, TrackerItem, TrackerLabel, TrackerNew, TrackerState,
+};
 use super::context::ProjectCtx;
 use super::resolve::gitlab_username;
 use super::{SyncError, lock};
@@ -38,7 +40,7 @@ pub async fn milestone_for(
         None => {
             let name = lock(&ctx.releases)
                 .iter()
-                .find(|r| r.release_id.map(i64::from) == Some(release))
+                .find(|r| r.id == release)
                 .map(|r| r.name.clone());
             let Some(title) = name else {
                 return Ok(None);
@@ -51,14 +53,8 @@ pub async fn milestone_for(
         return Ok(Some(id));
     }
     let created = ctx
-        .gitlab
-        .create_milestone(
-            &ctx.gitlab_ref,
-            &NewMilestone {
-                title: title.clone(),
-                ..NewMilestone::default()
-            },
-        )
+        .tracker
+        .create_milestone(&ctx.tracker_project, &title)
         .await?;
     tracing::info!(plugin = %ctx.plugin.name, milestone = %title, "created GitLab milestone for a Spira release");
     let id = created.id;
@@ -83,39 +79,21 @@ pub async fn release_for(
     let existing = lock(&ctx.releases)
         .iter()
         .find(|r| {
-            r.name.eq_ignore_ascii_case(milestone)
-                || r.version_number.eq_ignore_ascii_case(milestone)
+            r.name.eq_ignore_ascii_case(milestone) || r.version.eq_ignore_ascii_case(milestone)
         })
-        .and_then(|r| r.release_id);
+        .map(|r| r.id);
     let id = match existing {
         Some(id) => id,
         None => {
-            let now = chrono::Utc::now();
-            let new = Release {
-                name: milestone.to_string(),
-                // Spira's version numbers are short; the name carries the title.
-                version_number: milestone.chars().take(10).collect(),
-                active: true,
-                // Spira refuses a release without both (reference §13 row 1).
-                release_type_id: Some(ctx.plugin.spira.release_type_id),
-                release_status_id: Some(ctx.plugin.spira.release_status_id),
-                start_date: Some(now),
-                end_date: Some(now + chrono::Duration::days(30)),
-                ..Release::default()
-            };
-            let created = ctx.spira.create_release(ctx.spira_project, &new).await?;
+            let created = ctx.tm.create_release(ctx.tm_project(), milestone).await?;
             tracing::info!(plugin = %ctx.plugin.name, release = %milestone, "created Spira release for a GitLab milestone");
-            let id = created.release_id.ok_or_else(|| SyncError::BadAnswer {
-                side: "Spira",
-                item: format!("the release it created for milestone '{milestone}'"),
-                field: "ReleaseId",
-            })?;
+            let id = created.id;
             lock(&ctx.releases).push(created);
             id
         }
     };
-    record_release(ctx, store, i64::from(id), milestone);
-    Ok(i64::from(id))
+    record_release(ctx, store, id, milestone);
+    Ok(id)
 }
 
 fn record_release(ctx: &ProjectCtx<'_>, store: &Mutex<&mut Store>, release: i64, milestone: &str) {
@@ -150,12 +128,12 @@ async fn ensure_label(ctx: &ProjectCtx<'_>, label: &str) -> Result<(), SyncError
     if lock(&ctx.labels).contains(label) {
         return Ok(());
     }
-    let new = NewLabel {
+    let new = TrackerLabel {
         name: label.to_string(),
         color: "#428BCA".into(),
         description: Some("Priority synced from Spira by labsync".into()),
     };
-    ctx.gitlab.create_label(&ctx.gitlab_ref, &new).await?;
+    ctx.tracker.create_label(&ctx.tracker_project, &new).await?;
     lock(&ctx.labels).insert(label.to_string());
     Ok(())
 }
@@ -164,24 +142,25 @@ async fn ensure_label(ctx: &ProjectCtx<'_>, label: &str) -> Result<(), SyncError
 pub async fn issue_edit(
     ctx: &ProjectCtx<'_>,
     store: &Mutex<&mut Store>,
-    issue: &Issue,
+    issue: &TrackerItem,
     merged: &Ticket,
     fields: &[Field],
-    footer: &text::Footer,
-) -> Result<IssueEdit, SyncError> {
-    let mut edit = IssueEdit::default();
+    footer: &TmLink,
+) -> Result<TrackerEdit, SyncError> {
+    let mut edit = TrackerEdit::default();
     for field in fields {
         match field {
-            Field::Title => edit.title = Some(text::gitlab_title(&merged.title)),
+            Field::Title => edit.title = Some(merged.title.clone()),
             Field::Description => {
-                edit.description = Some(text::gitlab_description(&merged.description, footer))
+                edit.body = Some(merged.description.clone());
+                edit.link = Some(footer.clone());
             }
             Field::Status => {
                 let target = merged.status.and_then(|s| ctx.maps.state_of(s));
-
-                edit.state_event = match (target, issue.is_open()) {
-                    (Some("closed"), true) => Some(StateEvent::Close),
-                    (Some("opened"), false) => Some(StateEvent::Reopen),
+                let open = issue.state == TrackerState::Open;
+                edit.state = match (target, open) {
+                    (Some("closed"), true) => Some(StateChange::Close),
+                    (Some("opened"), false) => Some(StateChange::Reopen),
                     _ => None,
                 };
             }
@@ -202,34 +181,29 @@ pub async fn issue_edit(
                     .collect();
                 if let Some(label) = &wanted {
                     ensure_label(ctx, label).await?;
-                    edit.add_labels = Some(vec![label.clone()]);
+                    edit.add_labels = vec![label.clone()];
                 }
-                if !stale.is_empty() {
-                    edit.remove_labels = Some(stale);
-                }
+                edit.remove_labels = stale;
             }
             Field::Assignee => {
                 let ids = match merged.assignee.and_then(|a| gitlab_username(ctx, a)) {
                     Some(name) => ctx.gitlab_user_id(&name).await?.into_iter().collect(),
                     None => {
                         if let Some(a) = merged.assignee {
-                            let who = ctx
-                                .spira_login(u32::try_from(a).unwrap_or(0))
-                                .unwrap_or("?")
-                                .to_string();
+                            let who = ctx.spira_login(a).unwrap_or("?").to_string();
                             ctx.warn_unmapped(&who, "Spira");
                         }
                         Vec::new()
                     }
                 };
-                edit.assignee_ids = Some(ids);
+                edit.assignees = Some(ids);
             }
             Field::Release => {
                 let id = match merged.release {
                     Some(r) => milestone_for(ctx, store, r).await?,
                     None => None,
                 };
-                edit.milestone_id = Some(id.unwrap_or(0));
+                edit.milestone = Some(id);
             }
         }
     }
@@ -241,12 +215,15 @@ pub async fn new_issue(
     ctx: &ProjectCtx<'_>,
     store: &Mutex<&mut Store>,
     ticket: &Ticket,
-    footer: &text::Footer,
-) -> Result<NewIssue, SyncError> {
-    let mut issue = NewIssue {
-        title: text::gitlab_title(&ticket.title),
-        description: Some(text::gitlab_description(&ticket.description, footer)),
-        ..NewIssue::default()
+    footer: &TmLink,
+) -> Result<TrackerNew, SyncError> {
+    let mut issue = TrackerNew {
+        title: ticket.title.clone(),
+        body: ticket.description.clone(),
+        link: footer.clone(),
+        labels: Vec::new(),
+        assignee: None,
+        milestone: None,
     };
     if let Some(label) = ticket
         .priority
@@ -254,34 +231,32 @@ pub async fn new_issue(
         .map(String::from)
     {
         ensure_label(ctx, &label).await?;
-        issue.labels = Some(vec![label]);
+        issue.labels = vec![label];
     }
     if let Some(name) = ticket.assignee.and_then(|a| gitlab_username(ctx, a)) {
-        issue.assignee_ids = ctx.gitlab_user_id(&name).await?.map(|id| vec![id]);
+        issue.assignee = ctx.gitlab_user_id(&name).await?;
     }
     if let Some(r) = ticket.release {
-        issue.milestone_id = milestone_for(ctx, store, r).await?;
+        issue.milestone = milestone_for(ctx, store, r).await?;
     }
     Ok(issue)
 }
 
-/// Copies `fields` of `merged` onto an incident (used for updates and creates).
-pub fn apply_to_incident(incident: &mut Incident, merged: &Ticket, fields: &[Field]) {
-    let to_u32 = |v: Option<i64>| v.and_then(|x| u32::try_from(x).ok());
+/// The write that carries `fields` of `merged` to the incident (used for
+/// updates and creates).
+pub fn incident_edit(merged: &Ticket, fields: &[Field]) -> TmEdit {
+    let mut edit = TmEdit::default();
     for field in fields {
         match field {
-            Field::Title => incident.name = Some(merged.title.clone()),
+            Field::Title => edit.title = Some(merged.title.clone()),
             Field::Description => {
-                incident.description = Some(text::markdown_to_html(&merged.description))
+                edit.description = Some(text::markdown_to_html(&merged.description))
             }
-            Field::Status => {
-                if let Some(s) = to_u32(merged.status) {
-                    incident.incident_status_id = Some(s);
-                }
-            }
-            Field::Priority => incident.priority_id = to_u32(merged.priority),
-            Field::Assignee => incident.owner_id = to_u32(merged.assignee),
-            Field::Release => incident.resolved_release_id = to_u32(merged.release),
+            Field::Status => edit.status = merged.status,
+            Field::Priority => edit.priority = Some(merged.priority),
+            Field::Assignee => edit.owner = Some(merged.assignee),
+            Field::Release => edit.release = Some(merged.release),
         }
     }
+    edit
 }

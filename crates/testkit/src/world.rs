@@ -188,6 +188,7 @@ impl World {
             settings(),
         )
         .unwrap();
+        let gitlab = labsync::connectors::GitLabConnector::new(gitlab);
         labsync::sync::identity::rebind(&self.config.plugins[0], &gitlab, &mut self.store)
             .await
             .unwrap();

@@ -28,6 +28,13 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
+/// The two connectors a plugin syncs between.
+#[derive(Clone, Copy)]
+pub struct Endpoints<'a> {
+    pub tm: &'a dyn TestManagement,
+    pub tracker: &'a dyn IssueTracker,
+}
+
 /// One call to a side: its answer, or an error that says its kind.
 pub type Call<'a, T> = BoxFuture<'a, Result<T, ConnectorError>>;
 

@@ -174,6 +174,12 @@ pub trait TestManagement: Send + Sync {
         item.marker.clone()
     }
 
+    /// Where people see the marker, for messages ("its \"GitLab Issue\"
+    /// property").
+    fn marker_name(&self) -> &'static str {
+        "its link back"
+    }
+
     /// Where people find the item in the system's web interface.
     fn web_url(&self, project: i64, id: i64) -> String;
 
