@@ -31,8 +31,6 @@ pub mod resolve;
 pub mod write;
 
 pub use cycle::{CycleOptions, run};
-// Until the tests import it from there.
-pub use crate::connectors::run_plugin;
 pub use report::{Counts, CycleReport, Progress, ProjectReport};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -3,7 +3,8 @@
 
 use labsync_testkit::world;
 
-use labsync::sync::{CycleOptions, run_plugin};
+use labsync::connectors::run_plugin;
+use labsync::sync::CycleOptions;
 use world::World;
 
 #[tokio::test]

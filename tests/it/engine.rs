@@ -596,7 +596,7 @@ async fn progress_counts_the_items_of_a_running_cycle() {
         stop: None,
         progress: Some(progress.clone()),
     };
-    labsync::sync::run_plugin(&w.config.plugins[0], &mut w.store, &opts).await;
+    labsync::connectors::run_plugin(&w.config.plugins[0], &mut w.store, &opts).await;
     assert_eq!(
         progress.describe(),
         "1 incidents, 1 issues looked at, 0 failed"

@@ -10,8 +10,9 @@ use labsync_testkit::world;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use labsync::connectors::run_plugin;
 use labsync::http::{BREAKER_MISSES, HttpSettings};
-use labsync::sync::{CycleOptions, CycleReport, run_plugin};
+use labsync::sync::{CycleOptions, CycleReport};
 use world::World;
 
 /// A short timeout, so that each hung request ends soon; quick retries.

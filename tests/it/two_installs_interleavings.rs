@@ -86,8 +86,9 @@ async fn play(ops: Vec<Op>) {
                 let (wa, wb) = (&mut w, &mut b);
                 let (store, config) = (&mut wa.store, &wa.config);
                 let opts = world::options(false);
-                let a = labsync::sync::run_plugin(&config.plugins[0], store, &opts);
-                let other = labsync::sync::run_plugin(&wb.config.plugins[0], &mut wb.store, &opts);
+                let a = labsync::connectors::run_plugin(&config.plugins[0], store, &opts);
+                let other =
+                    labsync::connectors::run_plugin(&wb.config.plugins[0], &mut wb.store, &opts);
                 tokio::join!(a, other);
             }
             Op::StaleIssue(k) => {

@@ -2,6 +2,7 @@
 //! engine tests act in.
 
 use labsync::config::Config;
+use labsync::connectors::run_plugin;
 use labsync::gitlab::GitLabClient;
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
@@ -10,7 +11,7 @@ use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
 use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
 use labsync::spira::SpiraClient;
 use labsync::store::Store;
-use labsync::sync::{CycleOptions, CycleReport, run_plugin};
+use labsync::sync::{CycleOptions, CycleReport};
 
 pub struct World {
     pub gitlab: GitLabSim,
