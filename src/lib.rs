@@ -10,8 +10,8 @@
 //!
 //! | module | what lives there | may not depend on |
 //! |---|---|---|
-//! | [`config`] | plugins.toml + `LABSYNC_*` (figment), validation into [`config::Config`], secret sources | store, clients, sim |
-//! | [`store`] | SQLite: open, migrations (`migrations/*.sql`, embedded), one module per table group | clients, sim |
+//! | [`config`] | plugins.toml + `LABSYNC_*` (figment), validation into [`config::Config`], secret sources; what the file declares for the mapping tables, as the store's [`store::declared::Declared`] | clients, sim |
+//! | [`store`] (crate `labsync_store`) | SQLite: open, migrations (`crates/store/migrations/*.sql`, embedded), one module per table group | config, clients, sim, the engine |
 //! | [`http`] (crate `labsync_http`) | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`bounds.rs`) | config, store |
 //! | [`inflight`] (`labsync_http`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
 //! | [`connectors`] | each side's client behind the engine's trait for it ([`sync::connector`]): Spira's link-back properties, concurrency token and URLs; GitLab's footer, quick-action defusing, limits and references; each client error given its kind | store, the engine's internals |
@@ -64,7 +64,6 @@ pub mod escape;
 pub mod logging;
 pub mod mapping;
 pub mod runtime;
-pub mod store;
 pub mod sync;
 
 // The leaf crates, under the module names the rest of the code (and the tests)
@@ -77,3 +76,4 @@ pub use labsync_model::text;
 #[cfg(feature = "sim")]
 pub use labsync_sim as sim;
 pub use labsync_spira as spira;
+pub use labsync_store as store;

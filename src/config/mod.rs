@@ -4,6 +4,7 @@
 
 mod ca;
 mod cron;
+mod declared;
 mod diff;
 pub mod duration;
 mod file;

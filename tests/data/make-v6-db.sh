@@ -19,7 +19,7 @@
 #   config), one user and one release from `labsync map` (source cli) and
 #   users auto-mapped by the engine (source auto);
 # The error queue is empty: no item fails against the simulators without
-# their in-process fault hooks (src/store's migration test covers that
+# their in-process fault hooks (crates/store's migration test covers that
 # table with rows of every kind).
 # Also written: v6-plugins.toml (the configuration it ran with; the
 # simulators' addresses and credentials are gone with them) and

@@ -129,10 +129,10 @@ fn an_older_database_is_read_unchanged_and_upgraded_by_a_writer() {
     // The schema as labsync 4 left it, with a plugin row of its time.
     let conn = Connection::open(&path).unwrap();
     for sql in [
-        include_str!("../../migrations/0001_init.sql"),
-        include_str!("../../migrations/0002_comment_sweep.sql"),
-        include_str!("../../migrations/0003_leases.sql"),
-        include_str!("../../migrations/0004_install.sql"),
+        include_str!("../../crates/store/migrations/0001_init.sql"),
+        include_str!("../../crates/store/migrations/0002_comment_sweep.sql"),
+        include_str!("../../crates/store/migrations/0003_leases.sql"),
+        include_str!("../../crates/store/migrations/0004_install.sql"),
     ] {
         conn.execute_batch(sql).unwrap();
     }

@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CreatedBy, GitLabKept, Side, Ticket, stable_hash};
+use labsync_model::{CreatedBy, GitLabKept, Side, Ticket, stable_hash};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::links::parse_time;
 use super::mappings::TxError;
 use super::{Store, StoreError};
-use crate::model::{Connectors, Side};
+use labsync_model::{Connectors, Side};
 
 /// The latest cycle of a plugin, finished or not.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -312,27 +312,29 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::model::Side;
-
-    const CONFIG: &str = r#"
-[[plugins]]
-name = "p"
-[plugins.spira]
-base_url = "https://spira.test"
-login = "l"
-api_key = "k"
-[plugins.gitlab]
-token = "t"
-[[plugins.projects]]
-spira_project = 1
-gitlab_project = "g/p"
-"#;
+    use crate::declared::{Declared, DeclaredPlugin, DeclaredProject};
+    use labsync_model::Side;
 
     fn store() -> Store {
         let mut store = Store::open_in_memory().unwrap();
-        let config = Config::from_str(std::path::Path::new("plugins.toml"), CONFIG).unwrap();
-        store.apply_config(&config).unwrap();
+        let project = DeclaredProject {
+            spira_project: 1,
+            gitlab_project: "g/p".into(),
+            active: true,
+            rows: vec![],
+        };
+        let plugin = DeclaredPlugin {
+            name: "p".into(),
+            caption: "p".into(),
+            enabled: true,
+            projects: vec![project],
+        };
+        store
+            .apply_config(Declared {
+                file: "plugins.toml".into(),
+                plugins: vec![plugin],
+            })
+            .unwrap();
         store
     }
 

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::links::parse_time;
 use super::{Store, StoreError};
-use crate::model::Side;
+use labsync_model::Side;
 
 /// A create that was about to happen when it was recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub struct QueuedError {
 pub const PARK_AFTER: i64 = 10;
 
 /// Backoff of a failing item: 1 min, doubling, at most 6 h.
-pub fn retry_delay(attempts: i64) -> Duration {
+fn retry_delay(attempts: i64) -> Duration {
     let minutes = 1i64 << attempts.clamp(1, 10).saturating_sub(1);
     Duration::minutes(minutes.min(360))
 }

@@ -3,7 +3,12 @@
 //! The database is the memory that makes labsync safe: links, bases,
 //! watermarks and intents. It is opened in WAL mode with foreign keys on, and
 //! a database written by a newer labsync is refused rather than damaged.
+//!
+//! The store knows neither the configuration (the binary hands it what
+//! plugins.toml declares as a [`declared::Declared`]) nor the clients, the
+//! simulators or the engine: its Cargo.toml names none of them.
 
+pub mod declared;
 pub mod exchange;
 pub mod identity;
 pub mod install;
@@ -24,33 +29,30 @@ use identity::{Identity, identify};
 
 /// Schema migrations, applied in order; the index + 1 is the version.
 const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_init.sql",
-        include_str!("../../migrations/0001_init.sql"),
-    ),
+    ("0001_init.sql", include_str!("../migrations/0001_init.sql")),
     (
         "0002_comment_sweep.sql",
-        include_str!("../../migrations/0002_comment_sweep.sql"),
+        include_str!("../migrations/0002_comment_sweep.sql"),
     ),
     (
         "0003_leases.sql",
-        include_str!("../../migrations/0003_leases.sql"),
+        include_str!("../migrations/0003_leases.sql"),
     ),
     (
         "0004_install.sql",
-        include_str!("../../migrations/0004_install.sql"),
+        include_str!("../migrations/0004_install.sql"),
     ),
     (
         "0005_identity.sql",
-        include_str!("../../migrations/0005_identity.sql"),
+        include_str!("../migrations/0005_identity.sql"),
     ),
     (
         "0006_health.sql",
-        include_str!("../../migrations/0006_health.sql"),
+        include_str!("../migrations/0006_health.sql"),
     ),
     (
         "0007_neutral_sides.sql",
-        include_str!("../../migrations/0007_neutral_sides.sql"),
+        include_str!("../migrations/0007_neutral_sides.sql"),
     ),
 ];
 

@@ -9,8 +9,8 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
-use crate::config::Config;
-use crate::model::Connectors;
+use crate::declared::Declared;
+use labsync_model::Connectors;
 
 /// Which mapping table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -117,9 +117,11 @@ pub struct MappingRow {
 impl Store {
     /// Makes the tables say what plugins.toml says: config rows are replaced,
     /// cli and auto rows kept. Plugins that left the file are marked, not
-    /// deleted, so their links survive.
-    pub fn apply_config(&mut self, config: &Config) -> Result<(), StoreError> {
-        let file = config.source.display().to_string();
+    /// deleted, so their links survive. The binary's `&Config` converts
+    /// into a [`Declared`].
+    pub fn apply_config(&mut self, declared: impl Into<Declared>) -> Result<(), StoreError> {
+        let declared = declared.into();
+        let file = &declared.file;
         let now = chrono::Utc::now().to_rfc3339();
         let path = self.path.display().to_string();
         let sql = |e: rusqlite::Error| StoreError::Sqlite {
@@ -132,7 +134,7 @@ impl Store {
             .map_err(sql)?;
         tx.execute("UPDATE plugins SET in_config = 0", [])
             .map_err(sql)?;
-        for p in &config.plugins {
+        for p in &declared.plugins {
             tx.execute(
                 "INSERT INTO plugins (name, caption, enabled, in_config, updated_at) VALUES (?1, ?2, ?3, 1, ?4)
                  ON CONFLICT (name) DO UPDATE SET caption = ?2, enabled = ?3, in_config = 1, updated_at = ?4",
@@ -149,7 +151,7 @@ impl Store {
         }
         tx.execute("DELETE FROM project_mappings WHERE source = 'config'", [])
             .map_err(sql)?;
-        for p in &config.plugins {
+        for p in &declared.plugins {
             for m in &p.projects {
                 let row = ProjectRow {
                     plugin: p.name.clone(),
@@ -158,26 +160,18 @@ impl Store {
                     active: m.active,
                     source: Source::Config,
                 };
-                put_project(&tx, &row, true).map_err(|e| refused_in(&file, &p.name, e))?;
-                let tables = [
-                    (Kind::Status, &m.statuses),
-                    (Kind::Priority, &m.priorities),
-                    (Kind::User, &m.users),
-                    (Kind::Release, &m.releases),
-                ];
-                for (kind, rows) in tables {
-                    for r in rows {
-                        let row = MappingRow {
-                            plugin: p.name.clone(),
-                            spira_project: m.spira_project,
-                            spira: r.spira.clone(),
-                            gitlab: r.gitlab.clone(),
-                            primary: r.primary,
-                            source: Source::Config,
-                        };
-                        put_mapping(&tx, kind, &row, true)
-                            .map_err(|e| refused_in(&file, &p.name, e))?;
-                    }
+                put_project(&tx, &row, true).map_err(|e| refused_in(file, &p.name, e))?;
+                for r in &m.rows {
+                    let row = MappingRow {
+                        plugin: p.name.clone(),
+                        spira_project: m.spira_project,
+                        spira: r.spira.clone(),
+                        gitlab: r.gitlab.clone(),
+                        primary: r.primary,
+                        source: Source::Config,
+                    };
+                    put_mapping(&tx, r.kind, &row, true)
+                        .map_err(|e| refused_in(file, &p.name, e))?;
                 }
             }
         }

@@ -15,7 +15,7 @@ const OWN_TABLES: &[&str] = &["plugins", "project_mappings", "links", "watermark
 
 /// What the file at hand holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Identity {
+pub(crate) enum Identity {
     /// No table at all: a new file (or one SQLite made empty).
     Empty,
     /// labsync's, at this schema version.
