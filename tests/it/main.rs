@@ -25,6 +25,7 @@ mod cli;
 mod concurrency;
 mod config_errors;
 mod config_offline;
+mod conformance_connectors;
 mod convergence;
 mod cost;
 mod crash;

@@ -8,6 +8,13 @@
 //!   server behind it: what a user sees of `check`, `map`, `status`, …
 //! - [`daemon`]: `labsync run` and `labsync sync` as processes: the systemd
 //!   notify socket, signals, waiting for the database to show progress.
+//! - [`memory`]: in-memory connectors ([`memory::MemoryTestManagement`],
+//!   [`memory::MemoryIssueTracker`]) for engine behaviour tests: a movable
+//!   clock, deterministic ids, and the real services' hard edges where the
+//!   engine depends on them.
+//! - [`conformance`]: one suite per connector trait, written once and run
+//!   against every implementation (the fakes, the simulators through the
+//!   real connectors, and real servers when the environment names one).
 //!
 //! A dev-dependency of the root package only (a dev-dependency cycle Cargo
 //! allows): the shipped binary never links it.
@@ -16,7 +23,9 @@ use std::path::PathBuf;
 use std::process::Command;
 
 pub mod cli;
+pub mod conformance;
 pub mod daemon;
+pub mod memory;
 pub mod world;
 
 pub use world::World;

@@ -430,6 +430,20 @@ impl GitLabSim {
         }
     }
 
+    /// Deletes an issue, as a project owner can (gitlab-api.md §16 #12;
+    /// `DELETE /projects/:id/issues/:iid` does the same, `lib/api/issues.rb`).
+    /// False if there is none. The connector conformance suite uses it.
+    pub fn delete_issue(&self, iid: u64) -> bool {
+        let mut store = self.app.lock();
+        match store.issue_index(self.project_id, iid) {
+            Some(index) => {
+                store.destroy_issue(index);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Moves an issue's `updated_at` (an admin override, for test setups).
     pub fn set_issue_updated_at(&self, iid: u64, at: DateTime<Utc>) {
         let mut store = self.app.lock();

@@ -1,0 +1,31 @@
+//! In-memory connectors: the engine's traits implemented on plain data.
+//!
+//! They are as hard as the real services where the engine depends on it
+//! (a stale concurrency token is refused, listing bounds are inclusive and
+//! same-timestamp groups span pages, writes before a project's setup are
+//! refused, unknown ids are refused, a label-only edit within a minute does
+//! not move GitLab's `updated_at`), and never easier: each passes the same
+//! conformance suite as the real connector it stands in for.
+
+mod clock;
+mod issue_tracker;
+mod listing;
+mod test_management;
+mod tracker_catalog;
+
+#[cfg(test)]
+mod tests;
+
+pub use clock::MemoryClock;
+pub use issue_tracker::MemoryIssueTracker;
+pub use test_management::MemoryTestManagement;
+
+use labsync::sync::connector::{ConnectorError, ErrorKind};
+
+fn not_found(what: impl std::fmt::Display) -> ConnectorError {
+    ConnectorError::new(ErrorKind::NotFound, format!("{what} was not found"))
+}
+
+fn refused(what: impl std::fmt::Display, why: &str) -> ConnectorError {
+    ConnectorError::new(ErrorKind::Item, format!("{what}: refused: {why}"))
+}
