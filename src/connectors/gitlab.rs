@@ -445,7 +445,11 @@ impl IssueTracker for GitLabConnector {
     }
 
     fn body_as_kept(&self, markdown: &str) -> String {
-        text::split_footer(&text::gitlab_body(markdown)).0
+        // GitLab deletes `\r` and strips the trailing whitespace of a
+        // description it saves (gitlab-org/gitlab
+        // `lib/gitlab/quick_actions/extractor.rb`; gitlab-api.md §16 #2).
+        let kept = text::gitlab_body(markdown).replace('\r', "");
+        text::split_footer(kept.trim_end()).0
     }
 
     fn server_now(&self) -> Option<DateTime<Utc>> {
