@@ -32,6 +32,7 @@ mod crash;
 mod daemon;
 mod demo;
 mod engine;
+mod engine_on_fakes;
 mod faults;
 mod gitlab_client;
 mod gitlab_conformance;
