@@ -30,13 +30,3 @@ pub enum GitLabError {
     #[error("{what}: unreadable answer: {reason}")]
     Decode { what: String, reason: String },
 }
-
-impl GitLabError {
-    /// True for failures a later cycle may not see again (5xx, 429, network).
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            GitLabError::RateLimited { .. } | GitLabError::Server { .. } | GitLabError::Http(_)
-        )
-    }
-}

@@ -252,10 +252,6 @@ impl HttpClient {
         &self.client
     }
 
-    pub fn settings(&self) -> &HttpSettings {
-        &self.settings
-    }
-
     /// The error any request would get now, if the server is not asked
     /// again (breaker open, deadline passed).
     pub fn down(&self) -> Option<HttpError> {

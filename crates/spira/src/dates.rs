@@ -39,20 +39,6 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
         .map(|naive| naive.and_utc())
 }
 
-/// serde `with` module for `DateTime<Utc>` fields.
-pub mod required {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(date: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(date))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let text = String::deserialize(d)?;
-        parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a date: '{text}'")))
-    }
-}
-
 /// serde `with` module for `Option<DateTime<Utc>>` fields.
 pub mod optional {
     use super::*;

@@ -119,11 +119,6 @@ impl SpiraSim {
         comments::insert(&mut db, incident, user, text.to_string(), None, now).comment_id
     }
 
-    /// Soft-deletes an incident, as Spira does.
-    pub fn delete_incident(&self, id: u32) -> bool {
-        self.edit_incident(id, |inc| inc.is_deleted = true)
-    }
-
     /// Deletes a release as a person would in Spira's UI: it is no longer
     /// listed nor found by id. Incidents that named it keep the id.
     pub fn delete_release(&self, id: u32) -> bool {
