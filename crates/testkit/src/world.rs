@@ -6,12 +6,12 @@ use labsync::connectors::run_plugin;
 use labsync::gitlab::GitLabClient;
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
-use labsync::sim::Seed;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
-use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
 use labsync::spira::SpiraClient;
 use labsync::store::Store;
 use labsync::sync::{CycleOptions, CycleReport};
+use labsync_sim::Seed;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
 
 pub struct World {
     pub gitlab: GitLabSim,
@@ -93,7 +93,7 @@ impl World {
     ) -> World {
         let gitlab = GitLabSim::start(gitlab).await.unwrap();
         let spira = SpiraSim::start(spira).await.unwrap();
-        let text = labsync::sim::config::plugin_toml(plugin, &gitlab, &spira, extra);
+        let text = labsync_sim::config::plugin_toml(plugin, &gitlab, &spira, extra);
         let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("plugins.toml"), &text).unwrap();
@@ -125,7 +125,7 @@ impl World {
     /// The database of a second install over the same servers, with the
     /// same configuration (`extra` added to the plugin block first).
     pub fn second_install(&self, extra: &str) -> Install {
-        let text = labsync::sim::config::plugin_toml(
+        let text = labsync_sim::config::plugin_toml(
             &self.config.plugins[0].name,
             &self.gitlab,
             &self.spira,
@@ -237,7 +237,7 @@ impl World {
         found.into_iter().next().unwrap()
     }
 
-    pub fn incident_named(&self, name: &str) -> labsync::sim::spira::SimIncident {
+    pub fn incident_named(&self, name: &str) -> labsync_sim::spira::SimIncident {
         let found: Vec<_> = self
             .spira
             .incidents(1)
