@@ -8,12 +8,13 @@ use std::time::Duration;
 use super::table::Table;
 use super::{Exit, Globals, fail, load_config, open_plan_store, open_store};
 use crate::config::{Config, duration};
+use crate::connectors::CycleOptions;
 use crate::connectors::run_plugin;
 use crate::daemon::lease::Leases;
 use crate::escape::printable;
 use crate::http::HttpSettings;
 use crate::logging::{Say, say};
-use crate::sync::{CycleOptions, CycleReport, Progress};
+use crate::sync::{CycleReport, Progress};
 
 /// One cycle of every enabled plugin (or the one named); exit 0 when all
 /// is done, 1 when some items failed, 2 when a plugin could not sync at all.

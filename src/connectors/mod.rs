@@ -8,11 +8,43 @@ pub mod spira;
 pub use gitlab::GitLabConnector;
 pub use spira::SpiraConnector;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use crate::config::Plugin;
 use crate::http::{HttpError, HttpSettings};
 use crate::store::Store;
 use crate::sync::connector::{ConnectorError, Down, Endpoints};
-use crate::sync::{CycleOptions, CycleReport};
+use crate::sync::{CycleReport, Progress, RunOptions, STOP_GRACE};
+
+/// What a cycle is given: how to run it, and how to reach the servers.
+#[derive(Clone, Debug)]
+pub struct CycleOptions {
+    /// schedule | sync-now | demo (stored in the run log).
+    pub trigger: &'static str,
+    /// Compute and report what would be written; write nothing.
+    pub dry_run: bool,
+    pub http: HttpSettings,
+    /// Set by SIGTERM/SIGINT: the cycle stops after the items in hand, and
+    /// watermarks move only past what was done.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Counts items as they are done, for a progress display.
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl CycleOptions {
+    /// The engine's part: the items in hand get a request's timeout to
+    /// finish after a stop, at most [`STOP_GRACE`].
+    fn engine(&self) -> RunOptions {
+        RunOptions {
+            trigger: self.trigger,
+            dry_run: self.dry_run,
+            stop_grace: STOP_GRACE.min(self.http.timeout),
+            stop: self.stop.clone(),
+            progress: self.progress.clone(),
+        }
+    }
+}
 
 /// The connectors of `plugin`'s two servers.
 pub fn connect(
@@ -26,15 +58,16 @@ pub fn connect(
 
 /// One cycle of `plugin` between its Spira and GitLab servers.
 pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions) -> CycleReport {
+    let run = opts.engine();
     match connect(plugin, &opts.http) {
         Ok((tm, tracker)) => {
             let sides = Endpoints {
                 tm: &tm,
                 tracker: &tracker,
             };
-            crate::sync::run(plugin, Ok(sides), store, opts).await
+            crate::sync::run(plugin, Ok(sides), store, &run).await
         }
-        Err(e) => crate::sync::run(plugin, Err(e), store, opts).await,
+        Err(e) => crate::sync::run(plugin, Err(e), store, &run).await,
     }
 }
 

@@ -33,11 +33,11 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, Plugin};
+use crate::connectors::CycleOptions;
 use crate::connectors::run_plugin;
 use crate::http::{Heartbeat, HttpSettings};
 use crate::store::lease::DAEMON;
 use crate::store::{Store, StoreError};
-use crate::sync::CycleOptions;
 
 use lease::{Leases, RENEW_EVERY};
 use notify::Notifier;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::connectors::CycleOptions;
 use crate::connectors::run_plugin;
 use crate::gitlab::{GitLabClient, ProjectRef};
 use crate::http::HttpSettings;
@@ -12,7 +13,7 @@ use crate::sim::Seed;
 use crate::sim::gitlab::{GitLabSim, GitLabSimConfig};
 use crate::sim::spira::{SpiraSim, SpiraSimConfig};
 use crate::store::Store;
-use crate::sync::{CycleOptions, CycleReport};
+use crate::sync::CycleReport;
 
 use super::DemoError;
 

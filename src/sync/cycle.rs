@@ -12,7 +12,6 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::config::Plugin;
-use crate::http::HttpSettings;
 use crate::inflight::InFlight;
 use crate::model::{Connectors, Side};
 use crate::store::Store;
@@ -25,13 +24,17 @@ use super::pair::{self, ITEM_ORDER, Pass};
 use super::report::{CycleReport, ProjectReport};
 use super::{SyncError, lock};
 
+/// How the engine runs one cycle (what connects to the sides is the
+/// connectors' business: see `connectors::CycleOptions`).
 #[derive(Clone, Debug)]
-pub struct CycleOptions {
+pub struct RunOptions {
     /// schedule | sync-now | demo (stored in the run log).
     pub trigger: &'static str,
     /// Compute and report what would be written; write nothing.
     pub dry_run: bool,
-    pub http: HttpSettings,
+    /// The most the items in hand get to finish once a stop is asked for
+    /// (at most [`STOP_GRACE`]; less when a request's timeout is shorter).
+    pub stop_grace: std::time::Duration,
     /// Set by SIGTERM/SIGINT: the cycle stops after the items in hand, and
     /// watermarks move only past what was done.
     pub stop: Option<Arc<AtomicBool>>,
@@ -39,7 +42,7 @@ pub struct CycleOptions {
     pub progress: Option<Arc<super::report::Progress>>,
 }
 
-impl CycleOptions {
+impl RunOptions {
     fn stopping(&self) -> bool {
         stopping(self.stop.as_deref())
     }
@@ -56,7 +59,7 @@ pub async fn run(
     plugin: &Plugin,
     sides: Result<Endpoints<'_>, ConnectorError>,
     store: &mut Store,
-    opts: &CycleOptions,
+    opts: &RunOptions,
 ) -> CycleReport {
     // Recorded before anything can fail, so that `status` shows the cause
     // of a cycle that could not even connect.
@@ -103,7 +106,7 @@ async fn sync_projects(
     plugin: &Plugin,
     sides: Result<Endpoints<'_>, ConnectorError>,
     store: &mut Store,
-    opts: &CycleOptions,
+    opts: &RunOptions,
     run_id: Option<i64>,
 ) -> CycleReport {
     let mut report = CycleReport {
@@ -150,7 +153,7 @@ async fn sync_projects(
             None => sync.await,
             Some(stop) => tokio::select! {
                 pr = sync => pr,
-                grace = abandoned(stop, opts.http.timeout) => {
+                grace = abandoned(stop, opts.stop_grace) => {
                     tracing::warn!(
                         plugin = %plugin.name,
                         project = p.spira_project,
@@ -172,21 +175,19 @@ async fn sync_projects(
     report
 }
 
-/// The most the items in hand get to finish once a stop is asked for; less
-/// when `http_timeout` is shorter.
+/// The most the items in hand get to finish once a stop is asked for.
 pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Ends (returning the grace it gave) once a stop was asked for and the
 /// grace has passed: the cycle is then dropped with its requests in flight.
 /// That is safe: a create commits its intent before it is sent, and every
 /// database change is one transaction, never held across a request.
-async fn abandoned(stop: &AtomicBool, http_timeout: std::time::Duration) -> std::time::Duration {
+async fn abandoned(stop: &AtomicBool, grace: std::time::Duration) -> std::time::Duration {
     // The stop flag is set by the signal task; a tenth of a second is soon
     // enough to notice it.
     while !stop.load(Ordering::SeqCst) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let grace = STOP_GRACE.min(http_timeout);
     tokio::time::sleep(grace).await;
     grace
 }
@@ -280,7 +281,7 @@ async fn sync_project(
     run_id: Option<i64>,
     spira_project: i64,
     gitlab_project: &str,
-    opts: &CycleOptions,
+    opts: &RunOptions,
 ) -> ProjectReport {
     let (dry_run, stop) = (opts.dry_run, opts.stop.as_deref());
     let mut report = ProjectReport {

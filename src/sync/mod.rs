@@ -30,7 +30,7 @@ pub mod report;
 pub mod resolve;
 pub mod write;
 
-pub use cycle::{CycleOptions, run};
+pub use cycle::{RunOptions, STOP_GRACE, run};
 pub use report::{Counts, CycleReport, Progress, ProjectReport};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

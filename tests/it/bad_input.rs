@@ -3,8 +3,8 @@
 
 use labsync_testkit::world;
 
+use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
-use labsync::sync::CycleOptions;
 use world::World;
 
 #[tokio::test]

@@ -589,7 +589,7 @@ async fn progress_counts_the_items_of_a_running_cycle() {
     w.spira.add_incident(1, "Counted once", 1);
     w.gitlab.create_issue_as("alice", "Counted too", "x");
     let progress = std::sync::Arc::new(labsync::sync::Progress::default());
-    let opts = labsync::sync::CycleOptions {
+    let opts = labsync::connectors::CycleOptions {
         trigger: "sync-now",
         dry_run: false,
         http: world::settings(),

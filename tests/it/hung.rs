@@ -10,9 +10,10 @@ use labsync_testkit::world;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
 use labsync::http::{BREAKER_MISSES, HttpSettings};
-use labsync::sync::{CycleOptions, CycleReport};
+use labsync::sync::CycleReport;
 use world::World;
 
 /// A short timeout, so that each hung request ends soon; quick retries.

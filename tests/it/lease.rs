@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
 use labsync::model::Side;
 use labsync::store::Store;
 use labsync::store::lease::DAEMON;
-use labsync::sync::CycleOptions;
 use labsync_testkit::daemon::{count, exited, issue_titled, labsync};
 use world::World;
 

@@ -2,13 +2,14 @@
 //! engine tests act in.
 
 use labsync::config::Config;
+use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
 use labsync::gitlab::GitLabClient;
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
 use labsync::spira::SpiraClient;
 use labsync::store::Store;
-use labsync::sync::{CycleOptions, CycleReport};
+use labsync::sync::CycleReport;
 use labsync_sim::Seed;
 use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
 use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
