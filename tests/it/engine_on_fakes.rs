@@ -3,10 +3,9 @@
 //! second cycle writes nothing), as the engine's behaviour tests need.
 
 use labsync::config::Config;
-use labsync::http::HttpSettings;
 use labsync::store::Store;
 use labsync::sync::connector::{Endpoints, IssueTracker, TestManagement, TmEdit};
-use labsync::sync::{CycleOptions, run};
+use labsync::sync::{RunOptions, STOP_GRACE, run};
 use labsync_testkit::memory::{MemoryClock, MemoryIssueTracker, MemoryTestManagement};
 
 const CONFIG: &str = r#"
@@ -31,11 +30,11 @@ priorities = [
 ]
 "#;
 
-fn options() -> CycleOptions {
-    CycleOptions {
+fn options() -> RunOptions {
+    RunOptions {
         trigger: "sync-now",
         dry_run: false,
-        http: HttpSettings::default(),
+        stop_grace: STOP_GRACE,
         stop: None,
         progress: None,
     }
