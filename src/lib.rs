@@ -1,5 +1,6 @@
 //! labsync keeps a test-management system (Spira) and GitLab's issue tracker
-//! in two-way sync. The README says how to use it; this says how it is built.
+//! in two-way sync. The README says how to use it; this and ARCHITECTURE.md
+//! say how it is built.
 //!
 //! # Code map
 //!
@@ -32,27 +33,8 @@
 //!
 //! `src/main.rs` only parses arguments and calls [`commands`].
 //!
-//! # Invariants
-//!
-//! - The engine never talks HTTP; clients never touch SQLite.
-//! - No request outlives `http_timeout` per attempt nor the cycle's deadline
-//!   for its server; a server that stops answering stops its project's cycle
-//!   with one error, and SIGTERM ends `labsync run` within seconds.
-//! - A secret is a [`secret::Secret`] from the moment it is read; it reaches an
-//!   HTTP header through `expose()` and nowhere else — never a URL, log or error.
-//! - Every change to the database that belongs together is one transaction: a
-//!   refused or failed change leaves nothing half-written.
-//! - Mapping rows from plugins.toml have source `config` and are replaced on
-//!   every load; rows from `labsync map` (`cli`) and the engine (`auto`) are
-//!   kept, unless a `config` row clashes with one: the file wins, logged.
-//! - A mapping row naming what Spira does not have is skipped (one field of
-//!   the items it names), never a reason to stop a project.
-//! - A database written by a newer labsync is refused, never modified; a
-//!   file that is not labsync's is refused before anything touches it.
-//! - Commands that only read (`status`, `plan`, `map list`/`export`) open
-//!   the database read-only and never create or migrate it.
-//! - Simulators follow the documented behaviour of the real services,
-//!   quirks included; a simulator easier than the real thing hides bugs.
+//! The crates, the invariants every change keeps, and what the redesign has
+//! not done yet: `ARCHITECTURE.md` at the repository's root.
 
 pub mod commands;
 pub mod config;
