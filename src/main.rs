@@ -91,6 +91,9 @@ enum Command {
     Plan {
         #[arg(long)]
         plugin: Option<String>,
+        /// One JSON document: per plugin and project, the writes (typed).
+        #[arg(long)]
+        json: bool,
     },
     /// List, add, remove, export and import the mapping tables.
     Map {
@@ -268,7 +271,7 @@ fn main() -> ExitCode {
         } => commands::status(&globals, json, errors, check.then_some(max_age)),
         Command::Retry { ids, all } => commands::retry(&globals, &ids, all),
         Command::Rebind { plugin } => commands::rebind(&globals, &plugin),
-        Command::Plan { plugin } => commands::plan(&globals, plugin.as_deref()),
+        Command::Plan { plugin, json } => commands::plan(&globals, plugin.as_deref(), json),
         #[cfg(feature = "sim")]
         Command::Demo(args) => commands::demo(args),
         #[cfg(feature = "sim")]

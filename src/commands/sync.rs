@@ -19,15 +19,29 @@ use crate::sync::{CycleReport, Progress};
 /// One cycle of every enabled plugin (or the one named); exit 0 when all
 /// is done, 1 when some items failed, 2 when a plugin could not sync at all.
 pub fn sync(globals: &Globals, plugin: Option<&str>) -> Exit {
-    cycle(globals, plugin, false)
+    cycle(globals, plugin, None)
 }
 
 /// What the next cycle would write, without writing it.
-pub fn plan(globals: &Globals, plugin: Option<&str>) -> Exit {
-    cycle(globals, plugin, true)
+pub fn plan(globals: &Globals, plugin: Option<&str>, json: bool) -> Exit {
+    let shown = if json {
+        PlanShown::Json
+    } else {
+        PlanShown::Lines
+    };
+    cycle(globals, plugin, Some(shown))
 }
 
-fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
+/// How `labsync plan` prints the plan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PlanShown {
+    Lines,
+    Json,
+}
+
+/// One cycle of the plugins wanted; `plan`: a dry run, shown so.
+fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit {
+    let dry_run = plan.is_some();
     let config = match load_config(globals) {
         Ok(c) => c,
         Err(code) => return code,
@@ -120,10 +134,10 @@ fn cycle(globals: &Globals, only: Option<&str>, dry_run: bool) -> Exit {
         }
         reports.push(report);
     }
-    if dry_run {
-        print_plan(&reports)
-    } else {
-        print_summary(&reports)
+    match plan {
+        Some(PlanShown::Lines) => print_plan(&reports),
+        Some(PlanShown::Json) => print_plan_json(&reports),
+        None => print_summary(&reports),
     }
     if let Some(code) = stop.as_ref().and_then(StopRequest::exit) {
         return code;
@@ -382,6 +396,30 @@ pub(super) fn print_failures(reports: &[CycleReport]) {
             }
         }
     }
+}
+
+/// `plan --json`: `{"plugins": [{"plugin", "projects": [{"tm_project",
+/// "tracker_project", "cannot_plan", "writes": [{"write": "create_issue", …}]}]}]}`.
+fn print_plan_json(reports: &[CycleReport]) {
+    let plugins: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let projects: Vec<serde_json::Value> = r
+                .projects
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "tm_project": p.spira_project,
+                        "tracker_project": p.gitlab_project,
+                        "cannot_plan": p.fatal,
+                        "writes": p.planned,
+                    })
+                })
+                .collect();
+            serde_json::json!({ "plugin": r.plugin, "projects": projects })
+        })
+        .collect();
+    println!("{}", serde_json::json!({ "plugins": plugins }));
 }
 
 fn print_plan(reports: &[CycleReport]) {

@@ -6,6 +6,7 @@
 //! crash is recognised by its marker and linked, never copied again, and a
 //! copy is never copied back.
 
+use super::plan::PlannedWrite;
 use std::collections::HashSet;
 
 use crate::config::Direction;
@@ -26,8 +27,8 @@ pub struct CommentSync {
     pub links: Vec<CommentLink>,
     pub to_gitlab: usize,
     pub to_spira: usize,
-    /// Descriptions of the copies a dry run would make.
-    pub planned: Vec<String>,
+    /// The copies a dry run would make.
+    pub planned: Vec<PlannedWrite>,
     pub last_note_id: i64,
     pub last_comment_id: i64,
 }
@@ -127,10 +128,12 @@ pub async fn sync_comments(
             continue;
         }
         if dry_run {
-            out.planned.push(format!(
-                "copy comment {note_id} by @{} on issue #{iid} to incident IN:{incident_id}",
-                note.author_username
-            ));
+            out.planned.push(PlannedWrite::CopyNoteToIncident {
+                issue: iid,
+                note: note.id,
+                author: note.author_username.clone(),
+                incident: i64::from(incident_id),
+            });
             continue;
         }
         let html = format!(
@@ -181,9 +184,11 @@ pub async fn sync_comments(
             continue;
         }
         if dry_run {
-            out.planned.push(format!(
-                "copy comment {comment_id} of incident IN:{incident_id} to issue #{iid}"
-            ));
+            out.planned.push(PlannedWrite::CopyCommentToIssue {
+                incident: i64::from(incident_id),
+                comment: comment_id,
+                issue: iid,
+            });
             continue;
         }
         let author = comment

@@ -26,6 +26,7 @@ pub mod kept;
 pub mod merge;
 pub mod moved;
 pub mod pair;
+pub mod plan;
 pub mod report;
 pub mod resolve;
 pub mod write;

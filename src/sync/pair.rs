@@ -24,6 +24,7 @@ use super::context::ProjectCtx;
 use super::counterpart::{self, Named, claimed_by_other, named_issue};
 use super::kept;
 use super::merge::{SideView, merge};
+use super::plan::PlannedWrite;
 use super::report::Counts;
 use super::resolve::{gitlab_view, spira_view};
 use super::write::{incident_edit, issue_edit, new_issue, release_for};
@@ -37,9 +38,9 @@ pub struct Pass<'s> {
     pub run_id: Option<i64>,
     pub dry_run: bool,
     counts: Mutex<Counts>,
-    /// What a dry run would do, one line each, with the order of the item
-    /// it is about (items finish out of order).
-    planned: Mutex<Vec<(u64, String)>>,
+    /// What a dry run would do, with the order of the item it is about
+    /// (items finish out of order).
+    planned: Mutex<Vec<(u64, PlannedWrite)>>,
     pub progress: Option<std::sync::Arc<super::report::Progress>>,
     /// Pairs being matched by marker right now, so two items that name the
     /// same counterpart are matched one after the other.
@@ -117,10 +118,10 @@ impl<'s> Pass<'s> {
         f(&mut lock(&self.counts));
     }
 
-    /// Notes a line of a dry run's plan.
-    pub fn plan(&self, line: String) {
+    /// Notes a write of a dry run's plan.
+    pub fn plan(&self, write: PlannedWrite) {
         let order = ITEM_ORDER.try_with(|o| *o).unwrap_or(u64::MAX);
-        lock(&self.planned).push((order, line));
+        lock(&self.planned).push((order, write));
     }
 
     /// Waits until no other item is matching a pair through `claim`.
@@ -131,7 +132,7 @@ impl<'s> Pass<'s> {
 
     /// What was done (counts), planned and warned about, in the order items
     /// were listed.
-    pub fn into_outcome(self) -> (Counts, Vec<String>, Vec<String>) {
+    pub fn into_outcome(self) -> (Counts, Vec<PlannedWrite>, Vec<String>) {
         let counts = self
             .counts
             .into_inner()
@@ -146,8 +147,9 @@ impl<'s> Pass<'s> {
             .unwrap_or_else(PoisonError::into_inner);
         planned.sort_by_key(|(order, _)| *order);
         warnings.sort_by_key(|(order, _)| *order);
-        let lines = |v: Vec<(u64, String)>| v.into_iter().map(|(_, l)| l).collect();
-        (counts, lines(planned), lines(warnings))
+        let planned = planned.into_iter().map(|(_, w)| w).collect();
+        let warnings = warnings.into_iter().map(|(_, l)| l).collect();
+        (counts, planned, warnings)
     }
 }
 
@@ -613,7 +615,7 @@ async fn sync_pair(
     // A milestone crosses only where GitLab may write Spira.
     if let Some(title) = missing_release.filter(|_| ctx.plugin.direction != Direction::ToGitLab) {
         if pass.dry_run {
-            pass.plan(format!("create Spira release for milestone '{title}'"));
+            pass.plan(PlannedWrite::CreateRelease { milestone: title });
         } else {
             gv.release = Some(release_for(ctx, &pass.store, &title).await?);
         }
@@ -645,32 +647,33 @@ async fn sync_pair(
     let mut events = field_events(&m, &sv, &gv);
     events.append(&mut kept_events);
     if pass.dry_run {
-        for f in &to_gitlab {
-            pass.plan(format!(
-                "issue #{}: set {} from incident IN:{id}",
-                issue.iid,
-                f.name()
-            ));
+        let incident = i64::from(id);
+        for &field in &to_gitlab {
+            pass.plan(PlannedWrite::SetIssueField {
+                issue: issue.iid,
+                incident,
+                field,
+            });
         }
-        for f in &m.to_test_management {
-            pass.plan(format!(
-                "incident IN:{id}: set {} from issue #{}",
-                f.name(),
-                issue.iid
-            ));
+        for &field in &m.to_test_management {
+            pass.plan(PlannedWrite::SetIncidentField {
+                incident,
+                issue: issue.iid,
+                field,
+            });
         }
         for c in &m.conflicts {
-            pass.plan(format!(
-                "conflict on {} of IN:{id} / #{}: {} wins",
-                c.field.name(),
-                issue.iid,
-                c.winner.shown_as(&Connectors::SPIRA_GITLAB)
-            ));
+            pass.plan(PlannedWrite::Conflict {
+                incident,
+                issue: issue.iid,
+                field: c.field,
+                winner: c.winner,
+            });
         }
         let linked = pass.store().comment_links(link.id)?;
         let comments = sync_comments(ctx, &linked, id, issue.iid, true, known).await?;
-        for line in comments.planned {
-            pass.plan(line);
+        for write in comments.planned {
+            pass.plan(write);
         }
         return Ok(());
     }
@@ -852,10 +855,10 @@ async fn create_issue(
     let id = incident_id(ctx, incident)?;
     let ticket = spira_view(incident, None);
     if pass.dry_run {
-        pass.plan(format!(
-            "create issue for incident IN:{id} '{}'",
-            ticket.title
-        ));
+        pass.plan(PlannedWrite::CreateIssue {
+            incident: i64::from(id),
+            title: ticket.title,
+        });
         return Ok(());
     }
     let footer = footer(ctx, id);
@@ -1015,10 +1018,10 @@ async fn create_incident(
 ) -> Result<(), SyncError> {
     let (mut ticket, missing_release) = gitlab_view(ctx, issue, None, &GitLabKept::default());
     if pass.dry_run {
-        pass.plan(format!(
-            "create incident for issue #{} '{}'",
-            issue.iid, ticket.title
-        ));
+        pass.plan(PlannedWrite::CreateIncident {
+            issue: issue.iid,
+            title: ticket.title,
+        });
         return Ok(());
     }
     if let Some(title) = missing_release {

@@ -62,7 +62,7 @@ pub struct ProjectReport {
     /// that stopped the project: the daemon tries again with backoff.
     pub unreachable: Option<&'static str>,
     /// What a dry run would do.
-    pub planned: Vec<String>,
+    pub planned: Vec<super::plan::PlannedWrite>,
     /// Items left alone: they name a counterpart linked elsewhere (two
     /// installs, or a marker copied by hand). One line each, for a person.
     pub warnings: Vec<String>,

@@ -2,6 +2,7 @@
 //! share is created once, and what people see does not depend on the order
 //! items happen to finish in.
 
+use labsync::sync::plan::PlannedWrite;
 use labsync_testkit::world;
 
 use labsync::gitlab::{IssueEdit, NewMilestone, ProjectRef};
@@ -114,16 +115,19 @@ async fn a_plan_lists_items_in_the_order_they_changed() {
         .collect();
     let r = w.plan().await;
     let planned = &r.projects[0].planned;
-    let order: Vec<String> = planned
+    let order: Vec<&PlannedWrite> = planned
         .iter()
-        .filter(|l| l.starts_with("create issue for incident"))
-        .cloned()
+        .filter(|w| matches!(w, PlannedWrite::CreateIssue { .. }))
         .collect();
-    let expected: Vec<String> = ids
+    let expected: Vec<PlannedWrite> = ids
         .iter()
         .enumerate()
-        .map(|(i, id)| format!("create issue for incident IN:{id} 'Report {i}'"))
+        .map(|(i, id)| PlannedWrite::CreateIssue {
+            incident: i64::from(*id),
+            title: format!("Report {i}"),
+        })
         .collect();
+    let expected: Vec<&PlannedWrite> = expected.iter().collect();
     assert_eq!(order, expected);
     assert!(w.gitlab.issues().is_empty(), "a plan writes nothing");
 }

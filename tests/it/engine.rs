@@ -1,5 +1,6 @@
 //! The sync engine end to end, through the library, against both simulators.
 
+use labsync::sync::plan::PlannedWrite;
 use labsync_testkit::world;
 
 use labsync::gitlab::{IssueEdit, ProjectRef, StateEvent};
@@ -518,18 +519,25 @@ async fn a_plan_shows_the_writes_and_makes_none() {
     w.gitlab.reset_counts();
     w.spira.reset_counts();
     let r = w.plan().await;
-    let planned: Vec<&String> = r.projects.iter().flat_map(|p| p.planned.iter()).collect();
-    assert!(
-        planned
-            .iter()
-            .any(|l| l.contains("create issue for incident IN:1 'Planned only'")),
-        "{planned:#?}"
+    let planned: Vec<&PlannedWrite> = r.projects.iter().flat_map(|p| p.planned.iter()).collect();
+    let create_issue = PlannedWrite::CreateIssue {
+        incident: 1,
+        title: "Planned only".into(),
+    };
+    let create_incident = PlannedWrite::CreateIncident {
+        issue: 1,
+        title: "Also planned".into(),
+    };
+    assert!(planned.contains(&&create_issue), "{planned:#?}");
+    assert!(planned.contains(&&create_incident), "{planned:#?}");
+    // Shown as `labsync plan` prints them.
+    assert_eq!(
+        create_issue.to_string(),
+        "create issue for incident IN:1 'Planned only'"
     );
-    assert!(
-        planned
-            .iter()
-            .any(|l| l.contains("create incident for issue #1 'Also planned'")),
-        "{planned:#?}"
+    assert_eq!(
+        create_incident.to_string(),
+        "create incident for issue #1 'Also planned'"
     );
     assert_eq!(
         w.gitlab.request_count("POST") + w.gitlab.request_count("PUT"),

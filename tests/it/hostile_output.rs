@@ -100,3 +100,42 @@ async fn json_logs_stay_exact_json_failure_lines_included() {
     }
     assert!(quoted, "the failure, exact, in JSON:\n{}", out.stderr);
 }
+
+/// `plan --json`: one JSON document, each write typed, a title exactly as
+/// written (JSON escapes what must be escaped; a parser gets it back whole).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_json_types_each_write_and_keeps_a_title_exact() {
+    let w = hostile_world().await;
+    w.gitlab
+        .create_issue_as("alice", "Filed by a developer", "x");
+    let out = w.labsync(&["plan", "--json"]).await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.lines().count(),
+        1,
+        "one document: {}",
+        out.stdout
+    );
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let project = &plan["plugins"][0]["projects"][0];
+    assert_eq!(project["tm_project"], 1, "{plan}");
+    assert!(project["cannot_plan"].is_null(), "{plan}");
+    let writes = project["writes"].as_array().unwrap();
+    let of = |kind: &str| -> Vec<&serde_json::Value> {
+        writes.iter().filter(|w| w["write"] == kind).collect()
+    };
+    let issues = of("create_issue");
+    assert_eq!(issues.len(), 1, "{plan}");
+    assert_eq!(
+        issues[0]["title"], HOSTILE,
+        "exact, not escaped for a terminal"
+    );
+    assert!(issues[0]["incident"].as_i64().is_some(), "{plan}");
+    let incidents = of("create_incident");
+    assert_eq!(incidents.len(), 1, "{plan}");
+    assert_eq!(incidents[0]["title"], "Filed by a developer");
+    assert_eq!(incidents[0]["issue"], 1);
+    // Nothing was written: the same plan again.
+    let again = w.labsync(&["plan", "--json"]).await;
+    assert_eq!(again.stdout, out.stdout);
+}
