@@ -117,9 +117,24 @@ fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit
         let report = match &mut leases {
             None => runtime.block_on(cycle),
             Some(leases) => {
-                if !runtime.block_on(take_lease(leases, &plugin.name, wait)) {
-                    busy = true;
-                    continue;
+                let asked = stop.as_ref().map(|s| s.asked.clone());
+                let waited = async {
+                    match asked {
+                        // Ctrl-C while another's cycle runs: stop waiting.
+                        Some(asked) => tokio::select! {
+                            taken = take_lease(leases, &plugin.name, wait) => Some(taken),
+                            () = asked.notified() => None,
+                        },
+                        None => Some(take_lease(leases, &plugin.name, wait).await),
+                    }
+                };
+                match runtime.block_on(waited) {
+                    Some(true) => {}
+                    Some(false) => {
+                        busy = true;
+                        continue;
+                    }
+                    None => break,
                 }
                 // The cycle's time, not the wait for another's to end.
                 clock = std::time::Instant::now();
@@ -155,6 +170,8 @@ fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit
 /// on the next cycle).
 struct StopRequest {
     flag: std::sync::Arc<AtomicBool>,
+    /// Wakes what waits outside a cycle (for another's lease) on the first signal.
+    asked: std::sync::Arc<tokio::sync::Notify>,
     /// The signal that asked, 0 until one did.
     signal: std::sync::Arc<AtomicI32>,
 }
@@ -169,9 +186,14 @@ impl StopRequest {
     ) -> StopRequest {
         let request = StopRequest {
             flag: std::sync::Arc::new(AtomicBool::new(false)),
+            asked: std::sync::Arc::new(tokio::sync::Notify::new()),
             signal: std::sync::Arc::new(AtomicI32::new(0)),
         };
-        let (flag, signal) = (request.flag.clone(), request.signal.clone());
+        let (flag, signal, asked) = (
+            request.flag.clone(),
+            request.signal.clone(),
+            request.asked.clone(),
+        );
         runtime.spawn(async move {
             use tokio::signal::unix::{SignalKind, signal as on};
             // Without the handlers, the signals keep their default: the
@@ -192,6 +214,8 @@ impl StopRequest {
                     std::process::exit(128 + number);
                 }
                 signal.store(number, Ordering::SeqCst);
+                // notify_one keeps a permit if nothing waits yet.
+                asked.notify_one();
                 say(
                     Say::Note,
                     "stopping: finishing the items in hand (again to stop at once)",
