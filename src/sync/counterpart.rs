@@ -21,7 +21,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::SyncError;
 use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;
-use super::pair::Pass;
+use super::pass::Pass;
 
 /// Text of a claim in the "GitLab Issue" property.
 const CLAIM_PREFIX: &str = "claim:";

@@ -20,7 +20,8 @@ use crate::store::links::Link;
 use super::connector::{ConnectorError, Down, Endpoints};
 use super::context::ProjectCtx;
 use super::down;
-use super::pair::{self, ITEM_ORDER, Pass};
+use super::link as pair;
+use super::pass::{ITEM_ORDER, Pass};
 use super::report::{CycleReport, ProjectReport};
 use super::{SyncError, lock};
 

@@ -15,17 +15,21 @@
 //! (the command hands it the connectors) and to SQLite only through
 //! [`crate::store`].
 
+pub mod apply;
 pub mod comments;
 pub mod connector;
 pub mod context;
 pub mod counterpart;
+pub mod create;
 pub mod cycle;
 pub mod down;
 pub mod identity;
 pub mod kept;
+pub mod link;
 pub mod merge;
 pub mod moved;
 pub mod pair;
+pub mod pass;
 pub mod plan;
 pub mod report;
 pub mod resolve;

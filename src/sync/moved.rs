@@ -9,7 +9,8 @@ use crate::store::links::Link;
 use super::SyncError;
 use super::connector::TrackerItem;
 use super::context::ProjectCtx;
-use super::pair::{Pass, orphan};
+use super::link::orphan;
+use super::pass::Pass;
 
 /// Orphans the link of an issue that was moved away.
 pub async fn orphan_moved(

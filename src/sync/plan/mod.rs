@@ -1,5 +1,15 @@
-//! What a dry run found to write, one typed entry per write: `labsync plan`
-//! prints each as a line, and `labsync plan --json` as an object.
+//! The plan: the writes a cycle makes, as values. [`pair`] and
+//! [`comments`] are pure functions of what was read of one pair; `labsync
+//! plan` prints each [`PlannedWrite`] as a line, and `labsync plan --json`
+//! as an object.
+
+pub mod comments;
+pub mod pair;
+
+pub use comments::{
+    COMMENT_MARKER, CommentPlan, CommentStep, CommentsRead, NOTE_MARKER, comments, notes_to_copy,
+};
+pub use pair::{PairPlan, PairRead, pair};
 
 use serde::Serialize;
 

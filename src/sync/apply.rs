@@ -1,0 +1,284 @@
+//! Carrying out a pair's plan: a release it needs first, the issue's edit
+//! (with its footer), the incident's (with its property), the comments,
+//! then the new base, links and audit rows committed in one transaction.
+
+use crate::model::{Connectors, Field, Ticket};
+use crate::store::links::{Event, ItemCommit};
+
+use super::SyncError;
+use super::comments;
+use super::connector::{TmEdit, TrackerItem, TrackerLink};
+use super::context::ProjectCtx;
+use super::kept;
+use super::merge::Merge;
+use super::pair::{Action, Pair, Resolved, footer, issue_reference, known, read};
+use super::pass::Pass;
+use super::plan::{self, PairPlan};
+use super::resolve::spira_view;
+use super::write::{incident_edit, issue_edit, release_for};
+
+/// Carries out `plan` for `pair` and commits the outcome.
+pub(super) async fn pair(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    pair: Pair,
+    mut resolved: Resolved,
+    mut plan: PairPlan,
+) -> Result<(), SyncError> {
+    if let Some(title) = plan.create_release.take() {
+        // The fields depend on it (the milestone resolves to the release):
+        // made first, then the pair is planned again with it.
+        resolved.gv.release = Some(release_for(ctx, &pass.store, &title).await?);
+        resolved.missing_release = None;
+        plan = plan::pair(&read(ctx, &pair, &resolved));
+    }
+    let mut events = field_events(&plan.merge, &resolved.sv, &resolved.gv);
+    events.append(&mut resolved.kept_events);
+    let id = resolved.id;
+    let answered = edit_issue(ctx, pass, &pair, &plan, id).await?;
+    let merged = edit_incident(ctx, pass, &pair, &plan, id, &mut events).await?;
+    pass.count(|c| c.conflicts += plan.merge.conflicts.len());
+    let linked = if pair.link.id == 0 {
+        Vec::new()
+    } else {
+        pass.store().comment_links(pair.link.id)?
+    };
+    let iid = pair.sides.issue.iid;
+    let read = comments::read(ctx, &linked, id, iid, known(pass, &pair)).await?;
+    let copied = comments::apply(ctx, &read.plan(ctx, &linked, id, iid), id).await?;
+    pass.count(|c| c.comments_to_gitlab += copied.to_gitlab);
+    pass.count(|c| c.comments_to_spira += copied.to_spira);
+    let written = Written {
+        merged,
+        answered,
+        to_gitlab: plan.merge.to_gitlab,
+        comments: copied,
+        events,
+    };
+    commit(ctx, pass, pair, id, written)
+}
+
+/// The issue's edit: the fields to GitLab, and the footer when it is
+/// missing. Returns GitLab's answer, when anything was sent.
+async fn edit_issue(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    pair: &Pair,
+    plan: &PairPlan,
+    id: u32,
+) -> Result<Option<TrackerItem>, SyncError> {
+    let to_gitlab = &plan.merge.to_gitlab;
+    if to_gitlab.is_empty() && !plan.write_footer {
+        return Ok(None);
+    }
+    let issue = &pair.sides.issue;
+    let footer = footer(ctx, id);
+    let merged = &plan.merge.merged;
+    let mut edit = issue_edit(ctx, &pass.store, issue, merged, to_gitlab, &footer).await?;
+    // When only the footer is missing, the text people wrote is kept
+    // exactly as written, with the footer under it.
+    if plan.write_footer && edit.body.is_none() {
+        edit.body = Some(issue.body.clone());
+        edit.link = Some(footer);
+    }
+    if edit.is_empty() {
+        return Ok(None);
+    }
+    let answer = ctx
+        .tracker
+        .update(&ctx.tracker_project, issue.iid, &edit)
+        .await?;
+    // Writing only the footer (the link back to a new incident, or one
+    // someone deleted) is not an update of the issue's fields: the log
+    // says so, and the table does not count it.
+    if to_gitlab.is_empty() {
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "wrote the link footer on the issue");
+    } else {
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(to_gitlab), direction = "to-gitlab", "updated issue");
+        pass.count(|c| c.updated_issues += 1);
+    }
+    Ok(Some(answer))
+}
+
+/// The incident's edit: the fields to Spira, always with the property
+/// naming the issue. Returns the merged record as Spira kept it (it may
+/// refuse a status change).
+async fn edit_incident(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    pair: &Pair,
+    plan: &PairPlan,
+    id: u32,
+    events: &mut Vec<Event>,
+) -> Result<Ticket, SyncError> {
+    let merged = plan.merge.merged.clone();
+    let fields = &plan.merge.to_test_management;
+    if fields.is_empty() && !plan.write_property {
+        return Ok(merged);
+    }
+    let (incident, issue) = (&pair.sides.incident, &pair.sides.issue);
+    let edit = TmEdit {
+        link: Some(TrackerLink {
+            marker: issue_reference(ctx, issue.iid),
+            url: Some(issue.web_url.clone()),
+        }),
+        ..incident_edit(&merged, fields)
+    };
+    // Read back only to learn whether Spira kept a status change.
+    let read_back = fields.contains(&Field::Status);
+    let current = pair.sides.whole.then(|| incident.clone());
+    let saved = ctx
+        .tm
+        .update(ctx.tm_project(), i64::from(id), current, &edit, read_back)
+        .await?;
+    let kept = spira_view(&saved, Some(&merged));
+    if kept.status != merged.status && fields.contains(&Field::Status) {
+        tracing::warn!(plugin = %ctx.plugin.name, incident = id, "Spira kept the incident's status: its workflow does not let the API change it");
+        events.push(Event {
+            action: "refused".into(),
+            field: Some("status".into()),
+            direction: Some("to-test-management"),
+            before: None,
+            after: None,
+            conflict: false,
+            decision: Some("Spira kept its status".into()),
+        });
+    }
+    if !fields.is_empty() {
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(fields), direction = "to-test-management", "updated incident");
+        pass.count(|c| c.updated_incidents += 1);
+    }
+    Ok(Ticket {
+        status: kept.status,
+        ..merged
+    })
+}
+
+/// What the writes of a pair came to, for its commit.
+struct Written {
+    /// The new base, as both sides now hold it.
+    merged: Ticket,
+    /// GitLab's answer to the issue's edit, if one was sent.
+    answered: Option<TrackerItem>,
+    to_gitlab: Vec<Field>,
+    comments: comments::CommentSync,
+    events: Vec<Event>,
+}
+
+/// Commits the pair: its link with the new base, its comment links and
+/// audit rows, and its intent settled, in one transaction.
+fn commit(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    pair: Pair,
+    id: u32,
+    written: Written,
+) -> Result<(), SyncError> {
+    let Pair {
+        mut link,
+        base,
+        sides,
+        intent,
+        action,
+    } = pair;
+    let Written {
+        merged,
+        answered,
+        to_gitlab,
+        comments,
+        mut events,
+    } = written;
+    if action == Action::Link {
+        events.insert(
+            0,
+            Event {
+                action: "link".into(),
+                field: None,
+                direction: None,
+                before: None,
+                after: None,
+                conflict: false,
+                decision: Some("found by marker".into()),
+            },
+        );
+    }
+    let issue = sides.issue;
+    let (gitlab_now, written) = match &answered {
+        Some(answer) => (answer, to_gitlab.as_slice()),
+        None => (&issue, &[][..]),
+    };
+    let ids = (id, issue.iid);
+    let before = &link.gitlab_kept;
+    let (kept, mut kept_events) = kept::settle(
+        ctx,
+        ids,
+        before,
+        base.as_ref(),
+        &merged,
+        gitlab_now,
+        written,
+    );
+    link.gitlab_kept = kept;
+    events.append(&mut kept_events);
+    link.base = merged;
+    link.issue_iid = issue.iid as i64;
+    link.issue_url = issue.web_url.clone();
+    link.last_note_id = link.last_note_id.max(comments.last_note_id);
+    link.last_comment_id = link.last_comment_id.max(comments.last_comment_id);
+    link.comments_checked_at = ctx.tm.server_now().or(link.comments_checked_at);
+    pass.store().commit_item(&ItemCommit {
+        run_id: pass.run_id,
+        link,
+        comments: comments.links,
+        events,
+        intent_id: intent,
+    })?;
+    Ok(())
+}
+
+fn names(fields: &[Field]) -> Vec<&'static str> {
+    fields.iter().map(|f| f.name()).collect()
+}
+
+fn field_events(m: &Merge, sv: &Ticket, gv: &Ticket) -> Vec<Event> {
+    let mut events = Vec::new();
+    for f in &m.to_gitlab {
+        events.push(Event {
+            action: "update".into(),
+            field: Some(f.name().into()),
+            direction: Some("to-gitlab"),
+            before: Some(gv.get(*f).to_string()),
+            after: Some(sv.get(*f).to_string()),
+            conflict: false,
+            decision: None,
+        });
+    }
+    for f in &m.to_test_management {
+        events.push(Event {
+            action: "update".into(),
+            field: Some(f.name().into()),
+            direction: Some("to-test-management"),
+            before: Some(sv.get(*f).to_string()),
+            after: Some(gv.get(*f).to_string()),
+            conflict: false,
+            decision: None,
+        });
+    }
+    for c in &m.conflicts {
+        events.push(Event {
+            action: "conflict".into(),
+            field: Some(c.field.name().into()),
+            direction: None,
+            before: c.base.as_ref().map(ToString::to_string),
+            after: None,
+            conflict: true,
+            decision: Some(format!(
+                "{} wins: Spira '{}' vs GitLab '{}'",
+                c.winner.shown_as(&Connectors::SPIRA_GITLAB),
+                c.test_management,
+                c.gitlab
+            )),
+        });
+    }
+    events
+}
