@@ -305,12 +305,31 @@ impl IssueTracker for GitLabConnector {
             // A project id alone cannot be resolved to a path without admin
             // rights (`GET /issues/:id` is for administrators only).
             let notes = self.notes(project, iid).await?;
-            Ok(notes
+            let Some(reference) = notes
                 .iter()
                 .rev()
                 .filter(|n| n.system)
                 .find_map(|n| n.body.strip_prefix("moved to ").map(str::trim))
-                .map(String::from))
+            else {
+                return Ok(None);
+            };
+            // The note names a project of the same namespace by its path
+            // alone ("moved to archive#3": `Project#to_reference_base`);
+            // people reading it elsewhere need the whole path.
+            let Some((target, number)) = reference.split_once('#') else {
+                return Ok(Some(reference.to_string()));
+            };
+            if target.contains('/') {
+                return Ok(Some(reference.to_string()));
+            }
+            let own_path = match project.contains('/') {
+                true => project.to_string(),
+                false => self.project(project).await?.path,
+            };
+            Ok(Some(match own_path.rsplit_once('/') {
+                Some((namespace, _)) => format!("{namespace}/{target}#{number}"),
+                None => reference.to_string(),
+            }))
         }
         .boxed()
     }

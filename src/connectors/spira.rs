@@ -456,6 +456,13 @@ impl TestManagement for SpiraConnector {
         format!("{base}/{project}/Incident/{id}.aspx")
     }
 
+    fn description_as_kept(&self, html: &str) -> String {
+        // Spira's API strips scripts, event attributes and `javascript:`
+        // URLs from what it is sent (spira-api.md §13 row 6; release notes
+        // v5, IN:3204).
+        crate::text::spira_kept(html)
+    }
+
     fn marker(&self, project: i64, item: &TmItem) -> Option<String> {
         if item.marker.is_some() {
             return item.marker.clone();

@@ -54,7 +54,8 @@ async fn a_move_elsewhere_orphans_the_link_and_closes_nothing() {
         "the move closed the original, not the incident"
     );
     let reason = orphan_reason(&w).unwrap_or_default();
-    assert!(reason.contains("moved to archive#1"), "{reason}");
+    // The whole path: GitLab's note says "moved to archive#1" (same namespace).
+    assert!(reason.contains("moved to demo/archive#1"), "{reason}");
     // Nothing is made for it on either side, now or later.
     w.advance(chrono::Duration::minutes(3));
     let r = w.cycle().await;
@@ -79,6 +80,6 @@ async fn an_incident_edited_after_the_move_is_not_written_to_the_original() {
     assert!(
         orphan_reason(&w)
             .unwrap_or_default()
-            .contains("moved to archive#1")
+            .contains("moved to demo/archive#1")
     );
 }

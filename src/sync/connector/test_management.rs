@@ -183,6 +183,11 @@ pub trait TestManagement: Send + Sync {
     /// Where people find the item in the system's web interface.
     fn web_url(&self, project: i64, id: i64) -> String;
 
+    /// The description the system keeps when `html` is written (Spira
+    /// strips dangerous HTML): what a write sent reads back as, and is not
+    /// an edit.
+    fn description_as_kept(&self, html: &str) -> String;
+
     /// The server's clock as of its last answer.
     fn server_now(&self) -> Option<DateTime<Utc>>;
 

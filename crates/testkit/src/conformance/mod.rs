@@ -18,7 +18,7 @@ mod subject;
 pub mod subjects;
 pub mod test_management;
 
-pub use subject::{Clock, TmSubject, TrackerSubject};
+pub use subject::{Clock, Mover, TmSubject, TrackerSubject, WorkItemMaker};
 
 /// The tests of the test-management suite for `$make`, an async fn
 /// returning `Option<TmSubject>`.
@@ -42,6 +42,9 @@ macro_rules! test_management_suite {
             created_release_is_offered,
             server_clock_stamps_writes,
             refused_credentials_are_fatal,
+            status_changes_read_back_as_the_system_kept_them,
+            description_as_kept_predicts_the_stored_description,
+            a_comment_keeps_its_hidden_marker,
         );
     };
 }
@@ -71,6 +74,9 @@ macro_rules! issue_tracker_suite {
             reference_names_the_item,
             server_clock_stamps_writes,
             revoked_token_is_fatal,
+            moved_item_says_where_it_went,
+            an_assignee_who_cannot_be_assigned_is_not_reported_as_set,
+            listed_items_carry_their_work_item_type,
         );
     };
 }

@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures_util::future::BoxFuture;
 use labsync::sync::connector::{IssueTracker, TestManagement, TmSetup};
 use labsync_sim::faults::SimClock;
 
@@ -51,6 +52,9 @@ pub struct TmSubject {
     pub page_size: usize,
     /// The same connector with credentials the server refuses.
     pub refused: Box<dyn TestManagement>,
+    /// Sets whether the project's template lets the API change statuses
+    /// (Spira: `Workflow_BulkEditCanChangeStatus`), where the subject can.
+    pub status_switch: Option<Box<dyn Fn(bool)>>,
     pub(super) tag: String,
     /// Keeps the server running while the subject lives.
     pub(super) _server: Box<dyn Any>,
@@ -71,9 +75,15 @@ impl TmSubject {
             clock,
             page_size,
             refused,
+            status_switch: None,
             tag: run_tag(),
             _server: server,
         }
+    }
+
+    pub fn with_status_switch(mut self, switch: impl Fn(bool) + 'static) -> Self {
+        self.status_switch = Some(Box::new(switch));
+        self
     }
 
     /// `what`, made unique to this subject.
@@ -89,6 +99,14 @@ impl TmSubject {
 
 type Hook = Box<dyn Fn(u64) -> bool>;
 
+/// Moves an item to another project as a person would: where it went
+/// (the project's path, the item's number there).
+pub type Mover = Box<dyn Fn(u64) -> BoxFuture<'static, Option<(String, u64)>>>;
+
+/// Opens a work item of a type (title, "task" …) as a person would: its
+/// number, or `None` where the server does not let that type be made.
+pub type WorkItemMaker = Box<dyn Fn(String, &'static str) -> BoxFuture<'static, Option<u64>>>;
+
 pub struct TrackerSubject {
     pub connector: Box<dyn IssueTracker>,
     /// The project's path ("group/project").
@@ -101,6 +119,13 @@ pub struct TrackerSubject {
     pub me: String,
     /// Deletes an item as an owner would, where the subject can.
     pub delete: Option<Hook>,
+    /// Moves an item to another project, where the subject can.
+    pub mover: Option<Mover>,
+    /// Opens work items of other types, where the subject can.
+    pub work_item: Option<WorkItemMaker>,
+    /// A user the project's items cannot be assigned to (no member of a
+    /// private project), where the subject knows one.
+    pub outsider: Option<String>,
     pub(super) tag: String,
     pub(super) _server: Box<dyn Any>,
 }
@@ -123,6 +148,9 @@ impl TrackerSubject {
             revoked,
             me: me.to_string(),
             delete: None,
+            mover: None,
+            work_item: None,
+            outsider: None,
             tag: run_tag(),
             _server: server,
         }
@@ -130,6 +158,21 @@ impl TrackerSubject {
 
     pub fn with_delete(mut self, delete: impl Fn(u64) -> bool + 'static) -> Self {
         self.delete = Some(Box::new(delete));
+        self
+    }
+
+    pub fn with_mover(mut self, mover: Mover) -> Self {
+        self.mover = Some(mover);
+        self
+    }
+
+    pub fn with_work_items(mut self, maker: WorkItemMaker) -> Self {
+        self.work_item = Some(maker);
+        self
+    }
+
+    pub fn with_outsider(mut self, username: &str) -> Self {
+        self.outsider = Some(username.to_string());
         self
     }
 

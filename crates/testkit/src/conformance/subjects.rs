@@ -5,7 +5,10 @@
 //! - `LABSYNC_CONFORMANCE_SPIRA_URL`, `_LOGIN`, `_API_KEY`, `_PROJECT`
 //!   (a project id; its template needs the "GitLab Issue" text property);
 //! - `LABSYNC_CONFORMANCE_GITLAB_URL`, `_TOKEN`, `_PROJECT` (a path; the
-//!   token's user must be a member, Developer or more).
+//!   token's user must be a member, Developer or more); optionally
+//!   `_MOVE_TO` (a second project's path, to move items to) and
+//!   `_OUTSIDER` (the username of someone who is no member of the private
+//!   project: its items cannot be assigned to them).
 //!
 //! The suites create items (and labels, milestones, releases) there and
 //! leave them. Without the variables a real-server test says on stderr
@@ -26,6 +29,10 @@ use labsync_sim::Seed;
 use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
 use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
 
+use futures_util::FutureExt;
+use labsync::gitlab::ProjectRef;
+
+use super::subject::{Mover, WorkItemMaker};
 use super::{Clock, TmSubject, TrackerSubject};
 use crate::memory::{MemoryClock, MemoryIssueTracker, MemoryTestManagement};
 
@@ -147,14 +154,16 @@ pub async fn memory_test_management() -> Option<TmSubject> {
     let refused = MemoryTestManagement::new(clock.clone());
     refused.refuse_credentials();
     let clock = Clock::Memory(clock);
-    Some(TmSubject::new(
+    let shared = tm.clone();
+    let subject = TmSubject::new(
         Box::new(tm),
         1,
         clock,
         SPIRA_PAGE,
         Box::new(refused),
         Box::new(()),
-    ))
+    );
+    Some(subject.with_status_switch(move |on| shared.set_api_can_change_status(on)))
 }
 
 /// Spira's simulator, through the Spira connector.
@@ -163,18 +172,20 @@ pub async fn spira_simulator() -> Option<TmSubject> {
         seed: Seed::Empty,
         ..SpiraSimConfig::default()
     };
-    let sim = SpiraSim::start(cfg).await.unwrap();
+    let sim = Arc::new(SpiraSim::start(cfg).await.unwrap());
     let tm = spira(&sim.url(), sim.login(), sim.api_key());
     let refused = refused_spira(&sim.url());
     let (project, clock) = (i64::from(sim.project_id()), Clock::Sim(sim.clock().clone()));
-    Some(TmSubject::new(
+    let hooks = sim.clone();
+    let subject = TmSubject::new(
         Box::new(tm),
         project,
         clock,
         SPIRA_PAGE,
         Box::new(refused),
         Box::new(sim),
-    ))
+    );
+    Some(subject.with_status_switch(move |on| hooks.set_bulk_edit_can_change_status(on)))
 }
 
 /// The Spira server the environment names, through the Spira connector.
@@ -201,6 +212,7 @@ pub async fn memory_issue_tracker() -> Option<TrackerSubject> {
     let revoked = MemoryIssueTracker::new(clock.clone());
     revoked.revoke_token();
     let shared = tracker.clone();
+    let (mover, maker) = (tracker.clone(), tracker.clone());
     let subject = TrackerSubject::new(
         Box::new(tracker),
         MemoryIssueTracker::PROJECT,
@@ -210,7 +222,105 @@ pub async fn memory_issue_tracker() -> Option<TrackerSubject> {
         MemoryIssueTracker::ME,
         Box::new(()),
     );
-    Some(subject.with_delete(move |iid| shared.delete(iid)))
+    let to = "demo/archive";
+    Some(
+        subject
+            .with_delete(move |iid| shared.delete(iid))
+            .with_mover(Box::new(move |iid| {
+                let moved = mover.move_item(iid, to).map(|n| (to.to_string(), n));
+                async move { moved }.boxed()
+            }))
+            .with_work_items(Box::new(move |title, kind| {
+                let made = maker.create_work_item_as("alice", &title, "", kind);
+                async move { made }.boxed()
+            }))
+            .with_outsider("mallory"),
+    )
+}
+
+/// `project` as a path segment of GitLab's API (`:id` is the id or the
+/// URL-encoded path: gitlab-api.md §1).
+fn encoded(project: &str) -> String {
+    project.replace('/', "%2F")
+}
+
+/// Moves item `iid` of `project` to project `to` as the token's user
+/// (`POST /projects/:id/issues/:iid/move`, gitlab-org/gitlab
+/// `lib/api/issues.rb`): its number there.
+async fn move_by_api(
+    base: String,
+    token: String,
+    project: String,
+    iid: u64,
+    to: u64,
+) -> Option<u64> {
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{base}/api/v4/projects/{}/issues/{iid}/move",
+            encoded(&project)
+        ))
+        .header("PRIVATE-TOKEN", token)
+        .json(&serde_json::json!({ "to_project_id": to }))
+        .send()
+        .await
+        .ok()?;
+    let issue: serde_json::Value = answer.error_for_status().ok()?.json().await.ok()?;
+    issue["iid"].as_u64()
+}
+
+/// Opens a work item of `kind` in `project` (`POST /projects/:id/issues`
+/// with `issue_type`, `lib/api/issues.rb`): its number, or `None` when the
+/// server does not make that type this way (which types it does varies by
+/// version: `WorkItems::Type.allowed_types_for_issues`).
+async fn work_item_by_api(
+    base: String,
+    token: String,
+    project: String,
+    title: String,
+    kind: &'static str,
+) -> Option<u64> {
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{base}/api/v4/projects/{}/issues",
+            encoded(&project)
+        ))
+        .header("PRIVATE-TOKEN", token)
+        .json(&serde_json::json!({ "title": title, "issue_type": kind }))
+        .send()
+        .await
+        .ok()?;
+    let issue: serde_json::Value = answer.error_for_status().ok()?.json().await.ok()?;
+    (issue["issue_type"] == kind).then(|| issue["iid"].as_u64())?
+}
+
+/// A mover to the project `to` (`to_path` its path) of the server at `base`.
+fn api_mover(base: &str, token: &str, project: &str, to: u64, to_path: &str) -> Mover {
+    let (base, token, project, to_path) = (
+        base.to_string(),
+        token.to_string(),
+        project.to_string(),
+        to_path.to_string(),
+    );
+    Box::new(move |iid| {
+        let (base, token, project, to_path) = (
+            base.clone(),
+            token.clone(),
+            project.clone(),
+            to_path.clone(),
+        );
+        async move {
+            let moved = move_by_api(base, token, project, iid, to).await?;
+            Some((to_path, moved))
+        }
+        .boxed()
+    })
+}
+
+fn api_work_items(base: &str, token: &str, project: &str) -> WorkItemMaker {
+    let (base, token, project) = (base.to_string(), token.to_string(), project.to_string());
+    Box::new(move |title, kind| {
+        work_item_by_api(base.clone(), token.clone(), project.clone(), title, kind).boxed()
+    })
 }
 
 /// GitLab's simulator, through the GitLab connector.
@@ -224,6 +334,13 @@ pub async fn gitlab_simulator() -> Option<TrackerSubject> {
     let revoked = gitlab(&sim.url(), "glpat-revoked-conformance-token");
     let clock = Clock::Sim(sim.clock().clone());
     let (hooks, path) = (sim.clone(), sim.project_path().to_string());
+    // In the project's namespace: GitLab's "moved to" note then names it
+    // by its path alone (`Project#to_reference_base`).
+    let archive = "demo/archive";
+    let to = sim.add_project(archive);
+    sim.add_user("mallory", "Mallory Outsider", "mallory@example.com");
+    let mover = api_mover(&sim.url(), sim.token(), &path, to, archive);
+    let work_items = api_work_items(&sim.url(), sim.token(), &path);
     let subject = TrackerSubject::new(
         Box::new(tracker),
         &path,
@@ -233,7 +350,13 @@ pub async fn gitlab_simulator() -> Option<TrackerSubject> {
         "labsync-bot",
         Box::new(sim),
     );
-    Some(subject.with_delete(move |iid| hooks.delete_issue(iid)))
+    Some(
+        subject
+            .with_delete(move |iid| hooks.delete_issue(iid))
+            .with_mover(mover)
+            .with_work_items(work_items)
+            .with_outsider("mallory"),
+    )
 }
 
 /// The GitLab server the environment names, through the GitLab connector.
@@ -242,14 +365,28 @@ pub async fn gitlab_server() -> Option<TrackerSubject> {
     let client = GitLabClient::new(&v[0], Secret::new(v[1].as_str()), settings()).unwrap();
     let me = client.current_user().await.unwrap().username;
     let revoked = gitlab(&v[0], "glpat-revoked-conformance-token");
-    let tracker = GitLabConnector::new(client);
-    Some(TrackerSubject::new(
-        Box::new(tracker),
+    let mut subject = TrackerSubject::new(
+        Box::new(GitLabConnector::new(client.clone())),
         &v[2],
         Clock::Wall,
         GITLAB_PAGE,
         Box::new(revoked),
         &me,
         Box::new(()),
-    ))
+    )
+    .with_work_items(api_work_items(&v[0], &v[1], &v[2]));
+    if let Ok(to_path) = std::env::var("LABSYNC_CONFORMANCE_GITLAB_MOVE_TO") {
+        let to = client.project(&ProjectRef::parse(&to_path)).await.unwrap();
+        subject = subject.with_mover(api_mover(
+            &v[0],
+            &v[1],
+            &v[2],
+            to.id,
+            &to.path_with_namespace,
+        ));
+    }
+    if let Ok(outsider) = std::env::var("LABSYNC_CONFORMANCE_GITLAB_OUTSIDER") {
+        subject = subject.with_outsider(&outsider);
+    }
+    Some(subject)
 }

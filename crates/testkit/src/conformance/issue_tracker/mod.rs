@@ -3,11 +3,15 @@
 //! ../shared/reference/gitlab-api.md (cited "gitlab §n") and GitLab's
 //! source (gitlab-org/gitlab paths).
 
+mod kinds;
 mod listing;
+mod moved;
 mod people;
 mod writes;
 
+pub use kinds::*;
 pub use listing::*;
+pub use moved::*;
 pub use people::*;
 pub use writes::*;
 

@@ -1,9 +1,10 @@
 //! Labels, milestones, people, references, credentials.
 
-use labsync::sync::connector::{ErrorKind, TrackerLabel};
+use labsync::sync::connector::{ErrorKind, TrackerEdit, TrackerLabel};
 
 use super::tracker;
 use crate::conformance::TrackerSubject;
+use crate::conformance::subjects::not_checked;
 
 /// The engine makes a priority label when it is missing and must find it
 /// by its exact name next time; making it twice must not fail (gitlab §7:
@@ -73,4 +74,64 @@ pub async fn reference_names_the_item(s: &TrackerSubject) {
 pub async fn revoked_token_is_fatal(s: &TrackerSubject) {
     let e = s.revoked.project(&s.project).await.unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::Fatal, "{e}");
+}
+
+/// An assignee the tracker may not assign (an unknown user; someone who
+/// cannot read the issues of a private project) is dropped silently: the
+/// write answers 200 and the previous assignee stays (gitlab §16 #5,
+/// `app/services/issuable_base_service.rb`, `filter_assignees_using_checks`:
+/// the ids left are those `User.id_in` finds and `user_can_read?` admits;
+/// none left, the parameter is deleted). The connector must answer who is
+/// really assigned, never the one sent: the engine records what GitLab kept
+/// from that answer, and otherwise reads the old assignee next cycle as a
+/// GitLab edit and reverts the owner in the test-management system.
+pub async fn an_assignee_who_cannot_be_assigned_is_not_reported_as_set(s: &TrackerSubject) {
+    let me = tracker(s)
+        .user_id(&s.me)
+        .await
+        .unwrap()
+        .expect("the connector's user");
+    let mut cannot = vec![2_000_000_000];
+    match &s.outsider {
+        Some(name) => cannot.push(
+            tracker(s)
+                .user_id(name)
+                .await
+                .unwrap()
+                .expect("the outsider"),
+        ),
+        None => not_checked(&s.project, "no outsider named (_OUTSIDER)"),
+    }
+    let mut new = super::new_item(s, "assigned to nobody");
+    new.assignee = Some(cannot[0]);
+    let made = tracker(s).create(&s.project, &new).await.unwrap();
+    assert_eq!(
+        made.assignee, None,
+        "a create says it assigned someone unknown"
+    );
+    let assign = |id: u64| TrackerEdit {
+        assignees: Some(vec![id]),
+        ..TrackerEdit::default()
+    };
+    let mine = tracker(s)
+        .update(&s.project, made.iid, &assign(me))
+        .await
+        .unwrap();
+    assert_eq!(mine.assignee.as_deref(), Some(s.me.as_str()));
+    for id in cannot {
+        let answer = tracker(s)
+            .update(&s.project, made.iid, &assign(id))
+            .await
+            .unwrap();
+        let read = tracker(s).get(&s.project, made.iid).await.unwrap();
+        assert_eq!(
+            read.assignee.as_deref(),
+            Some(s.me.as_str()),
+            "user {id} was assigned"
+        );
+        assert_eq!(
+            answer.assignee, read.assignee,
+            "the answer names user {id}, who is not assigned"
+        );
+    }
 }

@@ -3,10 +3,12 @@
 //! ../shared/reference/spira-api.md (cited "spira §n").
 
 mod comments;
+mod kept;
 mod listing;
 mod writes;
 
 pub use comments::*;
+pub use kept::*;
 pub use listing::*;
 pub use writes::*;
 

@@ -110,11 +110,25 @@ impl MemoryIssueTracker {
 
     /// A person opens an item in the tracker's own interface.
     pub fn create_as_person(&self, username: &str, title: &str, body: &str) -> Option<u64> {
+        self.create_work_item_as(username, title, body, "issue")
+    }
+
+    /// A person opens a work item of type `kind` ("task", "incident", …):
+    /// the project's issue list holds every type (gitlab-api.md §16 #9,
+    /// `Issue::TYPES_FOR_LIST` in gitlab-org/gitlab `app/models/issue.rb`).
+    pub fn create_work_item_as(
+        &self,
+        username: &str,
+        title: &str,
+        body: &str,
+        kind: &str,
+    ) -> Option<u64> {
         let now = self.clock.now();
         let mut state = self.state();
         let new = TrackerItem {
             title: title.to_string(),
             body: kept_body(body),
+            kind: kind.to_string(),
             ..blank(now)
         };
         state

@@ -8,7 +8,7 @@ use labsync::sync::connector::{
     TmRelease, TmSetup,
 };
 
-use super::data::{apply, check, read};
+use super::data::{apply, check, kept_edit, read};
 use super::{MemoryTestManagement, Stored, Version};
 use crate::memory::listing::{Row, Ties, listing};
 use crate::memory::{not_found, refused};
@@ -64,7 +64,7 @@ impl TestManagement for MemoryTestManagement {
         async move {
             let now = self.clock.now();
             let mut state = self.serve()?;
-            let id = state.next_item;
+            let (id, new) = (state.next_item, &kept_edit(new, state.status_locked));
             let p = state.set_up(project)?;
             check(&p.offer, new)?;
             let mut item = TmItem {
@@ -103,6 +103,7 @@ impl TestManagement for MemoryTestManagement {
             let now = self.clock.now();
             let mut state = self.serve()?;
             let mut conflicts = state.conflicts;
+            let edit = &kept_edit(edit, state.status_locked);
             let p = state.set_up(project)?;
             check(&p.offer, edit)?;
             let s = p.items.get_mut(&id).filter(|s| !s.deleted);
@@ -240,6 +241,10 @@ impl TestManagement for MemoryTestManagement {
 
     fn web_url(&self, project: i64, id: i64) -> String {
         format!("memory://test-management/{project}/items/{id}")
+    }
+
+    fn description_as_kept(&self, html: &str) -> String {
+        labsync::text::spira_kept(html)
     }
 
     fn server_now(&self) -> Option<DateTime<Utc>> {

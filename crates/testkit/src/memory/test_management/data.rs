@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use labsync::sync::connector::{
     Carried, Choice, ConnectorError, ErrorKind, TmComment, TmEdit, TmItem, TmSetup, TrackerLink,
 };
+use labsync::text::spira_kept;
 
 use super::{Project, State, Stored, Version};
 use crate::memory::{not_found, refused};
@@ -82,6 +83,19 @@ pub(super) fn read(s: &Stored) -> TmItem {
     TmItem {
         carried: Carried::new(Version(s.version)),
         ..s.item.clone()
+    }
+}
+
+/// What of `edit` the system keeps: the description as Spira cleans it
+/// (scripts, event attributes and `javascript:` URLs stripped: spira-api.md
+/// §13 row 6, release notes v5 IN:3204), and no status when the template
+/// does not let the API change statuses (spira-api.md §3.4, §3.5:
+/// `Workflow_BulkEditCanChangeStatus` off, the status is silently ignored).
+pub(super) fn kept_edit(edit: &TmEdit, status_locked: bool) -> TmEdit {
+    TmEdit {
+        description: edit.description.as_deref().map(spira_kept),
+        status: edit.status.filter(|_| !status_locked),
+        ..edit.clone()
     }
 }
 

@@ -45,6 +45,8 @@ struct State {
     answered: bool,
     /// Saves that find someone else saved the item just before.
     conflicts: u32,
+    /// The template does not let the API change statuses.
+    status_locked: bool,
 }
 
 /// A test-management system in memory: project 1 with Spira's default
@@ -117,6 +119,7 @@ impl MemoryTestManagement {
                 refused: false,
                 answered: false,
                 conflicts: 0,
+                status_locked: false,
             })),
             clock,
             page_size: 100,
@@ -142,6 +145,14 @@ impl MemoryTestManagement {
     /// (each costs the connector one read and one more save).
     pub fn conflict_next_saves(&self, n: u32) {
         self.state().conflicts = n;
+    }
+
+    /// Whether the template lets the API change statuses (Spira's
+    /// `Workflow_BulkEditCanChangeStatus`, which varies by template:
+    /// spira-api.md §3.4, §3.5). When not, a status sent is ignored
+    /// silently, on creates and saves alike.
+    pub fn set_api_can_change_status(&self, on: bool) {
+        self.state().status_locked = !on;
     }
 
     /// A person edits item `id` in the system's own interface.
