@@ -20,7 +20,7 @@ pub use clock::MemoryClock;
 pub use issue_tracker::MemoryIssueTracker;
 pub use test_management::MemoryTestManagement;
 
-use labsync::sync::connector::{ConnectorError, ErrorKind};
+use labsync::sync::connector::{ConnectorError, Down, ErrorKind};
 
 fn not_found(what: impl std::fmt::Display) -> ConnectorError {
     ConnectorError::new(ErrorKind::NotFound, format!("{what} was not found"))
@@ -28,4 +28,18 @@ fn not_found(what: impl std::fmt::Display) -> ConnectorError {
 
 fn refused(what: impl std::fmt::Display, why: &str) -> ConnectorError {
     ConnectorError::new(ErrorKind::Item, format!("{what}: refused: {why}"))
+}
+
+/// What a fake set down answers: the side stopped answering (as the real
+/// connectors say when their breaker opens).
+fn down(side: &'static str) -> Down {
+    Down {
+        side,
+        unreachable: true,
+        message: format!("{side} is unreachable: it was set down"),
+    }
+}
+
+fn down_error(side: &'static str) -> ConnectorError {
+    ConnectorError::new(ErrorKind::Down(down(side)), down(side).message)
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use labsync::inflight::InFlight;
 use labsync::sync::connector::{
-    Call, Down, IssueTracker, Listing, TrackerComment, TrackerEdit, TrackerItem, TrackerLabel,
-    TrackerMilestone, TrackerNew, TrackerProject, TrackerUser,
+    Call, ConnectorError, Down, ErrorKind, IssueTracker, Listing, TrackerComment, TrackerEdit,
+    TrackerItem, TrackerLabel, TrackerMilestone, TrackerNew, TrackerProject, TrackerUser,
 };
 
 use super::data::{blank, kept_body, kept_title};
@@ -15,7 +15,7 @@ use crate::memory::{not_found, refused};
 
 impl IssueTracker for MemoryIssueTracker {
     fn name(&self) -> &'static str {
-        "Memory tracker"
+        Self::NAME
     }
 
     fn project<'a>(&'a self, project: &'a str) -> Call<'a, TrackerProject> {
@@ -73,9 +73,17 @@ impl IssueTracker for MemoryIssueTracker {
                     .and_then(|id| state.catalog.milestone_title(id)),
                 ..blank(now)
             };
-            state
+            let made = state
                 .insert(project, item, Self::ME, now)
-                .ok_or_else(|| not_found(project))
+                .ok_or_else(|| not_found(project))?;
+            state.writes += 1;
+            if std::mem::take(&mut state.lose_create_answer) {
+                return Err(ConnectorError::new(
+                    ErrorKind::Item,
+                    format!("creating an item in {project}: the answer was lost"),
+                ));
+            }
+            Ok(made)
         }
         .boxed()
     }
@@ -92,7 +100,9 @@ impl IssueTracker for MemoryIssueTracker {
             if edit.is_empty() {
                 return Ok(state.live(project, iid)?.item.clone());
             }
-            state.edit(project, iid, edit, now)
+            let saved = state.edit(project, iid, edit, now)?;
+            state.writes += 1;
+            Ok(saved)
         }
         .boxed()
     }
@@ -141,9 +151,9 @@ impl IssueTracker for MemoryIssueTracker {
                 .user(Self::ME)
                 .cloned()
                 .ok_or_else(|| not_found(Self::ME))?;
-            state
-                .note(project, iid, &me, markdown, true, now)
-                .ok_or_else(|| not_found(iid))
+            let note = state.note(project, iid, &me, markdown, true, now);
+            state.writes += 1;
+            note.ok_or_else(|| not_found(iid))
         }
         .boxed()
     }
@@ -169,6 +179,7 @@ impl IssueTracker for MemoryIssueTracker {
         async move {
             let mut state = self.serve()?;
             state.project(project)?;
+            state.writes += 1;
             state.catalog.create_milestone(title)
         }
         .boxed()
@@ -200,6 +211,7 @@ impl IssueTracker for MemoryIssueTracker {
         async move {
             let mut state = self.serve()?;
             state.project(project)?;
+            state.writes += 1;
             Ok(state.catalog.create_label(label))
         }
         .boxed()
@@ -239,6 +251,6 @@ impl IssueTracker for MemoryIssueTracker {
     }
 
     fn down(&self) -> Option<Down> {
-        None
+        self.state().down.then(|| crate::memory::down(Self::NAME))
     }
 }

@@ -48,6 +48,13 @@ struct State {
     next_note: u64,
     refused: bool,
     answered: bool,
+    /// Every call fails as a side that stopped answering.
+    down: bool,
+    /// Writes answered (creates, saves that changed something, comments,
+    /// claims, …): what "wrote nothing" is asserted on.
+    writes: u64,
+    /// The next create is made but its answer is lost.
+    lose_create_answer: bool,
 }
 
 /// An issue tracker in memory: project "demo/webshop" (id 1) with the
@@ -73,6 +80,7 @@ impl MemoryIssueTracker {
     /// The connector's own user.
     pub const ME: &'static str = "labsync-bot";
     pub const PROJECT: &'static str = "demo/webshop";
+    const NAME: &'static str = "Memory tracker";
 
     pub fn new(clock: MemoryClock) -> Self {
         MemoryIssueTracker {
@@ -87,6 +95,9 @@ impl MemoryIssueTracker {
                 next_note: 1,
                 refused: false,
                 answered: false,
+                down: false,
+                writes: 0,
+                lose_create_answer: false,
             })),
             clock,
             page_size: 100,
@@ -106,6 +117,22 @@ impl MemoryIssueTracker {
     /// Revokes the token (every call is fatal from now on).
     pub fn revoke_token(&self) {
         self.state().refused = true;
+    }
+
+    /// The side stops answering (`true`) or answers again.
+    pub fn set_down(&self, down: bool) {
+        self.state().down = down;
+    }
+
+    /// Writes answered so far (see the field).
+    pub fn writes(&self) -> u64 {
+        self.state().writes
+    }
+
+    /// The next create is made, but its answer never arrives (the
+    /// connection drops after the server saved it).
+    pub fn lose_next_create_answer(&self) {
+        self.state().lose_create_answer = true;
     }
 
     /// A person opens an item in the tracker's own interface.
@@ -218,6 +245,9 @@ impl MemoryIssueTracker {
 
     fn serve(&self) -> Result<MutexGuard<'_, State>, ConnectorError> {
         let mut state = self.state();
+        if state.down {
+            return Err(crate::memory::down_error(Self::NAME));
+        }
         if state.refused {
             return Err(ConnectorError::new(
                 ErrorKind::Fatal,

@@ -15,7 +15,7 @@ use crate::memory::{not_found, refused};
 
 impl TestManagement for MemoryTestManagement {
     fn name(&self) -> &'static str {
-        "Memory test management"
+        Self::NAME
     }
 
     fn setup(&self, project: i64) -> Call<'_, TmSetup> {
@@ -86,6 +86,7 @@ impl TestManagement for MemoryTestManagement {
             let out = read(&stored);
             p.items.insert(id, stored);
             state.next_item += 1;
+            state.writes += 1;
             Ok(out)
         }
         .boxed()
@@ -110,6 +111,7 @@ impl TestManagement for MemoryTestManagement {
             let s = s.ok_or_else(|| not_found(format!("item {id} of project {project}")))?;
             let copy = from.filter(|f| f.id == Some(id));
             let mut base = copy.and_then(|f| f.carried.get::<Version>().copied());
+            let mut wrote = false;
             let mut outcome = Err(ConnectorError::new(
                 ErrorKind::Busy,
                 format!("item {id} of project {project} was saved by someone else meanwhile"),
@@ -126,14 +128,17 @@ impl TestManagement for MemoryTestManagement {
                     continue;
                 };
                 let (mut item, mut url) = (s.item.clone(), s.url.clone());
-                if apply(&mut item, &mut url, edit) {
+                let changed = apply(&mut item, &mut url, edit);
+                if changed {
                     item.updated_at = Some(now);
                     (s.item, s.url, s.version) = (item, url, v + 1);
                 }
+                wrote = changed;
                 outcome = Ok(read(s));
                 break;
             }
             state.conflicts = conflicts;
+            state.writes += u64::from(wrote);
             outcome
         }
         .boxed()
@@ -143,12 +148,17 @@ impl TestManagement for MemoryTestManagement {
         async move {
             let now = self.clock.now();
             let mut state = self.serve()?;
+            let conflict = state.conflicts > 0;
+            state.conflicts = state.conflicts.saturating_sub(1);
             let p = state.set_up(project)?;
             let id = item
                 .id
                 .ok_or_else(|| refused("an item without id", "cannot claim"))?;
             let s = p.items.get_mut(&id).filter(|s| !s.deleted);
             let s = s.ok_or_else(|| not_found(format!("item {id} of project {project}")))?;
+            if conflict {
+                s.version += 1;
+            }
             if item.carried.get::<Version>() != Some(&Version(s.version)) {
                 return Err(ConnectorError::new(
                     ErrorKind::Busy,
@@ -158,6 +168,7 @@ impl TestManagement for MemoryTestManagement {
             s.item.marker = Some(marker.to_string());
             s.item.updated_at = Some(now);
             s.version += 1;
+            state.writes += 1;
             Ok(())
         }
         .boxed()
@@ -169,6 +180,7 @@ impl TestManagement for MemoryTestManagement {
             let s = state.stored_mut(project, id);
             s.ok_or_else(|| not_found(format!("item {id} of project {project}")))?
                 .deleted = true;
+            state.writes += 1;
             Ok(())
         }
         .boxed()
@@ -215,6 +227,7 @@ impl TestManagement for MemoryTestManagement {
                 return Err(refused(format!("a comment on item {id}"), "unknown author"));
             }
             let now = self.clock.now();
+            state.writes += 1;
             state
                 .push_comment(project, id, user, html, now)
                 .ok_or_else(|| not_found(format!("item {id} of project {project}")))
@@ -234,6 +247,7 @@ impl TestManagement for MemoryTestManagement {
             };
             p.offer.releases.push(release.clone());
             state.next_release += 1;
+            state.writes += 1;
             Ok(release)
         }
         .boxed()
@@ -252,6 +266,6 @@ impl TestManagement for MemoryTestManagement {
     }
 
     fn down(&self) -> Option<Down> {
-        None
+        self.state().down.then(|| crate::memory::down(Self::NAME))
     }
 }

@@ -43,6 +43,11 @@ struct State {
     api_user: i64,
     refused: bool,
     answered: bool,
+    /// Every call fails as a side that stopped answering.
+    down: bool,
+    /// Writes answered (creates, saves that changed something, comments,
+    /// claims, …): what "wrote nothing" is asserted on.
+    writes: u64,
     /// Saves that find someone else saved the item just before.
     conflicts: u32,
     /// The template does not let the API change statuses.
@@ -79,6 +84,8 @@ impl Default for MemoryTestManagement {
 }
 
 impl MemoryTestManagement {
+    const NAME: &'static str = "Memory test management";
+
     pub fn new(clock: MemoryClock) -> Self {
         let users = ["administrator", "alice", "bob", "carol", "erin"];
         let offer = TmSetup {
@@ -118,6 +125,8 @@ impl MemoryTestManagement {
                 api_user: 1,
                 refused: false,
                 answered: false,
+                down: false,
+                writes: 0,
                 conflicts: 0,
                 status_locked: false,
             })),
@@ -141,8 +150,20 @@ impl MemoryTestManagement {
         self.state().refused = true;
     }
 
-    /// The next `n` saves find that someone saved the item just before
-    /// (each costs the connector one read and one more save).
+    /// The side stops answering (`true`) or answers again.
+    pub fn set_down(&self, down: bool) {
+        self.state().down = down;
+    }
+
+    /// Writes answered so far (see the field).
+    pub fn writes(&self) -> u64 {
+        self.state().writes
+    }
+
+    /// The next `n` saves or claims find that someone saved the item just
+    /// before, at the same instant (its date does not move): a save costs
+    /// the connector one read and one more save, a claim is refused as
+    /// busy.
     pub fn conflict_next_saves(&self, n: u32) {
         self.state().conflicts = n;
     }
@@ -193,6 +214,9 @@ impl MemoryTestManagement {
     /// The state, after the checks every request passes.
     fn serve(&self) -> Result<MutexGuard<'_, State>, ConnectorError> {
         let mut state = self.state();
+        if state.down {
+            return Err(crate::memory::down_error(Self::NAME));
+        }
         if state.refused {
             return Err(ConnectorError::new(
                 ErrorKind::Fatal,
