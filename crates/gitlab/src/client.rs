@@ -81,7 +81,7 @@ impl GitLabClient {
             })?;
         // Keeps it out of reqwest's and hyper's debug output.
         auth.set_sensitive(true);
-        let http = HttpClient::new(settings)?;
+        let http = HttpClient::new(settings)?.named("GitLab");
         Ok(GitLabClient {
             http,
             api,

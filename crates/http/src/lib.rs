@@ -9,9 +9,13 @@
 mod bounds;
 pub mod inflight;
 pub mod redact;
+mod route;
 pub mod secret;
 
 pub use bounds::{BREAKER_MISSES, Heartbeat};
+
+use bounds::Miss;
+use route::Route;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -117,6 +121,19 @@ pub enum HttpError {
     /// The breaker is open: the server did not answer several requests in a row.
     #[error("{what}: the server is unreachable ({cause})")]
     Unreachable { what: String, cause: String },
+    /// One route's breaker is open: its requests timed out several times
+    /// in a row while the server answered others. Fails at once, for this
+    /// request alone: the rest of the cycle goes on without that route.
+    #[error(
+        "{what}: {server} is not answering {operation} ({route}): {timeouts} requests in a row timed out"
+    )]
+    RouteDown {
+        what: String,
+        server: &'static str,
+        operation: String,
+        route: String,
+        timeouts: u32,
+    },
     #[error("{what}: not finished: the cycle's deadline for this server ({}) has passed", humantime::format_duration(*.after))]
     Deadline { what: String, after: Duration },
 }
@@ -145,10 +162,15 @@ impl HttpError {
     }
 
     /// No connection, or no answer within the timeout: what the breaker
-    /// counts. A connection cut mid-answer is not counted: the server is
-    /// there, and a flaky network is the retries' business.
+    /// counts per attempt. A connection cut mid-answer counts only once a
+    /// request has no retry left ([`bounds::Bounds::cut_off`]).
     fn is_no_answer(&self) -> bool {
         matches!(self, HttpError::Connect { .. } | HttpError::Timeout { .. })
+    }
+
+    /// The connection broke before the answer was complete.
+    fn is_cut(&self) -> bool {
+        matches!(self, HttpError::Transport { .. })
     }
 
     /// The server is not asked again this cycle (breaker open, deadline
@@ -158,6 +180,11 @@ impl HttpError {
             self,
             HttpError::Unreachable { .. } | HttpError::Deadline { .. }
         )
+    }
+
+    /// Not sent again this cycle: the server, or this request's route.
+    fn is_final(&self) -> bool {
+        self.ends_cycle() || matches!(self, HttpError::RouteDown { .. })
     }
 }
 
@@ -247,6 +274,12 @@ impl HttpClient {
         })
     }
 
+    /// Names the server in errors ("GitLab is not answering issue creation").
+    pub fn named(mut self, server: &'static str) -> Self {
+        self.bounds.name(server);
+        self
+    }
+
     /// The underlying client, to build requests with.
     pub fn client(&self) -> &reqwest::Client {
         &self.client
@@ -255,16 +288,37 @@ impl HttpClient {
     /// The error any request would get now, if the server is not asked
     /// again (breaker open, deadline passed).
     pub fn down(&self) -> Option<HttpError> {
-        self.bounds.refusal("")
+        self.bounds.refusal("", None)
+    }
+
+    /// The route of the request `build` makes, for the breakers, and the
+    /// request itself (a probe, should it be answered).
+    fn route_of<F>(&self, build: &F) -> (Route, Option<reqwest::Request>)
+    where
+        F: Fn(&reqwest::Client) -> RequestBuilder,
+    {
+        match build(&self.client).build() {
+            Ok(r) => (Route::of(r.method().as_str(), r.url().path()), Some(r)),
+            Err(_) => (Route::of("", ""), None),
+        }
+    }
+
+    /// Sends again a request answered earlier in the cycle: an answer says
+    /// the server is up and only the route that missed is hung.
+    async fn probe(&self, request: reqwest::Request) -> bool {
+        tracing::debug!(route = %request.url().path(), "asking a route that answered before whether the server is up");
+        let _sending = self.wait_for_budget().await;
+        self.client.execute(request).await.is_ok()
     }
 
     /// Runs a whole request, retries and waits included, within the deadline.
     async fn bounded<T>(
         &self,
         what: &str,
+        route: &Route,
         work: impl Future<Output = Result<T, HttpError>>,
     ) -> Result<T, HttpError> {
-        if let Some(refused) = self.bounds.refusal(what) {
+        if let Some(refused) = self.bounds.refusal(what, Some(route)) {
             return Err(refused);
         }
         // Boxed: every client call awaits this, and test threads' stacks are small.
@@ -291,13 +345,24 @@ impl HttpClient {
     where
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
-        self.bounded(what, self.send_retrying(what, idempotency, build))
-            .await
+        let (route, _) = self.route_of(&build);
+        let sent = async {
+            match self.send_retrying(what, &route, idempotency, &build).await {
+                Ok(response) => {
+                    self.bounds.answered(&route);
+                    Ok(response)
+                }
+                Err(e) if e.is_cut() => Err(self.bounds.cut_off(what, e)),
+                Err(e) => Err(e),
+            }
+        };
+        self.bounded(what, &route, sent).await
     }
 
     async fn send_retrying<F>(
         &self,
         what: &str,
+        route: &Route,
         idempotency: Idempotency,
         build: F,
     ) -> Result<Response, HttpError>
@@ -310,18 +375,39 @@ impl HttpClient {
             .with_max_times(self.settings.max_retries)
             .with_jitter();
         let result = (|| async {
-            if let Some(refused) = self.bounds.refusal(what) {
+            if let Some(refused) = self.bounds.refusal(what, Some(route)) {
                 return Err(RetryError::Http(refused));
             }
             let _sending = self.wait_for_budget().await;
-            let response = build(&self.client).send().await.map_err(|e| {
-                let failed = HttpError::from_reqwest(what, &e, self.settings.timeout);
-                RetryError::Http(self.bounds.missed(what, failed))
-            })?;
-            self.bounds.answered();
+            let response = match build(&self.client).send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    let failed = HttpError::from_reqwest(what, &e, self.settings.timeout);
+                    let error = match self.bounds.missed(what, route, failed) {
+                        Miss::Report(error) => error,
+                        Miss::Probe { request, error } => {
+                            let unsettled = Unsettled(&self.bounds);
+                            let answered = self.probe(*request).await;
+                            std::mem::forget(unsettled);
+                            self.bounds.probed(what, route, answered, error)
+                        }
+                        Miss::AwaitProbe { mut settled, error } => {
+                            // The sender lives as long as the client.
+                            let _ = settled.changed().await;
+                            self.bounds.after_probe(what, route, error)
+                        }
+                    };
+                    return Err(RetryError::Http(error));
+                }
+            };
+            self.bounds.alive();
             self.observe(response.headers(), response.status());
             match classify(response.status(), idempotency) {
-                true => Err(RetryError::Status(Attempt::Retryable(response))),
+                true => {
+                    // The whole answer, as far as we care: it is not read.
+                    self.bounds.answered(route);
+                    Err(RetryError::Status(Attempt::Retryable(response)))
+                }
                 false => Ok(Attempt::Answer(response)),
             }
         })
@@ -329,7 +415,7 @@ impl HttpClient {
         .when(|e: &RetryError| match e {
             RetryError::Status(_) => true,
             RetryError::Http(h) => {
-                !h.ends_cycle() && (idempotency == Idempotency::Safe || h.is_connect())
+                !h.is_final() && (idempotency == Idempotency::Safe || h.is_connect())
             }
         })
         .adjust(|e: &RetryError, planned| match e {
@@ -364,13 +450,27 @@ impl HttpClient {
     where
         F: Fn(&reqwest::Client) -> RequestBuilder,
     {
-        self.bounded(what, self.send_full_retrying(what, idempotency, build))
-            .await
+        let (route, request) = self.route_of(&build);
+        let answered = self
+            .bounded(
+                what,
+                &route,
+                self.send_full_retrying(what, &route, idempotency, build),
+            )
+            .await;
+        if let (Ok(answer), Some(request)) = (&answered, request)
+            && idempotency == Idempotency::Safe
+            && answer.status.is_success()
+        {
+            self.bounds.remember(&route, request);
+        }
+        answered
     }
 
     async fn send_full_retrying<F>(
         &self,
         what: &str,
+        route: &Route,
         idempotency: Idempotency,
         build: F,
     ) -> Result<FullResponse, HttpError>
@@ -379,17 +479,18 @@ impl HttpClient {
     {
         let mut cut = 0usize;
         // For the error of an answer too large: which route it was.
-        let method = build(&self.client)
-            .build()
-            .map(|r| r.method().to_string())
-            .unwrap_or_default();
+        let method = route.template.split(' ').next().unwrap_or_default();
         loop {
-            let response = self.send_retrying(what, idempotency, &build).await?;
+            let response = match self.send_retrying(what, route, idempotency, &build).await {
+                Ok(response) => response,
+                Err(e) if e.is_cut() => return Err(self.bounds.cut_off(what, e)),
+                Err(e) => return Err(e),
+            };
             let status = response.status();
             let headers = response.headers().clone();
-            match self.read_body(what, &method, response).await {
+            match self.read_body(what, method, response).await {
                 Ok(body) => {
-                    self.bounds.answered();
+                    self.bounds.answered(route);
                     return Ok(FullResponse {
                         status,
                         headers,
@@ -399,7 +500,7 @@ impl HttpClient {
                 Err(BodyError::TooLarge(e)) => return Err(e),
                 Err(BodyError::Cut(err)) => {
                     if idempotency == Idempotency::Unsafe || cut >= self.settings.max_retries {
-                        return Err(err);
+                        return Err(self.bounds.cut_off(what, err));
                     }
                     cut += 1;
                     let factor = 1u32 << cut.min(16);
@@ -550,6 +651,16 @@ impl HttpClient {
             let wait = wait_after_429(headers, wall_now_secs(), &self.settings);
             state.blocked_until = Some(now + wait);
         }
+    }
+}
+
+/// Held while a probe is on its way: dropped with it (the cycle stopped),
+/// it releases the attempts waiting for the probe's verdict.
+struct Unsettled<'a>(&'a bounds::Bounds);
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        self.0.probe_dropped();
     }
 }
 

@@ -92,7 +92,7 @@ impl SpiraClient {
             sensitive(api_key.expose(), "api key")?,
         ];
         Ok(SpiraClient {
-            http: HttpClient::new(settings)?,
+            http: HttpClient::new(settings)?.named("Spira"),
             base,
             login,
             api_key,
