@@ -12,15 +12,15 @@
 //! | module | what lives there | may not depend on |
 //! |---|---|---|
 //! | [`config`] | plugins.toml + `LABSYNC_*` (figment), validation into [`config::Config`], secret sources; what the file declares for the mapping tables, as the store's [`store::declared::Declared`] | clients, sim |
-//! | [`store`] (crate `labsync_store`) | SQLite: open, migrations (`crates/store/migrations/*.sql`, embedded), one module per table group | config, clients, sim, the engine |
+//! | [`store`] (crate `labsync_store`) | SQLite: open, migrations (`crates/store/migrations/*.sql`, embedded), one module per table group; implements the engine's `Storage` port | config, clients, sim |
 //! | [`http`] (crate `labsync_http`) | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`bounds.rs`) | config, store |
-//! | [`inflight`] (`labsync_http`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
+//! | [`inflight`] (`labsync_model`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
 //! | [`connectors`] | each side's client behind the engine's trait for it ([`sync::connector`]): Spira's link-back properties, concurrency token and URLs; GitLab's footer, quick-action defusing, limits and references; each client error given its kind | store, the engine's internals |
 //! | [`gitlab`], [`spira`] (crates `labsync_gitlab`, `labsync_spira`) | API clients: typed requests and answers, typed errors | store, the engine |
 //! | [`sim`] (crate `labsync_sim`; feature `sim`, on by default) | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `model` (it borrows [`text::spira_kept`], Spira's own cleaning) |
-//! | [`mapping`] | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
+//! | [`mapping`] (`labsync_engine`) | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
 //! | [`model`] (crate `labsync_model`) | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |
-//! | [`sync`] | the engine; [`sync::connector`] its two boundaries (the `TestManagement` and `IssueTracker` traits, neutral records, error kinds); [`sync::merge`] the per-field three-way merge | HTTP, the clients and the connectors (it talks to the sides only through the traits) |
+//! | [`sync`] (crate `labsync_engine`) | the engine; its ports: [`sync::connector`] (the `TestManagement` and `IssueTracker` traits, neutral records, error kinds) and [`sync::storage`] (the `Storage` trait the store implements, the rows it keeps); [`sync::settings`] what it needs of a plugin; [`sync::merge`] the per-field three-way merge | HTTP, SQLite, the clients, the connectors, the store, the configuration |
 //! | [`text`] (`labsync_model`) | Spira HTML ↔ GitLab Markdown, canonical form, the nesting limit (measured without recursion), sanitizing what goes to Spira (ammonia), link-back footer and marker, GitLab's size limits | everything |
 //! | [`daemon`] | `labsync run`: schedules (and backoff for an unreachable side), cycle leases (shared with `sync`), signals, systemd notify, a watchdog pinged only on progress | HTTP and SQL directly (it goes through the engine and the store) |
 //! | [`demo`] (feature `sim`) | the pieces of `labsync demo`: staging the simulators and config, what moved, people editing both sides | commands |
@@ -44,16 +44,17 @@ pub mod daemon;
 pub mod demo;
 pub mod escape;
 pub mod logging;
-pub mod mapping;
 pub mod runtime;
-pub mod sync;
 
 // The leaf crates, under the module names the rest of the code (and the tests)
 // knew them by.
+pub use labsync_engine as sync;
+pub use labsync_engine::mapping;
 pub use labsync_gitlab as gitlab;
 pub use labsync_http as http;
-pub use labsync_http::{inflight, redact, secret};
+pub use labsync_http::{redact, secret};
 pub use labsync_model as model;
+pub use labsync_model::inflight;
 pub use labsync_model::text;
 #[cfg(feature = "sim")]
 pub use labsync_sim as sim;

@@ -35,7 +35,7 @@ pub fn rebind(globals: &Globals, name: &str) -> Exit {
         Ok(r) => r,
         Err(code) => return code,
     };
-    match runtime.block_on(rebind_plugin(plugin, &gitlab, &mut store)) {
+    match runtime.block_on(rebind_plugin(&plugin.settings(), &gitlab, &mut store)) {
         Ok(done) => {
             for b in &done.forgotten {
                 println!("forgot: plugin '{name}' was bound to {}", b.describe());

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 pub use cron::Cron;
 pub use diff::changes;
 pub use file::{ConfigFile, Key};
+pub use labsync_engine::settings::{ConflictPolicy, Direction};
 pub use secrets::SecretSource;
 use shape::Override;
 pub use validate::{GITLAB_STATES, MIN_TIME_OFFSET, RELEASE_STATUSES, RELEASE_TYPES};
@@ -105,6 +106,26 @@ pub struct KeyAt {
     pub line: Option<usize>,
 }
 
+impl Plugin {
+    /// What the engine needs of this plugin (no schedule, no secrets).
+    pub fn settings(&self) -> labsync_engine::settings::Settings {
+        labsync_engine::settings::Settings {
+            name: self.name.clone(),
+            time_offset: self.time_offset,
+            conflict: self.conflict,
+            auto_map_users: self.auto_map_users,
+            direction: self.direction,
+            sync_since: self.sync_since,
+            comment_sweep: self.comment_sweep,
+            concurrency: self.concurrency,
+            share_projects: self.share_projects,
+            tracker_item_types: self.gitlab_issue_types.clone(),
+            tm_url: self.spira.base_url.to_string(),
+            tracker_url: self.gitlab.base_url.to_string(),
+        }
+    }
+}
+
 impl SpiraConnection {
     pub fn api_key(&self) -> Result<Secret, String> {
         self.api_key.resolve()
@@ -165,41 +186,6 @@ impl fmt::Display for Schedule {
         match self {
             Schedule::Every(d) => write!(f, "every {}", humantime::format_duration(*d)),
             Schedule::Cron(c) => write!(f, "cron {c}"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConflictPolicy {
-    /// The side whose change is newer wins.
-    Newest,
-    TestManagement,
-    GitLab,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Both,
-    ToGitLab,
-    ToTestManagement,
-}
-
-impl ConflictPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConflictPolicy::Newest => "newest",
-            ConflictPolicy::TestManagement => "test-management",
-            ConflictPolicy::GitLab => "gitlab",
-        }
-    }
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Both => "both",
-            Direction::ToGitLab => "to-gitlab",
-            Direction::ToTestManagement => "to-test-management",
         }
     }
 }

@@ -28,7 +28,7 @@ pub(crate) const DEFAULT_COMMENT_SWEEP: Duration = Duration::from_secs(15 * 60);
 /// to be a polite client of a shared server.
 pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
 pub(crate) const MAX_CONCURRENCY: usize = 32;
-pub const GITLAB_STATES: [&str; 2] = ["opened", "closed"];
+pub use labsync_engine::mapping::TRACKER_STATES as GITLAB_STATES;
 /// The work item types a project's issue list returns (`Issue::TYPES_FOR_LIST`
 /// in GitLab's app/models/issue.rb).
 pub(crate) const GITLAB_ISSUE_TYPES: [&str; 6] = [

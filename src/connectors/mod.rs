@@ -59,15 +59,16 @@ pub fn connect(
 /// One cycle of `plugin` between its Spira and GitLab servers.
 pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions) -> CycleReport {
     let run = opts.engine();
+    let settings = plugin.settings();
     match connect(plugin, &opts.http) {
         Ok((tm, tracker)) => {
             let sides = Endpoints {
                 tm: &tm,
                 tracker: &tracker,
             };
-            crate::sync::run(plugin, Ok(sides), store, &run).await
+            crate::sync::run(&settings, Ok(sides), store, &run).await
         }
-        Err(e) => crate::sync::run(plugin, Err(e), store, &run).await,
+        Err(e) => crate::sync::run(&settings, Err(e), store, &run).await,
     }
 }
 

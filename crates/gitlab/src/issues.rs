@@ -12,7 +12,7 @@ use super::error::GitLabError;
 use super::requests::*;
 use super::types::*;
 use labsync_http::Idempotency;
-use labsync_http::inflight::InFlight;
+use labsync_model::inflight::InFlight;
 
 /// Where an incremental issue listing stands.
 struct Cursor {

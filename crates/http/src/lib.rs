@@ -7,7 +7,6 @@
 //! what bounds a client's requests as a whole: a deadline and a breaker.
 
 mod bounds;
-pub mod inflight;
 pub mod redact;
 mod route;
 pub mod secret;

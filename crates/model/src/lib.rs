@@ -6,6 +6,7 @@
 //! record as it stood after the last successful sync of a pair is its *base*.
 //! [`text`] converts between the two sides' text formats.
 
+pub mod inflight;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

@@ -15,7 +15,7 @@ use futures_util::{Stream, StreamExt, stream};
 use super::client::SpiraClient;
 use super::error::SpiraError;
 use super::types::{DateRange, Filter, Incident};
-use labsync_http::inflight::InFlight;
+use labsync_model::inflight::InFlight;
 
 struct Cursor {
     /// Lower bound (inclusive) of the next page's LastUpdateDate filter.

@@ -5,44 +5,7 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
-
-/// The servers and projects a project mapping syncs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Binding {
-    pub plugin: String,
-    pub spira_project: i64,
-    pub spira_url: String,
-    pub gitlab_url: String,
-    pub gitlab_project: String,
-}
-
-impl Binding {
-    /// "GitLab <url> project <path>, Spira <url> project PR:<n>".
-    pub fn describe(&self) -> String {
-        format!(
-            "GitLab {} project {}, Spira {} project PR:{}",
-            self.gitlab_url, self.gitlab_project, self.spira_url, self.spira_project
-        )
-    }
-}
-
-/// A base URL as compared: without a trailing slash, scheme and host in
-/// lower case (the rest as written).
-pub fn normalized_url(url: &str) -> String {
-    let trimmed = url.trim().trim_end_matches('/');
-    match trimmed.split_once("://") {
-        Some((scheme, rest)) => {
-            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let mut out = format!("{}://{}", scheme.to_lowercase(), host.to_lowercase());
-            if !path.is_empty() {
-                out.push('/');
-                out.push_str(path);
-            }
-            out
-        }
-        None => trimmed.to_string(),
-    }
-}
+pub use labsync_engine::storage::{Binding, normalized_url};
 
 impl Store {
     /// This database's install id (random, made when the database was).

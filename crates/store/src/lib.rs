@@ -19,6 +19,7 @@ pub mod progress;
 mod readonly;
 pub mod report;
 pub mod schedule;
+mod storage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,36 +63,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database {path}: cannot open: {reason}")]
-    Open { path: String, reason: String },
-    #[error(
-        "database {path} has schema version {found}, newer than this labsync understands ({supported}); upgrade labsync or use another --db"
-    )]
-    TooNew {
-        path: String,
-        found: i64,
-        supported: i64,
-    },
-    #[error("database {path}: migration {name} failed: {reason}")]
-    Migration {
-        path: String,
-        name: String,
-        reason: String,
-    },
-    #[error("database {path}: {reason}")]
-    Sqlite { path: String, reason: String },
-    #[error("database {path}: {what}: unexpected content: {reason}")]
-    Corrupt {
-        path: String,
-        what: String,
-        reason: String,
-    },
-    /// Refused input; the message says what to do.
-    #[error("{0}")]
-    Refused(String),
-}
+pub use labsync_engine::storage::StoreError;
 
 /// An open labsync database.
 pub struct Store {

@@ -11,62 +11,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
+pub use labsync_engine::storage::{CommentLink, Event, ItemCommit, Link};
 use labsync_model::{CreatedBy, GitLabKept, Side, Ticket, stable_hash};
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Link {
-    /// 0 for a link not stored yet.
-    pub id: i64,
-    pub plugin: String,
-    pub spira_project: i64,
-    pub incident_id: i64,
-    pub gitlab_project_id: i64,
-    pub issue_id: i64,
-    pub issue_iid: i64,
-    pub issue_url: String,
-    pub created_by: CreatedBy,
-    /// The merged record after the last successful sync of the pair.
-    pub base: Ticket,
-    /// What GitLab kept of the base otherwise than labsync sent it.
-    pub gitlab_kept: GitLabKept,
-    pub last_note_id: i64,
-    pub last_comment_id: i64,
-    pub orphaned: Option<String>,
-    /// When the incident's comments were last read, by Spira's clock.
-    pub comments_checked_at: Option<DateTime<Utc>>,
-}
-
-/// A comment copied across, so that it is never copied back or twice.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommentLink {
-    pub spira_comment_id: i64,
-    pub gitlab_note_id: i64,
-    /// The side the comment was written on.
-    pub origin: Side,
-}
-
-/// One audit line (see `labsync explain`, to come).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub action: String,
-    pub field: Option<String>,
-    pub direction: Option<&'static str>,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub conflict: bool,
-    pub decision: Option<String>,
-}
-
-/// Everything one item's sync produced, committed together.
-#[derive(Clone, Debug)]
-pub struct ItemCommit {
-    pub run_id: Option<i64>,
-    pub link: Link,
-    pub comments: Vec<CommentLink>,
-    pub events: Vec<Event>,
-    /// The intent this item's create fulfilled.
-    pub intent_id: Option<i64>,
-}
 
 /// The `base` column: the record, and what GitLab kept of it only when it
 /// kept something, so that rows written before look as they did.

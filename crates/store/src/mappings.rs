@@ -6,24 +6,21 @@
 //! leaves the tables as they were.
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
-use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 use crate::declared::Declared;
 use labsync_model::Connectors;
 
-/// Which mapping table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Status,
-    Priority,
-    User,
-    Release,
+pub use labsync_engine::storage::{Kind, MappingRow, ProjectRow, Source};
+
+/// Where each mapping table keeps its rows.
+trait KindTable {
+    fn table(self) -> &'static str;
+    fn columns(self) -> (&'static str, &'static str);
+    fn gitlab_noun(self) -> &'static str;
 }
 
-impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Status, Kind::Priority, Kind::User, Kind::Release];
-
+impl KindTable for Kind {
     fn table(self) -> &'static str {
         match self {
             Kind::Status => "status_mappings",
@@ -42,21 +39,6 @@ impl Kind {
         }
     }
 
-    /// Status and priority tables map many Spira values to one GitLab value,
-    /// with one primary used in the GitLab → Spira direction.
-    pub fn has_primary(self) -> bool {
-        matches!(self, Kind::Status | Kind::Priority)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Status => "status",
-            Kind::Priority => "priority",
-            Kind::User => "user",
-            Kind::Release => "release",
-        }
-    }
-
     fn gitlab_noun(self) -> &'static str {
         match self {
             Kind::Status => "GitLab state",
@@ -65,53 +47,6 @@ impl Kind {
             Kind::Release => "milestone",
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    Config,
-    Cli,
-    Auto,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Config => "config",
-            Source::Cli => "cli",
-            Source::Auto => "auto",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Source, String> {
-        match s {
-            "config" => Ok(Source::Config),
-            "cli" => Ok(Source::Cli),
-            "auto" => Ok(Source::Auto),
-            other => Err(format!("unknown source '{other}'")),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProjectRow {
-    pub plugin: String,
-    pub spira_project: i64,
-    pub gitlab_project: String,
-    pub active: bool,
-    pub source: Source,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MappingRow {
-    pub plugin: String,
-    pub spira_project: i64,
-    pub spira: String,
-    pub gitlab: String,
-    #[serde(default)]
-    pub primary: bool,
-    pub source: Source,
 }
 
 impl Store {

@@ -6,22 +6,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::links::parse_time;
 use super::{Store, StoreError};
+pub use labsync_engine::storage::{Intent, QueuedError};
 use labsync_model::Side;
-
-/// A create that was about to happen when it was recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Intent {
-    pub id: i64,
-    pub kind: String,
-    pub source_id: String,
-    /// Looked for on the other side before creating again.
-    pub marker: String,
-    pub payload: String,
-    /// Made by this call: no earlier attempt can have created anything.
-    pub fresh: bool,
-    /// When it was first recorded, by this machine's clock.
-    pub created_at: DateTime<Utc>,
-}
 
 const INTENT_COLUMNS: &str = "SELECT id, kind, source_id, marker, payload, created_at FROM intents";
 
@@ -37,17 +23,6 @@ fn intent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Intent, String)> {
         created_at: DateTime::<Utc>::MIN_UTC,
     };
     Ok((intent, r.get(5)?))
-}
-
-/// An item waiting in the error queue.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueuedError {
-    pub side: Side,
-    pub item_id: i64,
-    pub cause: String,
-    pub attempts: i64,
-    pub next_try: DateTime<Utc>,
-    pub parked: bool,
 }
 
 /// Failures before an item is parked and waits for `labsync retry`.

@@ -191,9 +191,13 @@ impl World {
         )
         .unwrap();
         let gitlab = labsync::connectors::GitLabConnector::new(gitlab);
-        labsync::sync::identity::rebind(&self.config.plugins[0], &gitlab, &mut self.store)
-            .await
-            .unwrap();
+        labsync::sync::identity::rebind(
+            &self.config.plugins[0].settings(),
+            &gitlab,
+            &mut self.store,
+        )
+        .await
+        .unwrap();
     }
 
     /// The ids of the project's incidents, in order.

@@ -90,7 +90,7 @@ impl Fakes {
             tracker: &self.tracker,
         };
         run(
-            &self.config.plugins[0],
+            &self.config.plugins[0].settings(),
             Ok(sides),
             &mut self.store,
             &options,

@@ -2,10 +2,10 @@
 //! write needs (a milestone for a release, a release for a milestone, a
 //! priority label), created once and recorded as `auto` mappings.
 
-use crate::model::{Field, Ticket};
-use crate::store::Store;
-use crate::store::mappings::{Kind, MappingRow, Source};
-use crate::text;
+use crate::storage::Storage;
+use crate::storage::{Kind, MappingRow, Source};
+use labsync_model::text;
+use labsync_model::{Field, Ticket};
 
 use std::sync::Mutex;
 
@@ -21,7 +21,7 @@ use super::{SyncError, lock};
 /// mapping) when the release has none yet.
 pub async fn milestone_for(
     ctx: &ProjectCtx<'_>,
-    store: &Mutex<&mut Store>,
+    store: &Mutex<&mut dyn Storage>,
     release: i64,
 ) -> Result<Option<u64>, SyncError> {
     let known = |title: &str| {
@@ -66,7 +66,7 @@ pub async fn milestone_for(
 /// mapping) when none is mapped yet.
 pub async fn release_for(
     ctx: &ProjectCtx<'_>,
-    store: &Mutex<&mut Store>,
+    store: &Mutex<&mut dyn Storage>,
     milestone: &str,
 ) -> Result<i64, SyncError> {
     if let Some(r) = ctx.release_of(milestone) {
@@ -96,7 +96,12 @@ pub async fn release_for(
     Ok(id)
 }
 
-fn record_release(ctx: &ProjectCtx<'_>, store: &Mutex<&mut Store>, release: i64, milestone: &str) {
+fn record_release(
+    ctx: &ProjectCtx<'_>,
+    store: &Mutex<&mut dyn Storage>,
+    release: i64,
+    milestone: &str,
+) {
     ctx.add_release(release, milestone);
     let row = MappingRow {
         plugin: ctx.plugin.name.clone(),
@@ -141,7 +146,7 @@ async fn ensure_label(ctx: &ProjectCtx<'_>, label: &str) -> Result<(), SyncError
 /// The GitLab edit that carries `fields` of `merged` onto `issue`.
 pub async fn issue_edit(
     ctx: &ProjectCtx<'_>,
-    store: &Mutex<&mut Store>,
+    store: &Mutex<&mut dyn Storage>,
     issue: &TrackerItem,
     merged: &Ticket,
     fields: &[Field],
@@ -213,7 +218,7 @@ pub async fn issue_edit(
 /// A new issue for an incident: every field, the footer with its marker.
 pub async fn new_issue(
     ctx: &ProjectCtx<'_>,
-    store: &Mutex<&mut Store>,
+    store: &Mutex<&mut dyn Storage>,
     ticket: &Ticket,
     footer: &TmLink,
 ) -> Result<TrackerNew, SyncError> {

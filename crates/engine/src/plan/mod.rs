@@ -13,7 +13,7 @@ pub use pair::{PairPlan, PairRead, pair};
 
 use serde::Serialize;
 
-use crate::model::{Connectors, Field, Side};
+use labsync_model::{Connectors, Field, Side};
 
 /// One write the next cycle would make (or a conflict it would settle).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

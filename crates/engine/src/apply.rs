@@ -2,8 +2,8 @@
 //! (with its footer), the incident's (with its property), the comments,
 //! then the new base, links and audit rows committed in one transaction.
 
-use crate::model::{Connectors, Field, Ticket};
-use crate::store::links::{Event, ItemCommit};
+use crate::storage::{Event, ItemCommit};
+use labsync_model::{Connectors, Field, Ticket};
 
 use super::SyncError;
 use super::comments;

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::store::Store;
+use crate::storage::Storage;
 
 use super::lock;
 use super::plan::PlannedWrite;
@@ -15,7 +15,7 @@ use super::report::Counts;
 /// Items in flight together share it; its locks are never held across an
 /// await.
 pub struct Pass<'s> {
-    pub store: Mutex<&'s mut Store>,
+    pub store: Mutex<&'s mut dyn Storage>,
     pub run_id: Option<i64>,
     pub dry_run: bool,
     counts: Mutex<Counts>,
@@ -51,7 +51,7 @@ tokio::task_local! {
 
 impl<'s> Pass<'s> {
     pub fn new(
-        store: &'s mut Store,
+        store: &'s mut dyn Storage,
         run_id: Option<i64>,
         dry_run: bool,
         progress: Option<std::sync::Arc<super::report::Progress>>,
@@ -101,7 +101,7 @@ impl<'s> Pass<'s> {
     }
 
     /// The database, for one statement or transaction (never across an await).
-    pub fn store(&self) -> MutexGuard<'_, &'s mut Store> {
+    pub fn store(&self) -> MutexGuard<'_, &'s mut dyn Storage> {
         lock(&self.store)
     }
 

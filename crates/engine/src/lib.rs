@@ -7,13 +7,16 @@
 //! - [`pair`] syncs one incident/issue pair (creates are idempotent);
 //!   [`counterpart`] keeps it to one counterpart per item across installs.
 //! - [`identity`] binds a database to its servers and refuses a second install.
-//! - [`resolve`] turns each side into a neutral [`crate::model::Ticket`];
+//! - [`resolve`] turns each side into a neutral [`labsync_model::Ticket`];
 //!   [`merge`] merges per field against the base; [`write`] carries fields
 //!   across; [`comments`] copies comments both ways.
 //!
 //! The engine talks to the sides only through the traits of [`connector`]
-//! (the command hands it the connectors) and to SQLite only through
-//! [`crate::store`].
+//! (the command hands it the connectors) and to its database only through
+//! [`storage::Storage`] (the binary hands it the SQLite store). This crate
+//! depends on neither HTTP nor SQLite: `cargo tree -p labsync_engine` shows it.
+//! [`settings`] is what it needs of a plugin's configuration; [`mapping`]
+//! resolves values through the mapping tables.
 
 pub mod apply;
 pub mod comments;
@@ -26,6 +29,7 @@ pub mod down;
 pub mod identity;
 pub mod kept;
 pub mod link;
+pub mod mapping;
 pub mod merge;
 pub mod moved;
 pub mod pair;
@@ -33,6 +37,8 @@ pub mod pass;
 pub mod plan;
 pub mod report;
 pub mod resolve;
+pub mod settings;
+pub mod storage;
 pub mod write;
 
 pub use cycle::{RunOptions, STOP_GRACE, run};
@@ -40,7 +46,7 @@ pub use report::{Counts, CycleReport, Progress, ProjectReport};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::store::StoreError;
+use crate::storage::StoreError;
 
 use connector::ConnectorError;
 

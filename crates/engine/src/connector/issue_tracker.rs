@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::inflight::InFlight;
+use labsync_model::inflight::InFlight;
 
 use super::{Call, Down, Listing};
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::inflight::InFlight;
+use labsync_model::inflight::InFlight;
 
 use super::{Call, Carried, Down, Listing};
 

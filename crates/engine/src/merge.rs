@@ -11,8 +11,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{ConflictPolicy, Direction};
-use crate::model::{Field, Side, Ticket, Value};
+use crate::settings::{ConflictPolicy, Direction};
+use labsync_model::{Field, Side, Ticket, Value};
 
 /// One side's view of the pair, resolved into test-management terms.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{CreatedBy, Field, GitLabKept, Side, Ticket};
+use labsync_model::{CreatedBy, Field, GitLabKept, Side, Ticket};
 
 use super::SyncError;
 use super::connector::{
@@ -127,7 +127,7 @@ struct IssueAttempt {
 /// records can have created an issue, less the plugin's overlap for skew.
 /// An intent without GitLab's clock (older labsync) falls back to this
 /// machine's clock, shifted by the clocks' difference as measured now.
-fn attempted_since(ctx: &ProjectCtx<'_>, intent: &crate::store::progress::Intent) -> DateTime<Utc> {
+fn attempted_since(ctx: &ProjectCtx<'_>, intent: &crate::storage::Intent) -> DateTime<Utc> {
     let recorded = serde_json::from_str::<IssueAttempt>(&intent.payload)
         .ok()
         .and_then(|a| a.gitlab_now);

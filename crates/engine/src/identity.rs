@@ -14,9 +14,9 @@
 //! wins and the other reads it back. Spira offers no such project-level
 //! record to a plain user, so the identity lives on the GitLab side only.
 
-use crate::config::Plugin;
-use crate::store::Store;
-use crate::store::install::{Binding, normalized_url};
+use crate::settings::Settings;
+use crate::storage::Storage;
+use crate::storage::{Binding, normalized_url};
 
 use super::SyncError;
 use super::connector::{IssueTracker, TrackerLabel};
@@ -27,12 +27,12 @@ pub const INSTALL_LABEL: &str = "labsync-install";
 const OWNER_PREFIX: &str = "labsync install ";
 
 /// What the configuration says a project mapping syncs.
-pub fn configured(plugin: &Plugin, spira_project: i64, gitlab_project: &str) -> Binding {
+pub fn configured(plugin: &Settings, spira_project: i64, gitlab_project: &str) -> Binding {
     Binding {
         plugin: plugin.name.clone(),
         spira_project,
-        spira_url: normalized_url(plugin.spira.base_url.as_str()),
-        gitlab_url: normalized_url(plugin.gitlab.base_url.as_str()),
+        spira_url: normalized_url(plugin.tm_url.as_str()),
+        gitlab_url: normalized_url(plugin.tracker_url.as_str()),
         gitlab_project: gitlab_project.trim().trim_matches('/').to_string(),
     }
 }
@@ -41,9 +41,9 @@ pub fn configured(plugin: &Plugin, spira_project: i64, gitlab_project: &str) -> 
 /// other install syncs the GitLab project; binds a project mapping synced
 /// for the first time (a dry run checks and records nothing).
 pub async fn ensure_bound(
-    plugin: &Plugin,
+    plugin: &Settings,
     tracker: &dyn IssueTracker,
-    store: &mut Store,
+    store: &mut dyn Storage,
     spira_project: i64,
     gitlab_project: &str,
     dry_run: bool,
@@ -97,13 +97,13 @@ pub async fn ensure_bound(
     Ok(())
 }
 
-fn install_label(plugin: &Plugin, install: &str) -> TrackerLabel {
+fn install_label(plugin: &Settings, install: &str) -> TrackerLabel {
     TrackerLabel {
         name: INSTALL_LABEL.into(),
         color: "#6C757D".into(),
         description: Some(format!(
             "{OWNER_PREFIX}{install} syncs this project with Spira {} (plugin '{}'). Another labsync install refuses to sync it unless both set share_projects = true.",
-            normalized_url(plugin.spira.base_url.as_str()),
+            normalized_url(plugin.tm_url.as_str()),
             plugin.name
         )),
     }
@@ -135,9 +135,9 @@ pub struct Rebound {
 /// when the GitLab project's label names another install, this database
 /// takes that install's id (it replaces a lost or moved database).
 pub async fn rebind(
-    plugin: &Plugin,
+    plugin: &Settings,
     tracker: &dyn IssueTracker,
-    store: &mut Store,
+    store: &mut dyn Storage,
 ) -> Result<Rebound, SyncError> {
     let mut named = Vec::new();
     for p in store.projects(Some(&plugin.name))? {

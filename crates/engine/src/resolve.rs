@@ -7,8 +7,8 @@
 //! title cut to GitLab's limit) and our own writes read back never look
 //! like edits.
 
-use crate::model::{GitLabKept, Ticket};
-use crate::text;
+use labsync_model::text;
+use labsync_model::{GitLabKept, Ticket};
 
 use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;

@@ -11,8 +11,8 @@
 use super::connector::TrackerItem;
 use super::context::ProjectCtx;
 use super::resolve::gitlab_username;
-use crate::model::{Field, GitLabKept, Ticket};
-use crate::store::links::Event;
+use crate::storage::Event;
+use labsync_model::{Field, GitLabKept, Ticket};
 
 /// The fields GitLab may keep otherwise than sent.
 const TRIMMED: [Field; 3] = [Field::Assignee, Field::Release, Field::Description];

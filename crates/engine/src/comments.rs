@@ -2,9 +2,9 @@
 //! its comment plan names ([`super::plan::comments`]) are made, each
 //! carrying a hidden marker that names its original.
 
-use crate::model::Side;
-use crate::store::links::CommentLink;
-use crate::text;
+use crate::storage::CommentLink;
+use labsync_model::Side;
+use labsync_model::text;
 
 use super::SyncError;
 use super::connector::{TmComment, TrackerComment};

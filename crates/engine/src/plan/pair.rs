@@ -3,11 +3,11 @@
 //! back, and the plugin's policy and direction. No I/O: the same inputs
 //! always give the same plan.
 
-use crate::config::{ConflictPolicy, Direction};
-use crate::model::Ticket;
+use crate::settings::{ConflictPolicy, Direction};
+use labsync_model::Ticket;
 
 use super::PlannedWrite;
-use crate::sync::merge::{Merge, SideView, merge};
+use crate::merge::{Merge, SideView, merge};
 
 /// What was read of one pair, resolved into test-management terms.
 #[derive(Clone, Debug)]
@@ -118,7 +118,7 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
-    use crate::model::{Field, Side};
+    use labsync_model::{Field, Side};
 
     fn at(minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 1, 10, minute, 0)

@@ -6,10 +6,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::config::Plugin;
 use crate::mapping::{Named, Person, ProjectMaps, SpiraLookups, auto_map};
-use crate::store::Store;
-use crate::store::mappings::{Kind, MappingRow, Source};
+use crate::settings::Settings;
+use crate::storage::Storage;
+use crate::storage::{Kind, MappingRow, Source};
 
 use super::connector::{
     Choice, IssueTracker, TestManagement, TmRelease, TmSetup, TmUser, TrackerMilestone, TrackerUser,
@@ -20,7 +20,7 @@ use super::{SyncError, lock};
 /// writes learn or create (milestones, releases, labels, users) is behind
 /// locks held only between awaits.
 pub struct ProjectCtx<'a> {
-    pub plugin: &'a Plugin,
+    pub plugin: &'a Settings,
     pub tm: &'a dyn TestManagement,
     pub tracker: &'a dyn IssueTracker,
     pub spira_project: u32,
@@ -54,10 +54,10 @@ impl<'a> ProjectCtx<'a> {
     /// resolves the mapping tables. Any failure here stops this project
     /// (not the others) with one clear message.
     pub async fn load(
-        plugin: &'a Plugin,
+        plugin: &'a Settings,
         tm: &'a dyn TestManagement,
         tracker: &'a dyn IssueTracker,
-        store: &Mutex<&mut Store>,
+        store: &Mutex<&mut dyn Storage>,
         spira_project: i64,
         gitlab_project: &str,
         dry_run: bool,
@@ -88,7 +88,7 @@ impl<'a> ProjectCtx<'a> {
         let labels: HashSet<String> = labels.into_iter().map(|l| l.name).collect();
         if let Some(members) = members {
             record_auto_users(
-                &mut lock(store),
+                &mut **lock(store),
                 &plugin.name,
                 spira_project,
                 &setup.users,
@@ -241,7 +241,7 @@ pub fn lookups_of(setup: &TmSetup) -> SpiraLookups {
 
 /// Pairs users that no mapping names yet and records the pairs (source auto).
 fn record_auto_users(
-    store: &mut Store,
+    store: &mut dyn Storage,
     plugin: &str,
     spira_project: i64,
     spira_users: &[TmUser],

@@ -3,9 +3,9 @@
 //! or not at all (a create). An item that holds nothing new for its pair
 //! stops here; an orphaned link (its other side deleted or moved) too.
 
-use crate::config::Direction;
-use crate::model::{CreatedBy, Side, Ticket};
-use crate::store::links::Link;
+use crate::settings::Direction;
+use crate::storage::Link;
+use labsync_model::{CreatedBy, Side, Ticket};
 
 use super::SyncError;
 use super::connector::{TmItem, TrackerItem};

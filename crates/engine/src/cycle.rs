@@ -11,11 +11,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::config::Plugin;
-use crate::inflight::InFlight;
-use crate::model::{Connectors, Side};
-use crate::store::Store;
-use crate::store::links::Link;
+use crate::settings::Settings;
+use crate::storage::Link;
+use crate::storage::Storage;
+use labsync_model::inflight::InFlight;
+use labsync_model::{Connectors, Side};
 
 use super::connector::{ConnectorError, Down, Endpoints};
 use super::context::ProjectCtx;
@@ -57,9 +57,9 @@ fn stopping(stop: Option<&AtomicBool>) -> bool {
 /// they could not be made). Never panics on outside data; every problem
 /// ends up in the report (fatal per project, or per item).
 pub async fn run(
-    plugin: &Plugin,
+    plugin: &Settings,
     sides: Result<Endpoints<'_>, ConnectorError>,
-    store: &mut Store,
+    store: &mut dyn Storage,
     opts: &RunOptions,
 ) -> CycleReport {
     // Recorded before anything can fail, so that `status` shows the cause
@@ -78,7 +78,7 @@ pub async fn run(
 
 /// The run log's summary: the totals, the stale mapping rows met, and the
 /// cause of each project that could not sync.
-fn record_run(store: &mut Store, run_id: i64, report: &CycleReport) {
+fn record_run(store: &mut dyn Storage, run_id: i64, report: &CycleReport) {
     let mut summary = serde_json::to_value(report.totals()).unwrap_or_default();
     if let Some(obj) = summary.as_object_mut() {
         if let Some(stale) = report.stale_mappings() {
@@ -104,9 +104,9 @@ fn record_run(store: &mut Store, run_id: i64, report: &CycleReport) {
 }
 
 async fn sync_projects(
-    plugin: &Plugin,
+    plugin: &Settings,
     sides: Result<Endpoints<'_>, ConnectorError>,
-    store: &mut Store,
+    store: &mut dyn Storage,
     opts: &RunOptions,
     run_id: Option<i64>,
 ) -> CycleReport {
@@ -276,9 +276,9 @@ struct Outcome {
 
 #[allow(clippy::too_many_arguments)]
 async fn sync_project(
-    plugin: &Plugin,
+    plugin: &Settings,
     sides: Endpoints<'_>,
-    store: &mut Store,
+    store: &mut dyn Storage,
     run_id: Option<i64>,
     spira_project: i64,
     gitlab_project: &str,
@@ -434,7 +434,7 @@ async fn sync_project(
                     // Tasks, test cases and OKRs share the issue list; only
                     // the types the plugin names are synced. `issue_type=`
                     // takes one value (lib/api/issues.rb): filtered here.
-                    if !plugin.gitlab_issue_types.contains(&issue.kind) {
+                    if !plugin.tracker_item_types.contains(&issue.kind) {
                         return None;
                     }
                     let linked = pass.store().link_by_issue(
@@ -670,7 +670,7 @@ impl Run<'_> {
 /// What loading a project's setup needs; loaded once, on first need, by
 /// whichever item in flight asks first (the others wait for it).
 struct Loader<'a> {
-    plugin: &'a Plugin,
+    plugin: &'a Settings,
     tm: &'a dyn super::connector::TestManagement,
     tracker: &'a dyn super::connector::IssueTracker,
     spira_project: i64,
@@ -729,7 +729,7 @@ fn finish(mut report: ProjectReport, pass: Pass<'_>, load: &Loader<'_>) -> Proje
 fn fail(
     pass: &Pass<'_>,
     report: &mut ProjectReport,
-    plugin: &Plugin,
+    plugin: &Settings,
     spira_project: i64,
     side: Side,
     item: i64,

@@ -5,10 +5,10 @@
 
 use std::collections::HashSet;
 
-use crate::config::Direction;
-use crate::model::Side;
-use crate::store::links::CommentLink;
-use crate::sync::connector::{TmComment, TrackerComment};
+use crate::connector::{TmComment, TrackerComment};
+use crate::settings::Direction;
+use crate::storage::CommentLink;
+use labsync_model::Side;
 
 use super::PlannedWrite;
 

@@ -2,8 +2,8 @@
 //! function: [`super::plan::pair`]), and the plan carried out by
 //! [`super::apply`] — or, for `labsync plan`, recorded.
 
-use crate::model::{CreatedBy, Field, GitLabKept, Side, Ticket};
-use crate::store::links::{Event, Link};
+use crate::storage::{Event, Link};
+use labsync_model::{CreatedBy, Field, GitLabKept, Side, Ticket};
 
 use super::SyncError;
 use super::apply;

@@ -8,7 +8,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::store::mappings::{MappingRow, Source};
+use crate::storage::{MappingRow, Source};
+
+/// The issue tracker's states as the engine names them (GitLab's own
+/// words): every one needs a primary status mapping.
+pub const TRACKER_STATES: [&str; 2] = ["opened", "closed"];
 
 /// A Spira lookup entry (status, priority, user or release).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,7 +144,7 @@ impl ProjectMaps {
         }
         maps.stale = stale;
         if !statuses.is_empty() {
-            for state in crate::config::GITLAB_STATES {
+            for state in TRACKER_STATES {
                 if !maps.state_primary.contains_key(state) {
                     errors.push(MappingError::NoPrimary(state.to_string()));
                 }
@@ -310,7 +314,7 @@ pub fn auto_map(spira: &[Person], gitlab: &[Person]) -> Vec<(i64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::mappings::Source;
+    use crate::storage::Source;
 
     fn row(spira: &str, gitlab: &str, primary: bool) -> MappingRow {
         MappingRow {

@@ -4,7 +4,7 @@
 //! pair's link is orphaned, saying where the issue went, and nothing is
 //! closed, edited or created because of it.
 
-use crate::store::links::Link;
+use crate::storage::Link;
 
 use super::SyncError;
 use super::connector::TrackerItem;
