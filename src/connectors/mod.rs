@@ -78,8 +78,10 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
 pub(crate) fn down_of(side: &'static str, e: &HttpError) -> Option<Down> {
     let (unreachable, message) = match e {
         HttpError::Unreachable { cause, .. } => (true, format!("{side} is unreachable: {cause}")),
+        // A cycle at full cost at the next tick would meet the same slow
+        // server: the daemon backs off as from one that does not answer.
         HttpError::Deadline { after, .. } => (
-            false,
+            true,
             format!(
                 "{side} took too long: the cycle's deadline for it ({}) passed; the rest waits for the next cycle",
                 humantime::format_duration(*after)

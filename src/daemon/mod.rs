@@ -11,13 +11,14 @@
 //! watchdog is pinged only while the daemon makes progress (watchdog.rs);
 //! status.rs words the STATUS= line.
 //!
-//! A plugin whose cycle found a side unreachable is tried again with
-//! backoff ([`schedule::retry_unreachable`]), whatever its schedule, until
-//! a cycle reaches the side again.
+//! A plugin whose cycle a side stopped (unreachable, or past the cycle's
+//! deadline) is tried again with backoff ([`backoff`]), whatever its
+//! schedule, until a cycle finishes with both sides again.
 //!
 //! Two daemons on one database: the second refuses to start while the
 //! first holds the daemon lease ([`crate::store::lease::DAEMON`]).
 
+pub mod backoff;
 pub mod lease;
 pub mod notify;
 pub mod schedule;
@@ -38,6 +39,7 @@ use crate::connectors::run_plugin;
 use crate::http::{Heartbeat, HttpSettings};
 use crate::store::lease::DAEMON;
 use crate::store::{Store, StoreError};
+use backoff::Backoff;
 
 use lease::{Leases, RENEW_EVERY};
 use notify::Notifier;
@@ -63,8 +65,8 @@ struct Daemon {
     flags: Flags,
     /// When each enabled plugin is due next.
     next: BTreeMap<String, DateTime<Utc>>,
-    /// Cycles in a row that found a side unreachable, per plugin.
-    unreachable: BTreeMap<String, u32>,
+    /// Plugins whose last cycles a side stopped.
+    backoff: Backoff,
     /// Beaten by the loop, by each cycle's end and by every HTTP answer.
     heartbeat: Heartbeat,
     /// How often the watchdog task looks at the heartbeat, if systemd asks.
@@ -101,7 +103,7 @@ pub async fn run(config_path: PathBuf, config: Config, store: Store) -> Result<(
         notifier,
         flags,
         next: BTreeMap::new(),
-        unreachable: BTreeMap::new(),
+        backoff: Backoff::default(),
         heartbeat,
         watchdog_every,
     };
@@ -201,32 +203,25 @@ impl Daemon {
             .status(&status::line(&report, started, Some(next)));
     }
 
-    /// When a side was unreachable: the next try, sooner or later than the
-    /// schedule says (30 s, then doubling up to 15 min). A cycle that
-    /// reached both sides puts the plugin back on its schedule.
+    /// When a side stopped the cycle (it did not answer, or took past the
+    /// cycle's deadline): the next try, sooner or later than the schedule
+    /// says. A cycle that both sides finished puts the plugin back on its
+    /// schedule.
     fn after_unreachable(
         &mut self,
         name: &str,
         report: &crate::sync::CycleReport,
     ) -> Option<DateTime<Utc>> {
-        let sides = report.unreachable();
-        if sides.is_empty() {
-            self.unreachable.remove(name);
-            return None;
-        }
-        let tries = self.unreachable.entry(name.to_string()).or_insert(0);
-        *tries += 1;
-        let wait = schedule::retry_unreachable(*tries);
-        let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        let retry = self.backoff.after(name, report, Utc::now())?;
         tracing::warn!(
             plugin = name,
-            side = sides.join(", "),
-            tries = *tries,
-            retry_in = %humantime::format_duration(wait),
+            side = retry.sides.join(", "),
+            tries = retry.tries,
+            retry_in = %humantime::format_duration(retry.wait),
             "unreachable: trying again with backoff"
         );
-        self.next.insert(name.to_string(), at);
-        Some(at)
+        self.next.insert(name.to_string(), retry.at);
+        Some(retry.at)
     }
 
     /// SIGHUP: a config that does not load is refused and the old one kept.

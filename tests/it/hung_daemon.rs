@@ -295,3 +295,46 @@ async fn sync_now_stops_on_a_signal_like_the_daemon_and_at_once_on_a_second() {
         assert_eq!(count(&db, "SELECT count(*) FROM errors"), 0, "{said}");
     }
 }
+
+/// A cycle that passed its deadline for a side is backed off like one that
+/// found the side unreachable (issue 15): the daemon tries the plugin again
+/// after 30 s, 1 min, …, not at the next tick of its schedule at full cost.
+/// The deadline here has passed before the first request (no clock needed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_past_its_deadline_is_tried_again_with_backoff() {
+    use chrono::Utc;
+    use labsync::connectors::{CycleOptions, run_plugin};
+    use labsync::daemon::backoff::Backoff;
+    use labsync::http::HttpSettings;
+
+    let mut w = World::new("").await;
+    w.spira.add_incident(1, "Slow", 1);
+    let past = CycleOptions {
+        http: HttpSettings {
+            deadline: Some(Duration::ZERO),
+            ..world::settings()
+        },
+        ..world::options(false)
+    };
+    let late = run_plugin(&w.config.plugins[0], &mut w.store, &past).await;
+    let fatal = late.projects[0].fatal.as_deref().unwrap_or_default();
+    assert!(
+        fatal.contains("took too long: the cycle's deadline for it"),
+        "{fatal}"
+    );
+
+    let mut backoff = Backoff::default();
+    let now = Utc::now();
+    let retry = backoff.after("t", &late, now).expect("no backoff");
+    assert_eq!(retry.wait, Duration::from_secs(30));
+    assert_eq!(retry.at, now + chrono::Duration::seconds(30));
+    let again = backoff.after("t", &late, now).unwrap();
+    assert_eq!(again.wait, Duration::from_secs(60));
+    // A cycle that finishes puts the plugin back on its schedule.
+    let done = w.cycle().await;
+    assert_eq!(backoff.after("t", &done, now), None);
+    assert_eq!(
+        backoff.after("t", &late, now).unwrap().wait,
+        Duration::from_secs(30)
+    );
+}

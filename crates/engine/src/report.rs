@@ -58,8 +58,9 @@ pub struct ProjectReport {
     pub failures: Vec<String>,
     /// Set when the project could not be synced at all (connection, auth, config).
     pub fatal: Option<String>,
-    /// The side ("GitLab", "Spira") whose server stopped answering, when
-    /// that stopped the project: the daemon tries again with backoff.
+    /// The side ("GitLab", "Spira") whose server stopped answering, or
+    /// took past the cycle's deadline, when that stopped the project: the
+    /// daemon tries again with backoff.
     pub unreachable: Option<&'static str>,
     /// What a dry run would do.
     pub planned: Vec<super::plan::PlannedWrite>,

@@ -49,7 +49,8 @@ pub type Listing<'a, T> = BoxStream<'a, Result<T, ConnectorError>>;
 pub struct Down {
     /// The side's name ("Spira", "GitLab").
     pub side: &'static str,
-    /// The breaker opened (as opposed to the deadline passing).
+    /// The daemon tries again with backoff: the breaker opened, or the
+    /// cycle's deadline for the side passed.
     pub unreachable: bool,
     /// The project's one error line, naming the side.
     pub message: String,
