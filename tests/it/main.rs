@@ -31,6 +31,7 @@ mod cost;
 mod crash;
 mod cut_answers;
 mod daemon;
+mod db_permissions;
 mod demo;
 mod engine;
 mod engine_on_fakes;

@@ -15,6 +15,7 @@ pub mod install;
 pub mod lease;
 pub mod links;
 pub mod mappings;
+mod private;
 pub mod progress;
 mod readonly;
 pub mod report;
@@ -83,10 +84,12 @@ impl Store {
                 reason: format!("directory {} does not exist", dir.display()),
             });
         }
-        create_private(path).map_err(|e| StoreError::Open {
+        private::create_private(path).map_err(|e| StoreError::Open {
             path: shown.clone(),
             reason: e.to_string(),
         })?;
+        // Opened to write: an older release's readable files become private.
+        private::report(&private::tighten(path));
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -283,24 +286,6 @@ fn foreign_keys_hold(conn: &Connection) -> Result<(), String> {
             "foreign key check: {table} row {} points at a missing {parent} row",
             row.map_or_else(|| "?".to_string(), |r| r.to_string())
         )),
-    }
-}
-
-/// Creates a missing database file readable by its owner only, before
-/// SQLite writes anything into it: it will hold titles and descriptions.
-/// SQLite gives the -wal and -shm files the database file's mode.
-fn create_private(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        // Another process created it first: that one made it private.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-        Ok(_) => Ok(()),
     }
 }
 
