@@ -337,11 +337,19 @@ impl TestManagement for SpiraConnector {
             let defs = self.write_defs(sp)?;
             // The copy read by id carries the ConcurrencyDate to save against.
             let current = from.and_then(|i| i.carried.get::<Incident>().cloned());
-            let saved = self
+            // A template may not let the API change statuses, and then
+            // keeps its own silently (spira-api.md §3.5): only a read says
+            // which status the incident has.
+            let read_back = read_back || edit.status.is_some();
+            let mut saved = self
                 .client
                 .update_incident_from(sp, id, current, read_back, |inc| apply(inc, edit, &defs))
                 .await
                 .map_err(error)?;
+            if !read_back && let Some(html) = &edit.description {
+                // As sent, but as Spira keeps text (its cleaning).
+                saved.description = Some(self.description_as_kept(html));
+            }
             Ok(self.item(sp, saved))
         }
         .boxed()

@@ -1,7 +1,7 @@
 //! Fields: an edit carried each way, conflicts settled by the policy and
 //! recorded, one-way plugins writing nothing against their direction.
 
-use labsync::sync::connector::{IssueTracker, TestManagement};
+use labsync::sync::connector::{IssueTracker, TestManagement, TrackerState};
 
 use super::{Fakes, PROJECT, TM_PROJECT, assert_quiet};
 
@@ -114,4 +114,42 @@ async fn a_one_way_plugin_writes_nothing_against_its_direction() {
     );
     let issue = f.tracker.get(PROJECT, 1).await.unwrap();
     assert_eq!(issue.title, "Opened in the tracker");
+}
+
+/// A template whose workflow does not let the API change statuses keeps
+/// the incident's status (spira-api.md §3.5): the engine learns it from
+/// the read-back and must not try again every cycle, nor undo the close in
+/// the tracker. (It tries once more when it reads the issue again within
+/// the listing's overlap, or after anyone touches it.)
+#[tokio::test]
+async fn a_status_the_workflow_keeps_is_not_written_every_cycle() {
+    let mut f = Fakes::new("").await;
+    let (id, iid) = f.pair("Closed by the developer").await;
+    f.tm.set_api_can_change_status(false);
+    f.tracker
+        .edit_as_person(iid, |i| i.state = TrackerState::Closed);
+    f.later(2);
+    let r = f.cycle().await;
+    assert_eq!(r.totals().failed, 0, "{r:?}");
+    let incident = f.tm.get(TM_PROJECT, id).await.unwrap();
+    assert_eq!(incident.status, Some(1), "the fake let the status change");
+    // The issue is read again within the listing's overlap.
+    f.later(5);
+    let r = f.cycle().await;
+    assert!(r.totals().updated_incidents <= 1, "{r:?}");
+    for _ in 0..2 {
+        f.later(5);
+        let before = f.writes();
+        let r = f.cycle().await;
+        assert_quiet(&r, before, &f);
+    }
+    assert_eq!(f.tm.get(TM_PROJECT, id).await.unwrap().status, Some(1));
+    // A tester's later edit is carried, and is no reason to reopen.
+    f.tm.edit_as_person(TM_PROJECT, id, |i| i.title = "Renamed later".into());
+    f.later(5);
+    let r = f.cycle().await;
+    assert_eq!(r.totals().failed, 0, "{r:?}");
+    let issue = f.tracker.get(PROJECT, iid).await.unwrap();
+    assert_eq!(issue.title, "Renamed later");
+    assert_eq!(issue.state, TrackerState::Closed, "the close was undone");
 }

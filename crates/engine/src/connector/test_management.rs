@@ -131,7 +131,9 @@ pub trait TestManagement: Send + Sync {
     /// it reads and writes once more; a second conflict is
     /// [`super::ErrorKind::Busy`]. An edit that changes nothing sends
     /// nothing. Returns the item as read after the write when `read_back`
-    /// (to see what the system kept), else as sent.
+    /// or the edit sets a status (a workflow may keep another), else as
+    /// sent with its description as [`TestManagement::description_as_kept`]
+    /// says: never a value the system did not keep.
     fn update<'a>(
         &'a self,
         project: i64,

@@ -45,6 +45,7 @@ macro_rules! test_management_suite {
             status_changes_read_back_as_the_system_kept_them,
             description_as_kept_predicts_the_stored_description,
             a_comment_keeps_its_hidden_marker,
+            an_update_without_read_back_answers_no_value_the_system_did_not_keep,
         );
     };
 }

@@ -147,3 +147,40 @@ pub async fn a_comment_keeps_its_hidden_marker(s: &TmSubject) {
     );
     assert_eq!(kept.html, added.html, "the answer is not what was kept");
 }
+
+/// An update answered without a read-back is the item as sent, but never
+/// a status the system did not keep (a status is always read back: a
+/// workflow may keep another, spira §3.5) nor a description the system
+/// cleaned otherwise (it answers what `description_as_kept` predicts,
+/// spira §13 row 6): whatever the engine keeps of an answer is then what
+/// the system holds.
+pub async fn an_update_without_read_back_answers_no_value_the_system_did_not_keep(s: &TmSubject) {
+    let setup = s.ready().await;
+    if let Some(set) = &s.status_switch {
+        set(false);
+    }
+    let item = create(s, "answered").await;
+    let other = setup.statuses.iter().find(|c| Some(c.id) != item.status);
+    let edit = TmEdit {
+        status: other.map(|c| c.id),
+        description: Some(r#"<p onclick="x()">Text <script>y()</script>kept</p>"#.into()),
+        ..TmEdit::default()
+    };
+    let answer = s
+        .connector
+        .update(s.project, id(&item), Some(item.clone()), &edit, false)
+        .await
+        .unwrap();
+    let read = s.connector.get(s.project, id(&item)).await.unwrap();
+    assert_eq!(
+        answer.status, read.status,
+        "the answer says a status not kept"
+    );
+    assert_eq!(
+        answer.description, read.description,
+        "the answer says text not kept"
+    );
+    if let Some(set) = &s.status_switch {
+        set(true);
+    }
+}
