@@ -153,3 +153,35 @@ async fn a_status_the_workflow_keeps_is_not_written_every_cycle() {
     assert_eq!(issue.title, "Renamed later");
     assert_eq!(issue.state, TrackerState::Closed, "the close was undone");
 }
+
+/// An owner whose tracker counterpart the tracker may not assign (no
+/// member: GitLab drops the id silently and the issue keeps its assignee,
+/// gitlab-api.md §16 #5) is no tracker edit: the owner stays in the
+/// test-management system, now and in later cycles, and nothing is written
+/// again for it.
+#[tokio::test]
+async fn an_owner_the_tracker_cannot_assign_is_not_reverted() {
+    let users = r#"users = [ { spira = "erin", gitlab = "mallory" } ]"#;
+    let mut f = Fakes::with("", users).await;
+    let (id, iid) = f.pair("Owned by an outsider").await;
+    let erin = 5;
+    f.tm.edit_as_person(TM_PROJECT, id, |i| i.owner = Some(erin));
+    f.later(2);
+    let r = f.cycle().await;
+    assert_eq!(r.totals().failed, 0, "{r:?}");
+    assert_eq!(f.tracker.get(PROJECT, iid).await.unwrap().assignee, None);
+    for _ in 0..2 {
+        f.later(5);
+        let before = f.writes();
+        let r = f.cycle().await;
+        assert_quiet(&r, before, &f);
+    }
+    // A developer's later edit is carried; the owner is still not undone.
+    f.tracker
+        .edit_as_person(iid, |i| i.title = "Retitled".into());
+    f.later(2);
+    f.cycle().await;
+    let incident = f.tm.get(TM_PROJECT, id).await.unwrap();
+    assert_eq!(incident.title, "Retitled");
+    assert_eq!(incident.owner, Some(erin), "the owner was reverted");
+}

@@ -41,6 +41,7 @@ statuses = [
 priorities = [
   { spira = "1 - Critical", gitlab = "priority::critical" },
 ]
+{project_extra}
 "#;
 
 /// Two fakes, a plugin between them and its store.
@@ -56,8 +57,15 @@ struct Fakes {
 impl Fakes {
     /// `extra`: lines for the plugin block (`conflict = "gitlab"`).
     async fn new(extra: &str) -> Fakes {
+        Self::with(extra, "").await
+    }
+
+    /// `project_extra`: lines for the project mapping's block.
+    async fn with(extra: &str, project_extra: &str) -> Fakes {
         let dir = tempfile::tempdir().unwrap();
-        let text = CONFIG.replace("{extra}", extra);
+        let text = CONFIG
+            .replace("{extra}", extra)
+            .replace("{project_extra}", project_extra);
         let config = Config::from_str(&dir.path().join("plugins.toml"), &text).unwrap();
         let mut store = Store::open(&dir.path().join("labsync.db")).unwrap();
         store.apply_config(&config).unwrap();
