@@ -15,8 +15,8 @@
 //! | [`store`] (crate `labsync_store`) | SQLite: open, migrations (`crates/store/migrations/*.sql`, embedded), one module per table group; implements the engine's `Storage` port | config, clients, sim |
 //! | [`http`] (crate `labsync_http`) | the HTTP layer both clients share: timeouts, retries with backoff, rate-limit gate; per client a deadline, a circuit breaker and a heartbeat (`bounds.rs`) | config, store |
 //! | [`inflight`] (`labsync_model`) | the count of items being synced, which listings wait on before reading a page in-flight writes could shift | everything |
-//! | [`connectors`] | each side's client behind the engine's trait for it ([`sync::connector`]): Spira's link-back properties, concurrency token and URLs; GitLab's footer, quick-action defusing, limits and references; each client error given its kind | store, the engine's internals |
-//! | [`gitlab`], [`spira`] (crates `labsync_gitlab`, `labsync_spira`) | API clients: typed requests and answers, typed errors | store, the engine |
+//! | [`connectors`] | building each side's connector (in its client's crate, behind the engine's trait for it: [`sync::connector`]) from a plugin's configuration and secrets; one cycle of a plugin (`run_plugin`) | the engine's internals |
+//! | [`gitlab`], [`spira`] (crates `labsync_gitlab`, `labsync_spira`) | API clients: typed requests and answers, typed errors; each crate's `connector` puts its client behind the engine's port (Spira's link-back properties, concurrency token and URLs; GitLab's footer, quick-action defusing, limits and references; each client error given its kind) | store, config |
 //! | [`sim`] (crate `labsync_sim`; feature `sim`, on by default) | in-memory GitLab and Spira servers (axum) with fault injection and a movable clock | everything but `model` (it borrows [`text::spira_kept`], Spira's own cleaning) |
 //! | [`mapping`] (`labsync_engine`) | resolving statuses, priorities, users, releases; the primary rule; user auto-map | store I/O, clients |
 //! | [`model`] (crate `labsync_model`) | the neutral record ([`model::Ticket`]) both sides are resolved into | store, clients |

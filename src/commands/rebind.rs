@@ -5,7 +5,6 @@
 
 use super::sync::http_settings;
 use super::{Exit, Globals, fail, load_config, open_store};
-use crate::connectors::GitLabConnector;
 use crate::sync::identity::rebind as rebind_plugin;
 
 pub fn rebind(globals: &Globals, name: &str) -> Exit {
@@ -24,7 +23,7 @@ pub fn rebind(globals: &Globals, name: &str) -> Exit {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let gitlab = match GitLabConnector::connect(plugin, &http_settings(&config)) {
+    let gitlab = match crate::connectors::connect_gitlab(plugin, &http_settings(&config)) {
         Ok(c) => c,
         Err(e) => {
             fail(e);

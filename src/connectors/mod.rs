@@ -1,20 +1,24 @@
-//! The connectors: each side's client behind the engine's trait for it
-//! ([`crate::sync::connector`]). Commands build them from a plugin's
-//! configuration and hand them to the engine.
+//! Building the connectors from a plugin's configuration and handing them to
+//! the engine. Each connector lives in its client's crate
+//! (`labsync_spira::connector`, `labsync_gitlab::connector`) behind the
+//! engine's trait for its side ([`crate::sync::connector`]); this module
+//! reads the secrets and settings they are built from.
 
-pub mod gitlab;
-pub mod spira;
+pub use labsync_gitlab::connector as gitlab;
+pub use labsync_spira::connector as spira;
 
-pub use gitlab::GitLabConnector;
-pub use spira::SpiraConnector;
+pub use labsync_gitlab::GitLabConnector;
+pub use labsync_spira::{NewReleases, SpiraConnector};
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::config::Plugin;
-use crate::http::{HttpError, HttpSettings};
+use crate::gitlab::GitLabClient;
+use crate::http::HttpSettings;
+use crate::spira::SpiraClient;
 use crate::store::Store;
-use crate::sync::connector::{ConnectorError, Down, Endpoints};
+use crate::sync::connector::{ConnectorError, Endpoints, ErrorKind};
 use crate::sync::{CycleReport, Progress, RunOptions, STOP_GRACE};
 
 /// What a cycle is given: how to run it, and how to reach the servers.
@@ -51,9 +55,56 @@ pub fn connect(
     plugin: &Plugin,
     http: &HttpSettings,
 ) -> Result<(SpiraConnector, GitLabConnector), ConnectorError> {
-    let tracker = GitLabConnector::connect(plugin, http)?;
-    let tm = SpiraConnector::connect(plugin, http)?;
+    let tracker = connect_gitlab(plugin, http)?;
+    let tm = connect_spira(plugin, http)?;
     Ok((tm, tracker))
+}
+
+/// The connector for `plugin`'s Spira server.
+pub fn connect_spira(
+    plugin: &Plugin,
+    http: &HttpSettings,
+) -> Result<SpiraConnector, ConnectorError> {
+    let key = plugin.spira.api_key().map_err(|e| {
+        ConnectorError::new(
+            ErrorKind::Fatal,
+            format!("plugin '{}': spira.api_key: {e}", plugin.name),
+        )
+    })?;
+    let client = SpiraClient::new(
+        plugin.spira.base_url.as_str(),
+        plugin.spira.login.clone(),
+        key,
+        plugin.spira.http(http),
+    )?;
+    let releases = NewReleases {
+        type_id: plugin.spira.release_type_id,
+        status_id: plugin.spira.release_status_id,
+    };
+    Ok(SpiraConnector::new(
+        client,
+        plugin.spira.base_url.as_str(),
+        releases,
+    ))
+}
+
+/// The connector for `plugin`'s GitLab server.
+pub fn connect_gitlab(
+    plugin: &Plugin,
+    http: &HttpSettings,
+) -> Result<GitLabConnector, ConnectorError> {
+    let token = plugin.gitlab.token().map_err(|e| {
+        ConnectorError::new(
+            ErrorKind::Fatal,
+            format!("plugin '{}': gitlab.token: {e}", plugin.name),
+        )
+    })?;
+    let client = GitLabClient::new(
+        plugin.gitlab.base_url.as_str(),
+        token,
+        plugin.gitlab.http(http),
+    )?;
+    Ok(GitLabConnector::new(client))
 }
 
 /// One cycle of `plugin` between its Spira and GitLab servers.
@@ -70,30 +121,6 @@ pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions)
         }
         Err(e) => crate::sync::run(&settings, Err(e), store, &run).await,
     }
-}
-
-/// The side a failure says is down: the breaker opened (the server did
-/// not answer several requests in a row) or the cycle's deadline for it
-/// passed.
-pub(crate) fn down_of(side: &'static str, e: &HttpError) -> Option<Down> {
-    let (unreachable, message) = match e {
-        HttpError::Unreachable { cause, .. } => (true, format!("{side} is unreachable: {cause}")),
-        // A cycle at full cost at the next tick would meet the same slow
-        // server: the daemon backs off as from one that does not answer.
-        HttpError::Deadline { after, .. } => (
-            true,
-            format!(
-                "{side} took too long: the cycle's deadline for it ({}) passed; the rest waits for the next cycle",
-                humantime::format_duration(*after)
-            ),
-        ),
-        _ => return None,
-    };
-    Some(Down {
-        side,
-        unreachable,
-        message,
-    })
 }
 
 #[cfg(test)]

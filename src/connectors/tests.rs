@@ -11,8 +11,6 @@ use crate::sync::connector::{
     ErrorKind, IssueTracker, TestManagement, TmEdit, TrackerLink, TrackerNew, TrackerState,
 };
 
-use super::{GitLabConnector, SpiraConnector};
-
 struct Sims {
     gitlab: GitLabSim,
     spira: SpiraSim,
@@ -45,7 +43,7 @@ async fn sims() -> Sims {
 #[tokio::test]
 async fn an_incident_carries_its_link_back_and_is_found_by_it() {
     let s = sims().await;
-    let tm = SpiraConnector::connect(&s.plugin, &HttpSettings::default()).unwrap();
+    let tm = super::connect_spira(&s.plugin, &HttpSettings::default()).unwrap();
     let project = i64::from(s.spira.project_id());
     tm.setup(project).await.unwrap();
     let new = TmEdit {
@@ -81,7 +79,7 @@ async fn an_incident_carries_its_link_back_and_is_found_by_it() {
 #[tokio::test]
 async fn a_claim_on_an_incident_saved_since_it_was_read_is_busy() {
     let s = sims().await;
-    let tm = SpiraConnector::connect(&s.plugin, &HttpSettings::default()).unwrap();
+    let tm = super::connect_spira(&s.plugin, &HttpSettings::default()).unwrap();
     let project = i64::from(s.spira.project_id());
     tm.setup(project).await.unwrap();
     let id = s.spira.add_incident(s.spira.project_id(), "Claimed", 1);
@@ -101,7 +99,7 @@ async fn a_claim_on_an_incident_saved_since_it_was_read_is_busy() {
 #[tokio::test]
 async fn an_update_from_the_copy_read_sends_no_other_read() {
     let s = sims().await;
-    let tm = SpiraConnector::connect(&s.plugin, &HttpSettings::default()).unwrap();
+    let tm = super::connect_spira(&s.plugin, &HttpSettings::default()).unwrap();
     let project = i64::from(s.spira.project_id());
     tm.setup(project).await.unwrap();
     let id = i64::from(s.spira.add_incident(s.spira.project_id(), "Before", 1));
@@ -128,7 +126,7 @@ async fn an_update_from_the_copy_read_sends_no_other_read() {
 #[tokio::test]
 async fn an_issue_carries_its_footer_and_comments_never_run_as_commands() {
     let s = sims().await;
-    let tracker = GitLabConnector::connect(&s.plugin, &HttpSettings::default()).unwrap();
+    let tracker = super::connect_gitlab(&s.plugin, &HttpSettings::default()).unwrap();
     let path = s.gitlab.project_path().to_string();
     let project = tracker.project(&path).await.unwrap();
     assert_eq!(project.path, path);
@@ -183,7 +181,7 @@ async fn an_issue_carries_its_footer_and_comments_never_run_as_commands() {
 #[tokio::test]
 async fn a_refused_token_is_fatal() {
     let s = sims().await;
-    let tracker = GitLabConnector::connect(&s.plugin, &HttpSettings::default()).unwrap();
+    let tracker = super::connect_gitlab(&s.plugin, &HttpSettings::default()).unwrap();
     s.gitlab.revoke_token(s.gitlab.token());
     let e = tracker.project(s.gitlab.project_path()).await.unwrap_err();
     assert!(e.is_fatal(), "{e}");

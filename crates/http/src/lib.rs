@@ -137,7 +137,42 @@ pub enum HttpError {
     Deadline { what: String, after: Duration },
 }
 
+/// A failure that says a whole server is down for the rest of the cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideDown {
+    /// The daemon backs off before trying the plugin again: the breaker
+    /// opened (no answer to several requests in a row) or the cycle's
+    /// deadline for the server passed.
+    pub unreachable: bool,
+    /// One line for the operator, naming `side`.
+    pub message: String,
+}
+
 impl HttpError {
+    /// Whether this failure means `side` (the server's name for people) is
+    /// down: its breaker opened or the cycle's deadline for it passed.
+    pub fn side_down(&self, side: &str) -> Option<SideDown> {
+        let (unreachable, message) = match self {
+            HttpError::Unreachable { cause, .. } => {
+                (true, format!("{side} is unreachable: {cause}"))
+            }
+            // A cycle at full cost at the next tick would meet the same slow
+            // server: the daemon backs off as from one that does not answer.
+            HttpError::Deadline { after, .. } => (
+                true,
+                format!(
+                    "{side} took too long: the cycle's deadline for it ({}) passed; the rest waits for the next cycle",
+                    humantime::format_duration(*after)
+                ),
+            ),
+            _ => return None,
+        };
+        Some(SideDown {
+            unreachable,
+            message,
+        })
+    }
+
     fn from_reqwest(what: &str, err: &reqwest::Error, timeout: Duration) -> Self {
         let what = what.to_string();
         // reqwest's message names the URL: ours carry no secret, and any

@@ -15,12 +15,10 @@
 //! that it did not run, and passes having checked nothing.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use labsync::config::{Config, Plugin};
-use labsync::connectors::{GitLabConnector, SpiraConnector};
+use labsync::connectors::{GitLabConnector, NewReleases, SpiraConnector};
 use labsync::gitlab::GitLabClient;
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
@@ -103,34 +101,13 @@ fn settings() -> HttpSettings {
 
 /// A plugin for the Spira connector at `url` (the connector takes the web
 /// interface's address and the release defaults from it).
-fn plugin(url: &str) -> Plugin {
-    let text = format!(
-        r#"
-[[plugins]]
-name = "conformance"
-[plugins.spira]
-base_url = "{url}"
-login = "conformance"
-api_key = "{{00000000-0000-0000-0000-000000000000}}"
-[plugins.gitlab]
-base_url = "https://gitlab.invalid"
-token = "glpat-conformance"
-[[plugins.projects]]
-spira_project = 1
-gitlab_project = "conformance/project"
-statuses = [
-  {{ spira = "New", gitlab = "opened", primary = true }},
-  {{ spira = "Closed", gitlab = "closed", primary = true }},
-]
-"#
-    );
-    let config = Config::from_str(Path::new("conformance.toml"), &text).unwrap();
-    config.plugins[0].clone()
-}
-
 fn spira(url: &str, login: &str, key: &str) -> SpiraConnector {
     let client = SpiraClient::new(url, login.to_string(), Secret::new(key), settings()).unwrap();
-    SpiraConnector::new(client.with_page_size(SPIRA_PAGE as u32), &plugin(url))
+    SpiraConnector::new(
+        client.with_page_size(SPIRA_PAGE as u32),
+        url,
+        NewReleases::default(),
+    )
 }
 
 fn gitlab(url: &str, token: &str) -> GitLabConnector {

@@ -11,18 +11,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt, TryStreamExt};
 
-use crate::config::Plugin;
-use crate::http::HttpSettings;
-use crate::inflight::InFlight;
-use crate::spira::{
+use labsync_http::HttpError;
+use labsync_model::inflight::InFlight;
+
+use crate::{
     Comment, CustomPropertyDefinition, Incident, Lookups, Release, SpiraClient, SpiraError, User,
 };
-use crate::sync::connector::{
+use labsync_engine::connector::{
     Call, Carried, Choice, ConnectorError, Down, ErrorKind, Listing, TestManagement, TmComment,
     TmEdit, TmItem, TmRelease, TmSetup, TmUser,
 };
-
-use super::down_of;
 
 /// Names of the incident text properties that hold the GitLab side's identity.
 pub const ISSUE_PROPERTY: &str = "GitLab Issue";
@@ -38,6 +36,25 @@ struct ProjectDefs {
     default_type: Option<u32>,
 }
 
+/// The ReleaseTypeId and ReleaseStatusId of the releases labsync creates
+/// for milestones (configured per plugin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewReleases {
+    pub type_id: u32,
+    pub status_id: u32,
+}
+
+impl Default for NewReleases {
+    /// An Iteration (3), Planned (1): the configuration's defaults
+    /// (`release_type`, `release_status`).
+    fn default() -> Self {
+        NewReleases {
+            type_id: 3,
+            status_id: 1,
+        }
+    }
+}
+
 pub struct SpiraConnector {
     client: SpiraClient,
     /// The server's address, for the web interface's URLs.
@@ -50,32 +67,16 @@ pub struct SpiraConnector {
 }
 
 impl SpiraConnector {
-    pub fn new(client: SpiraClient, plugin: &Plugin) -> Self {
+    /// `base_url`: the server's address, as configured. `releases`: what a
+    /// release created for a milestone is.
+    pub fn new(client: SpiraClient, base_url: &str, releases: NewReleases) -> Self {
         SpiraConnector {
             client,
-            base_url: plugin.spira.base_url.as_str().to_string(),
-            release_type_id: plugin.spira.release_type_id,
-            release_status_id: plugin.spira.release_status_id,
+            base_url: base_url.to_string(),
+            release_type_id: releases.type_id,
+            release_status_id: releases.status_id,
             projects: Mutex::default(),
         }
-    }
-
-    /// The connector for `plugin`'s Spira server.
-    pub fn connect(plugin: &Plugin, http: &HttpSettings) -> Result<Self, ConnectorError> {
-        let key = plugin.spira.api_key().map_err(|e| {
-            ConnectorError::new(
-                ErrorKind::Fatal,
-                format!("plugin '{}': spira.api_key: {e}", plugin.name),
-            )
-        })?;
-        let client = SpiraClient::new(
-            plugin.spira.base_url.as_str(),
-            plugin.spira.login.clone(),
-            key,
-            plugin.spira.http(http),
-        )
-        .map_err(error)?;
-        Ok(SpiraConnector::new(client, plugin))
     }
 
     pub fn client(&self) -> &SpiraClient {
@@ -129,7 +130,7 @@ fn kind(e: &SpiraError) -> ErrorKind {
         SpiraError::Unauthorized { .. } | SpiraError::Config(_) => ErrorKind::Fatal,
         SpiraError::NotFound { .. } => ErrorKind::NotFound,
         SpiraError::Concurrency { .. } => ErrorKind::Busy,
-        SpiraError::Http(h) => match down_of("Spira", h) {
+        SpiraError::Http(h) => match down_of(h) {
             Some(down) => ErrorKind::Down(down),
             None => ErrorKind::Item,
         },
@@ -141,6 +142,12 @@ fn kind(e: &SpiraError) -> ErrorKind {
 
 fn error(e: SpiraError) -> ConnectorError {
     ConnectorError::new(kind(&e), e.to_string())
+}
+
+impl From<SpiraError> for ConnectorError {
+    fn from(e: SpiraError) -> Self {
+        error(e)
+    }
 }
 
 /// A Spira id from the engine's.
@@ -468,7 +475,7 @@ impl TestManagement for SpiraConnector {
         // Spira's API strips scripts, event attributes and `javascript:`
         // URLs from what it is sent (spira-api.md §13 row 6; release notes
         // v5, IN:3204).
-        crate::text::spira_kept(html)
+        labsync_model::text::spira_kept(html)
     }
 
     fn marker(&self, project: i64, item: &TmItem) -> Option<String> {
@@ -485,6 +492,15 @@ impl TestManagement for SpiraConnector {
     }
 
     fn down(&self) -> Option<Down> {
-        self.client.down().and_then(|e| down_of("Spira", &e))
+        self.client.down().and_then(|e| down_of(&e))
     }
+}
+
+/// A failure that says Spira is down (see [`HttpError::side_down`]).
+fn down_of(e: &HttpError) -> Option<Down> {
+    e.side_down("Spira").map(|d| Down {
+        side: "Spira",
+        unreachable: d.unreachable,
+        message: d.message,
+    })
 }

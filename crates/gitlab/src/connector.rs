@@ -8,22 +8,19 @@
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, StreamExt, TryStreamExt};
 
-use crate::config::Plugin;
-use crate::gitlab::{
+use crate::{
     GitLabClient, GitLabError, Issue, IssueEdit, IssueState, Label, NewIssue, NewLabel,
     NewMilestone, Note, ProjectRef, StateEvent,
 };
-use crate::http::HttpSettings;
-use crate::inflight::InFlight;
-use crate::sync::connector::issue_tracker::TmLink;
-use crate::sync::connector::{
+use labsync_engine::connector::issue_tracker::TmLink;
+use labsync_engine::connector::{
     Call, ConnectorError, Down, ErrorKind, IssueTracker, Listing, StateChange, TrackerComment,
     TrackerEdit, TrackerItem, TrackerLabel, TrackerMilestone, TrackerNew, TrackerProject,
     TrackerState, TrackerUser,
 };
-use crate::text::{self, Footer};
-
-use super::down_of;
+use labsync_http::HttpError;
+use labsync_model::inflight::InFlight;
+use labsync_model::text::{self, Footer};
 
 pub struct GitLabConnector {
     client: GitLabClient,
@@ -32,23 +29,6 @@ pub struct GitLabConnector {
 impl GitLabConnector {
     pub fn new(client: GitLabClient) -> Self {
         GitLabConnector { client }
-    }
-
-    /// The connector for `plugin`'s GitLab server.
-    pub fn connect(plugin: &Plugin, http: &HttpSettings) -> Result<Self, ConnectorError> {
-        let token = plugin.gitlab.token().map_err(|e| {
-            ConnectorError::new(
-                ErrorKind::Fatal,
-                format!("plugin '{}': gitlab.token: {e}", plugin.name),
-            )
-        })?;
-        let client = GitLabClient::new(
-            plugin.gitlab.base_url.as_str(),
-            token,
-            plugin.gitlab.http(http),
-        )
-        .map_err(error)?;
-        Ok(GitLabConnector::new(client))
     }
 
     pub fn client(&self) -> &GitLabClient {
@@ -74,7 +54,7 @@ fn kind(e: &GitLabError) -> ErrorKind {
         | GitLabError::BadToken { .. }
         | GitLabError::BadUrl { .. } => ErrorKind::Fatal,
         GitLabError::NotFound { .. } => ErrorKind::NotFound,
-        GitLabError::Http(h) => match down_of("GitLab", h) {
+        GitLabError::Http(h) => match down_of(h) {
             Some(down) => ErrorKind::Down(down),
             None => ErrorKind::Item,
         },
@@ -88,6 +68,12 @@ fn kind(e: &GitLabError) -> ErrorKind {
 
 fn error(e: GitLabError) -> ConnectorError {
     ConnectorError::new(kind(&e), e.to_string())
+}
+
+impl From<GitLabError> for ConnectorError {
+    fn from(e: GitLabError) -> Self {
+        error(e)
+    }
 }
 
 fn item(issue: Issue) -> TrackerItem {
@@ -476,6 +462,15 @@ impl IssueTracker for GitLabConnector {
     }
 
     fn down(&self) -> Option<Down> {
-        self.client.down().and_then(|e| down_of("GitLab", &e))
+        self.client.down().and_then(|e| down_of(&e))
     }
+}
+
+/// A failure that says GitLab is down (see [`HttpError::side_down`]).
+fn down_of(e: &HttpError) -> Option<Down> {
+    e.side_down("GitLab").map(|d| Down {
+        side: "GitLab",
+        unreachable: d.unreachable,
+        message: d.message,
+    })
 }
