@@ -15,6 +15,11 @@ async fn an_issue_moved_away_is_not_recreated_and_closes_nothing() {
     let r = f.cycle().await;
     assert_eq!(r.totals().orphaned, 1, "{r:?}");
     assert_eq!(r.totals().writes(), 0, "{r:?}");
+    let conn = rusqlite::Connection::open(f.store.path()).unwrap();
+    let reason: String = conn
+        .query_row("SELECT orphaned FROM links", [], |row| row.get(0))
+        .unwrap();
+    assert!(reason.contains("moved to demo/archive#1"), "{reason}");
     assert_eq!(
         f.tm.get(TM_PROJECT, id).await.unwrap().status,
         status,

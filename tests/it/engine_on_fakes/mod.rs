@@ -6,6 +6,7 @@
 mod comments;
 mod failures;
 mod fields;
+mod kinds;
 
 use chrono::{DateTime, Duration, Utc};
 use labsync::config::Config;
