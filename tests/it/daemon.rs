@@ -136,13 +136,17 @@ async fn the_daemon_syncs_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         || count(&db, priorities) == 3,
     )
     .await;
-    assert!(logged("configuration reloaded"));
+    // The rows change before the reload is logged: wait for the lines, not
+    // for the database (a loaded machine showed the gap).
+    eventually("the reload to be logged", Duration::from_secs(10), || {
+        logged("configuration reloaded")
+    })
+    .await;
     // The reload says what changed.
-    assert!(
-        logged("plugin 't': project PR:1: priorities 4 → 3 row(s)"),
-        "{}",
-        std::fs::read_to_string(&log).unwrap()
-    );
+    eventually("what changed to be logged", Duration::from_secs(10), || {
+        logged("plugin 't': project PR:1: priorities 4 → 3 row(s)")
+    })
+    .await;
 
     // Still syncing after the reload.
     w.spira.add_incident(1, "Filed after the reload", 1);
