@@ -53,10 +53,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use labsync::sim::Seed;
-use labsync::sim::faults::FaultRule;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
-use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
+use labsync_sim::Seed;
+use labsync_sim::faults::FaultRule;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
 
 type Fallible<T> = Result<T, String>;
 

@@ -3,13 +3,13 @@
 
 use crate::config::{Config, Plugin};
 use crate::http::HttpSettings;
-use crate::sim::Seed;
-use crate::sim::gitlab::{GitLabSim, GitLabSimConfig};
-use crate::sim::spira::{SpiraSim, SpiraSimConfig};
 use crate::sync::connector::issue_tracker::TmLink;
 use crate::sync::connector::{
     ErrorKind, IssueTracker, TestManagement, TmEdit, TrackerLink, TrackerNew, TrackerState,
 };
+use labsync_sim::Seed;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
 
 struct Sims {
     gitlab: GitLabSim,
@@ -30,7 +30,7 @@ async fn sims() -> Sims {
     })
     .await
     .unwrap();
-    let text = crate::sim::config::plugin_toml("t", &gitlab, &spira, "");
+    let text = labsync_sim::config::plugin_toml("t", &gitlab, &spira, "");
     let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
     let plugin = config.plugins[0].clone();
     Sims {

@@ -21,13 +21,13 @@ async fn a_backlog_sharing_one_timestamp_is_synced_in_one_cycle() {
 /// here): a backlog sharing one `updated_at` is walked without deep pages.
 #[tokio::test]
 async fn a_backlog_deeper_than_the_maximum_offset_is_synced() {
-    let gitlab = labsync::sim::gitlab::GitLabSimConfig {
-        seed: labsync::sim::Seed::Empty,
+    let gitlab = labsync_sim::gitlab::GitLabSimConfig {
+        seed: labsync_sim::Seed::Empty,
         max_offset: 100,
         ..Default::default()
     };
-    let spira = labsync::sim::spira::SpiraSimConfig {
-        seed: labsync::sim::Seed::Empty,
+    let spira = labsync_sim::spira::SpiraSimConfig {
+        seed: labsync_sim::Seed::Empty,
         comment_bumps_last_update: true,
         ..Default::default()
     };

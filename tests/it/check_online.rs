@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use cli::{Run, Scratch};
-use labsync::sim::Seed;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
-use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
+use labsync_sim::Seed;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
 
 /// Every Spira status of the seed, so that a good config has no warning.
 const ALL_STATUSES: &str = r#"

@@ -14,8 +14,8 @@ use labsync_testkit::world;
 
 use std::process::{Command, Stdio};
 
-use labsync::sim::spira::SpiraSim;
-use labsync::sim::trap::{Catch, Trap};
+use labsync_sim::spira::SpiraSim;
+use labsync_sim::trap::{Catch, Trap};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use world::World;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use labsync::gitlab::{GitLabClient, GitLabError, ProjectRef};
 use labsync::http::{BREAKER_MISSES, HttpError, HttpSettings};
 use labsync::secret::Secret;
-use labsync::sim::faults::FaultRule;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::faults::FaultRule;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
 
 const READ: &str = "GET /api/v4/projects/{id}/issues/{iid}";
 

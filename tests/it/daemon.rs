@@ -6,7 +6,7 @@ use labsync_testkit::world;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use labsync::sim::faults::FaultRule;
+use labsync_sim::faults::FaultRule;
 use labsync_testkit::daemon::{
     NotifySocket, count, eventually, issue_titled, labsync, signal, unit_exec_start,
 };

@@ -320,7 +320,7 @@ async fn a_lost_answer_to_a_create_leaves_no_duplicate() {
     // GitLab creates the issue but the answer never arrives.
     w.gitlab.faults().set_route(
         "POST /api/v4/projects/{id}/issues",
-        labsync::sim::faults::FaultRule {
+        labsync_sim::faults::FaultRule {
             drop_rate: 1.0,
             ..Default::default()
         },
@@ -477,8 +477,8 @@ async fn a_footer_copied_into_another_issue_does_not_hijack_the_link() {
 
 #[tokio::test]
 async fn comments_that_do_not_touch_the_incident_are_found_by_the_sweep() {
-    let spira = labsync::sim::spira::SpiraSimConfig {
-        seed: labsync::sim::Seed::Empty,
+    let spira = labsync_sim::spira::SpiraSimConfig {
+        seed: labsync_sim::Seed::Empty,
         comment_bumps_last_update: false,
         ..Default::default()
     };
@@ -560,7 +560,7 @@ async fn a_deleted_issue_orphans_its_link_and_deletes_nothing() {
         .as_u64()
         .unwrap();
     // An owner deletes it through the API (doc/api/issues.md "Delete an issue").
-    w.gitlab.set_member("carol", labsync::sim::gitlab::OWNER);
+    w.gitlab.set_member("carol", labsync_sim::gitlab::OWNER);
     let owner = w.gitlab.add_token("carol", &["api"], None);
     let deleted = reqwest::Client::new()
         .delete(format!("{}/api/v4/projects/1/issues/{iid}", w.gitlab.url()))

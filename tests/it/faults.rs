@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
-use labsync::sim::faults::FaultRule;
+use labsync_sim::faults::FaultRule;
 use world::World;
 
 /// Few retries and a short timeout, so that faults reach the engine.

@@ -8,9 +8,9 @@ use futures_util::{StreamExt, TryStreamExt};
 use labsync::gitlab::*;
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
-use labsync::sim::Seed;
-use labsync::sim::faults::FaultRule;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::Seed;
+use labsync_sim::faults::FaultRule;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
 
 fn fast_settings() -> HttpSettings {
     HttpSettings {

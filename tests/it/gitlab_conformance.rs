@@ -11,8 +11,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use labsync::sim::Seed;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::Seed;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
 
 const REQUIREMENTS: &str = include_str!("../conformance/requirements.txt");
 

@@ -5,7 +5,7 @@
 
 use labsync_testkit::world;
 
-use labsync::sim::gitlab::GUEST;
+use labsync_sim::gitlab::GUEST;
 use world::World;
 
 /// The incident paired with an issue alice opened in GitLab.

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use labsync::sim::Seed;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::Seed;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -808,7 +808,7 @@ async fn faults_and_latency_are_injected_per_route() {
     assert!(started.elapsed() >= Duration::from_millis(30));
     sim.faults().set_route(
         "GET /api/v4/projects/{id}/labels",
-        labsync::sim::faults::FaultRule {
+        labsync_sim::faults::FaultRule {
             error_rate: 1.0,
             ..Default::default()
         },
@@ -908,7 +908,7 @@ async fn the_creation_limiter_says_no_retry_after_by_default() {
 async fn date_header_follows_the_simulator_clock() {
     use labsync::http::{HttpClient, HttpSettings, Idempotency};
     let sim =
-        labsync::sim::gitlab::GitLabSim::start(labsync::sim::gitlab::GitLabSimConfig::default())
+        labsync_sim::gitlab::GitLabSim::start(labsync_sim::gitlab::GitLabSimConfig::default())
             .await
             .unwrap();
     sim.clock().advance(chrono::Duration::days(3));
@@ -1076,7 +1076,7 @@ async fn issues_are_deleted_by_owners_and_admins_only() {
     let refused = send(&sim, "DELETE", &path, Some(sim.token()), None).await;
     assert_eq!(refused.status, 403);
     assert_eq!(get(&sim, &path).await.status, 200);
-    sim.set_member("carol", labsync::sim::gitlab::OWNER);
+    sim.set_member("carol", labsync_sim::gitlab::OWNER);
     let owner = sim.add_token("carol", &["api"], None);
     let deleted = send(&sim, "DELETE", &path, Some(&owner), None).await;
     assert_eq!((deleted.status, deleted.text.as_str()), (204, ""));

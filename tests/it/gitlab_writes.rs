@@ -7,8 +7,8 @@ use std::time::Duration;
 use labsync::gitlab::*;
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
-use labsync::sim::Seed;
-use labsync::sim::gitlab::{GitLabSim, GitLabSimConfig};
+use labsync_sim::Seed;
+use labsync_sim::gitlab::{GitLabSim, GitLabSimConfig};
 use serde_json::{Value, json};
 
 fn settings() -> HttpSettings {

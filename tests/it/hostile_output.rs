@@ -38,7 +38,7 @@ async fn hostile_world() -> World {
 fn fail_milestones(w: &World) {
     w.gitlab.faults().set_route(
         "POST /api/v4/projects/{id}/milestones",
-        labsync::sim::faults::FaultRule {
+        labsync_sim::faults::FaultRule {
             error_rate: 1.0,
             ..Default::default()
         },

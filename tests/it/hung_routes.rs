@@ -12,7 +12,7 @@ use labsync_testkit::world;
 use std::sync::atomic::Ordering;
 
 use labsync::http::BREAKER_MISSES;
-use labsync::sim::spira::SpiraSim;
+use labsync_sim::spira::SpiraSim;
 use world::World;
 
 use super::hung::cycle;

@@ -19,7 +19,7 @@ async fn a_lost_create_answer_is_settled_by_listing_not_by_search() {
     w.gitlab.faults().drop_next(CREATE, 1);
     w.gitlab.faults().set_route(
         LIST,
-        labsync::sim::faults::FaultRule {
+        labsync_sim::faults::FaultRule {
             error_rate: 1.0,
             ..Default::default()
         },

@@ -32,6 +32,9 @@ mod crash;
 mod cut_answers;
 mod daemon;
 mod db_permissions;
+// `labsync demo` and `labsync sim` exist only with the default feature
+// `sim`; `cargo test --no-default-features` tests the binary without them.
+#[cfg(feature = "sim")]
 mod demo;
 mod engine;
 mod engine_on_fakes;
@@ -56,6 +59,8 @@ mod moved;
 mod one_way;
 mod readonly_db;
 mod secrets;
+// `labsync sim`, like `demo` above.
+#[cfg(feature = "sim")]
 mod sim_cli;
 mod spira_behaviour;
 mod spira_client;

@@ -9,10 +9,10 @@ use chrono::{TimeZone, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
-use labsync::sim::Seed;
-use labsync::sim::faults::FaultRule;
-use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
 use labsync::spira::{CustomPropertyDefinition, Incident, Release, SpiraClient, SpiraError, dates};
+use labsync_sim::Seed;
+use labsync_sim::faults::FaultRule;
+use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
 
 fn fast() -> HttpSettings {
     HttpSettings {

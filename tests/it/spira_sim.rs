@@ -1,9 +1,9 @@
 //! Raw HTTP checks of the Spira simulator against the contract
 //! (../shared/reference/spira-api.md): field names, date format, status codes.
 
-use labsync::sim::Seed;
-use labsync::sim::faults::FaultRule;
-use labsync::sim::spira::{SpiraSim, SpiraSimConfig};
+use labsync_sim::Seed;
+use labsync_sim::faults::FaultRule;
+use labsync_sim::spira::{SpiraSim, SpiraSimConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
