@@ -26,7 +26,8 @@ use crate::sync::{CycleReport, Progress, RunOptions, STOP_GRACE};
 pub struct CycleOptions {
     /// schedule | sync-now | demo (stored in the run log).
     pub trigger: &'static str,
-    /// Compute and report what would be written; write nothing.
+    /// Plan the cycle (`labsync plan`): report what it would write, and
+    /// write nothing (the engine's [`crate::sync::plan_cycle`]).
     pub dry_run: bool,
     pub http: HttpSettings,
     /// Set by SIGTERM/SIGINT: the cycle stops after the items in hand, and
@@ -42,7 +43,6 @@ impl CycleOptions {
     fn engine(&self) -> RunOptions {
         RunOptions {
             trigger: self.trigger,
-            dry_run: self.dry_run,
             stop_grace: STOP_GRACE.min(self.http.timeout),
             stop: self.stop.clone(),
             progress: self.progress.clone(),
@@ -107,19 +107,32 @@ pub fn connect_gitlab(
     Ok(GitLabConnector::new(client))
 }
 
-/// One cycle of `plugin` between its Spira and GitLab servers.
+/// One cycle of `plugin` between its Spira and GitLab servers (or its
+/// plan, when `opts.dry_run`).
 pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions) -> CycleReport {
-    let run = opts.engine();
-    let settings = plugin.settings();
     match connect(plugin, &opts.http) {
         Ok((tm, tracker)) => {
             let sides = Endpoints {
                 tm: &tm,
                 tracker: &tracker,
             };
-            crate::sync::run(&settings, Ok(sides), store, &run).await
+            cycle(plugin, Ok(sides), store, opts).await
         }
-        Err(e) => crate::sync::run(&settings, Err(e), store, &run).await,
+        Err(e) => cycle(plugin, Err(e), store, opts).await,
+    }
+}
+
+async fn cycle(
+    plugin: &Plugin,
+    sides: Result<Endpoints<'_>, ConnectorError>,
+    store: &mut Store,
+    opts: &CycleOptions,
+) -> CycleReport {
+    let settings = plugin.settings();
+    if opts.dry_run {
+        crate::sync::plan_cycle(&settings, sides, store).await
+    } else {
+        crate::sync::run(&settings, sides, store, &opts.engine()).await
     }
 }
 

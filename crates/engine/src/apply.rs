@@ -1,7 +1,11 @@
-//! Carrying out a pair's plan: a release it needs first, the issue's edit
-//! (with its footer), the incident's (with its property), the comments,
-//! then the new base, links and audit rows committed in one transaction.
+//! Carrying out what linking found: the link's changes (orphaned,
+//! relinked, checked), the creates ([`super::create`]), and a pair's plan:
+//! a release it needs first, the issue's edit (with its footer), the
+//! incident's (with its property), the comments, then the commit.
 
+use chrono::Utc;
+
+use crate::storage::StoreError;
 use crate::storage::{Event, ItemCommit};
 use labsync_model::{Connectors, Field, Ticket};
 
@@ -9,22 +13,92 @@ use super::SyncError;
 use super::comments;
 use super::connector::{TmEdit, TrackerItem, TrackerLink};
 use super::context::ProjectCtx;
+use super::create;
 use super::kept;
+use super::link::{Failed, Finish, Linked};
 use super::merge::Merge;
-use super::pair::{Action, Pair, Resolved, footer, issue_reference, known, read};
+use super::pair::{Action, Pair, footer, issue_reference, known, planned, read};
 use super::pass::Pass;
 use super::plan::{self, PairPlan};
 use super::resolve::spira_view;
 use super::write::{incident_edit, issue_edit, release_for};
 
-/// Carries out `plan` for `pair` and commits the outcome.
+/// A sync: what linking found is carried out, and a failed item queued.
+pub(super) struct Apply;
+
+impl Finish for Apply {
+    async fn linked(
+        &self,
+        ctx: &ProjectCtx<'_>,
+        pass: &Pass<'_>,
+        found: Linked,
+    ) -> Result<(), SyncError> {
+        linked(ctx, pass, found).await
+    }
+
+    fn queue(&self, pass: &Pass<'_>, failed: &Failed<'_>) -> Result<(), StoreError> {
+        let why = failed.error.to_string();
+        let (side, item) = (failed.side, failed.item);
+        pass.store()
+            .record_error(failed.plugin, failed.project, side, item, &why, Utc::now())
+            .map(|_| ())
+    }
+}
+
+/// Carries out what linking an item found.
+async fn linked(ctx: &ProjectCtx<'_>, pass: &Pass<'_>, linked: Linked) -> Result<(), SyncError> {
+    match linked {
+        Linked::Nothing => Ok(()),
+        Linked::Unchanged {
+            link,
+            side,
+            item,
+            checked_at,
+        } => {
+            let mut store = pass.store();
+            if let Some(now) = checked_at {
+                store.mark_comments_checked(link, now)?;
+            }
+            // An earlier failure of the item has nothing left to retry.
+            let project = i64::from(ctx.spira_project);
+            store.clear_error(&ctx.plugin.name, project, side, item)?;
+            Ok(())
+        }
+        Linked::Orphan { link, reason } => {
+            pass.store().mark_orphaned(link, &reason)?;
+            pass.count(|c| c.orphaned += 1);
+            Ok(())
+        }
+        Linked::Pair {
+            pair: found,
+            relinked,
+            claim: _claim,
+        } => {
+            if relinked {
+                let (link, issue) = (&found.link, &found.sides.issue);
+                pass.store().relink_issue(
+                    link.id,
+                    issue.id as i64,
+                    issue.iid as i64,
+                    &issue.web_url,
+                )?;
+            }
+            pair(ctx, pass, *found).await
+        }
+        Linked::NewIncident { incident, whole } => {
+            create::create_issue(ctx, pass, &incident, whole).await
+        }
+        Linked::NewIssue(issue) => create::create_incident(ctx, pass, &issue).await,
+    }
+}
+
+/// Resolves and plans `pair`, carries the plan out, and commits the outcome.
 pub(super) async fn pair(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
-    pair: Pair,
-    mut resolved: Resolved,
-    mut plan: PairPlan,
+    mut pair: Pair,
 ) -> Result<(), SyncError> {
+    let (mut resolved, mut plan) = planned(ctx, &mut pair)?;
     if let Some(title) = plan.create_release.take() {
         // The fields depend on it (the milestone resolves to the release):
         // made first, then the pair is planned again with it.

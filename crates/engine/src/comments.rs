@@ -1,5 +1,5 @@
 //! A pair's comments: read as far as the pair needs them, then the copies
-//! its comment plan names ([`super::plan::comments`]) are made, each
+//! its comment plan names ([`super::plan::comments()`]) are made, each
 //! carrying a hidden marker that names its original.
 
 use crate::storage::CommentLink;

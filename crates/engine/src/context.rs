@@ -44,6 +44,15 @@ pub struct ProjectCtx<'a> {
     pub creating: tokio::sync::Mutex<()>,
 }
 
+/// How loading a project treats users no mapping names: a sync maps them
+/// automatically when the plugin asks for it (and records the pairs); a
+/// plan takes the user table as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Users {
+    AutoMap,
+    AsMapped,
+}
+
 fn spira_id(text: &str, what: &str) -> Result<u32, SyncError> {
     u32::try_from(text.parse::<i64>().unwrap_or(-1))
         .map_err(|_| SyncError::Config(format!("{what}: '{text}' is not a Spira project id")))
@@ -60,14 +69,13 @@ impl<'a> ProjectCtx<'a> {
         store: &Mutex<&mut dyn Storage>,
         spira_project: i64,
         gitlab_project: &str,
-        dry_run: bool,
+        users: Users,
     ) -> Result<ProjectCtx<'a>, SyncError> {
         let sp = spira_id(&spira_project.to_string(), "project mapping")?;
         // Independent reads, made together: a cycle's setup costs the
         // latency of the longest chain (Spira's project, then its template).
-        // A dry run records nothing, auto-mapped users included.
         let members = async {
-            if plugin.auto_map_users && !dry_run {
+            if plugin.auto_map_users && users == Users::AutoMap {
                 tracker.members(gitlab_project).await.map(Some)
             } else {
                 Ok(None)

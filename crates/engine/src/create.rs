@@ -9,15 +9,15 @@ use chrono::{DateTime, Utc};
 use labsync_model::{CreatedBy, Field, GitLabKept, Side, Ticket};
 
 use super::SyncError;
+use super::apply;
 use super::connector::{
     StateChange, TmEdit, TmItem, TrackerEdit, TrackerItem, TrackerLink, TrackerNew,
 };
 use super::context::ProjectCtx;
 use super::counterpart::{self, Named};
-use super::link::link_existing;
-use super::pair::{Action, Pair, Sides, footer, incident_id, issue_reference, new_link, sync_pair};
+use super::link::matched;
+use super::pair::{Action, Pair, Sides, footer, incident_id, issue_reference, new_link};
 use super::pass::Pass;
-use super::plan::PlannedWrite;
 use super::resolve::{gitlab_view, spira_view};
 use super::write::{incident_edit, new_issue, release_for};
 
@@ -31,13 +31,6 @@ pub(super) async fn create_issue(
 ) -> Result<(), SyncError> {
     let id = incident_id(ctx, incident)?;
     let ticket = spira_view(incident, None);
-    if pass.dry_run {
-        pass.plan(PlannedWrite::CreateIssue {
-            incident: i64::from(id),
-            title: ticket.title,
-        });
-        return Ok(());
-    }
     let footer = footer(ctx, id);
     // What the issue's link back names: how a create whose answer was lost
     // is recognised.
@@ -69,7 +62,8 @@ pub(super) async fn create_issue(
         if found.marker == Some(marker) {
             tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
             let intent = Some(intent.id);
-            return link_existing(ctx, pass, incident.clone(), whole, found, intent).await;
+            let pair = matched(ctx, pass, incident.clone(), whole, found, intent)?;
+            return apply::pair(ctx, pass, pair).await;
         }
     }
     let new: TrackerNew = new_issue(ctx, &pass.store, &ticket, &footer).await?;
@@ -113,7 +107,7 @@ pub(super) async fn create_issue(
         intent: Some(intent.id),
         action: Action::Created(Side::IssueTracker),
     };
-    sync_pair(ctx, pass, pair).await
+    apply::pair(ctx, pass, pair).await
 }
 
 /// What an issue intent records beside its marker: GitLab's clock when
@@ -191,13 +185,6 @@ pub(super) async fn create_incident(
     issue: &TrackerItem,
 ) -> Result<(), SyncError> {
     let (mut ticket, missing_release) = gitlab_view(ctx, issue, None, &GitLabKept::default());
-    if pass.dry_run {
-        pass.plan(PlannedWrite::CreateIncident {
-            issue: issue.iid,
-            title: ticket.title,
-        });
-        return Ok(());
-    }
     if let Some(title) = missing_release {
         ticket.release = Some(release_for(ctx, &pass.store, &title).await?);
     }
@@ -219,7 +206,8 @@ pub(super) async fn create_incident(
     if let Some(found) = existing.into_iter().next() {
         tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = ?found.id, "found the incident an interrupted cycle created");
         let intent = Some(intent.id);
-        return link_existing(ctx, pass, found, false, issue.clone(), intent).await;
+        let pair = matched(ctx, pass, found, false, issue.clone(), intent)?;
+        return apply::pair(ctx, pass, pair).await;
     }
     let mut new = TmEdit {
         link: Some(TrackerLink {
@@ -249,7 +237,8 @@ pub(super) async fn create_incident(
         ctx.tm.delete(ctx.tm_project(), i64::from(id)).await?;
         pass.count(|c| c.created_incidents -= 1);
         tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = id, kept = ?first.id, "another writer created an incident for the issue first: ours deleted");
-        return link_existing(ctx, pass, first, false, issue.clone(), Some(intent.id)).await;
+        let pair = matched(ctx, pass, first, false, issue.clone(), Some(intent.id))?;
+        return apply::pair(ctx, pass, pair).await;
     }
     // The base is what Spira kept (it may have chosen its default status).
     let kept = spira_view(&created, Some(&ticket));
@@ -277,5 +266,5 @@ pub(super) async fn create_incident(
         intent: Some(intent.id),
         action: Action::Created(Side::TestManagement),
     };
-    sync_pair(ctx, pass, pair).await
+    apply::pair(ctx, pass, pair).await
 }

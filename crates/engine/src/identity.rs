@@ -39,18 +39,71 @@ pub fn configured(plugin: &Settings, spira_project: i64, gitlab_project: &str) -
 
 /// Checks that the database belongs to the configured servers and that no
 /// other install syncs the GitLab project; binds a project mapping synced
-/// for the first time (a dry run checks and records nothing).
+/// for the first time (its install label created when missing).
 pub async fn ensure_bound(
     plugin: &Settings,
     tracker: &dyn IssueTracker,
     store: &mut dyn Storage,
     spira_project: i64,
     gitlab_project: &str,
-    dry_run: bool,
 ) -> Result<(), SyncError> {
+    let Unbound { want, label } =
+        match found(plugin, tracker, store, spira_project, gitlab_project).await? {
+            Some(unbound) => unbound,
+            None => return Ok(()),
+        };
+    let install = store.install_id()?;
+    let label = match label {
+        Some(label) => label,
+        // Created unless someone was first: then theirs comes back.
+        None => {
+            let new = install_label(plugin, &install);
+            tracker.create_label(gitlab_project, &new).await?
+        }
+    };
+    owned(plugin, gitlab_project, &label, &install)?;
+    store.bind(&want)?;
+    tracing::info!(plugin = %plugin.name, install = %install, "bound to {}", want.describe());
+    Ok(())
+}
+
+/// The checks of [`ensure_bound`], recording nothing (for `labsync plan`):
+/// a project without an install label yet is one the next sync binds.
+pub async fn check(
+    plugin: &Settings,
+    tracker: &dyn IssueTracker,
+    store: &dyn Storage,
+    spira_project: i64,
+    gitlab_project: &str,
+) -> Result<(), SyncError> {
+    let found = found(plugin, tracker, store, spira_project, gitlab_project).await?;
+    match found {
+        Some(Unbound {
+            label: Some(label), ..
+        }) => owned(plugin, gitlab_project, &label, &store.install_id()?),
+        _ => Ok(()),
+    }
+}
+
+/// A project mapping not bound yet: what it is to be bound to, and the
+/// install label found on the GitLab project, if any.
+struct Unbound {
+    want: Binding,
+    label: Option<TrackerLabel>,
+}
+
+/// `None` when the mapping is bound to the configured servers already; an
+/// error when it is bound to others.
+async fn found(
+    plugin: &Settings,
+    tracker: &dyn IssueTracker,
+    store: &dyn Storage,
+    spira_project: i64,
+    gitlab_project: &str,
+) -> Result<Option<Unbound>, SyncError> {
     let want = configured(plugin, spira_project, gitlab_project);
     match store.binding(&plugin.name, spira_project)? {
-        Some(bound) if bound == want => return Ok(()),
+        Some(bound) if bound == want => return Ok(None),
         Some(bound) => {
             return Err(SyncError::Config(format!(
                 "this database syncs {}, but the configuration names {}; if that change is intended, run `labsync rebind {}` (with the same --db)",
@@ -61,40 +114,31 @@ pub async fn ensure_bound(
         }
         None => {}
     }
-    let install = store.install_id()?;
-    let owner = match tracker.find_label(gitlab_project, INSTALL_LABEL).await? {
-        Some(label) => owner_of(&label),
-        None if dry_run => return Ok(()),
-        None => {
-            // Created unless someone was first: then theirs comes back.
-            let label = tracker
-                .create_label(gitlab_project, &install_label(plugin, &install))
-                .await?;
-            owner_of(&label)
-        }
-    };
-    match owner {
-        Some(o) if o == install => {}
+    let label = tracker.find_label(gitlab_project, INSTALL_LABEL).await?;
+    Ok(Some(Unbound { want, label }))
+}
+
+/// Whether the install `label` names is this one (or shares the project).
+fn owned(
+    plugin: &Settings,
+    gitlab_project: &str,
+    label: &TrackerLabel,
+    install: &str,
+) -> Result<(), SyncError> {
+    match owner_of(label) {
+        Some(o) if o == install => Ok(()),
         Some(o) if plugin.share_projects => {
             tracing::warn!(plugin = %plugin.name, other = %o, "GitLab project {gitlab_project} is synced by another labsync install too (share_projects = true)");
+            Ok(())
         }
-        Some(o) => {
-            return Err(SyncError::Config(format!(
-                "GitLab project {gitlab_project} is synced by another labsync install ({o}, named by its label '{INSTALL_LABEL}'); this database is install {install}. Run one install per project; if that install is gone (its database lost or moved here), run `labsync rebind {}`; if both are meant to sync it, set share_projects = true in both",
-                plugin.name
-            )));
-        }
-        None => {
-            return Err(SyncError::Config(format!(
-                "GitLab project {gitlab_project} has a label '{INSTALL_LABEL}' that names no labsync install; delete it, or give it the description \"{OWNER_PREFIX}{install}\""
-            )));
-        }
+        Some(o) => Err(SyncError::Config(format!(
+            "GitLab project {gitlab_project} is synced by another labsync install ({o}, named by its label '{INSTALL_LABEL}'); this database is install {install}. Run one install per project; if that install is gone (its database lost or moved here), run `labsync rebind {}`; if both are meant to sync it, set share_projects = true in both",
+            plugin.name
+        ))),
+        None => Err(SyncError::Config(format!(
+            "GitLab project {gitlab_project} has a label '{INSTALL_LABEL}' that names no labsync install; delete it, or give it the description \"{OWNER_PREFIX}{install}\""
+        ))),
     }
-    if !dry_run {
-        store.bind(&want)?;
-        tracing::info!(plugin = %plugin.name, install = %install, "bound to {}", want.describe());
-    }
-    Ok(())
 }
 
 fn install_label(plugin: &Settings, install: &str) -> TrackerLabel {

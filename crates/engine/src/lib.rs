@@ -1,15 +1,20 @@
-//! The sync engine: read, resolve, merge, plan, write, commit (DESIGN,
-//! "Data flow of one cycle").
+//! The sync engine: read, link, resolve, merge, plan, apply, commit
+//! (DESIGN, "Data flow of one cycle"), each stage a module.
 //!
-//! - [`cycle`] runs one plugin: per project mapping, both sides since their
-//!   watermarks, then the error queue, then the watermarks.
-//! - [`context`] loads what a project needs before any item.
-//! - [`pair`] syncs one incident/issue pair (creates are idempotent);
-//!   [`counterpart`] keeps it to one counterpart per item across installs.
-//! - [`identity`] binds a database to its servers and refuses a second install.
-//! - [`resolve`] turns each side into a neutral [`labsync_model::Ticket`];
-//!   [`merge`] merges per field against the base; [`write`] carries fields
-//!   across; [`comments`] copies comments both ways.
+//! - [`cycle`] runs one plugin: [`run`] syncs each project mapping
+//!   (`project::sync`), [`plan_cycle`] plans it (`project::plan`).
+//! - [`read`] lists both sides since their watermarks; [`link`] finds what
+//!   each changed item comes to (reads only); [`context`] loads what a
+//!   project needs before any item.
+//! - [`pair`] resolves a pair ([`resolve`]) and plans it: [`plan`] holds the
+//!   writes as values and the pure functions that decide them ([`merge`]
+//!   per field against the base).
+//! - [`apply`] carries a plan out ([`create`] idempotently, [`mod@write`],
+//!   [`comments`], [`kept`]) and commits; [`preview`] records it instead,
+//!   for `labsync plan`; [`queue`] keeps what failed for later; [`sweep`]
+//!   reads comments again now and then.
+//! - [`counterpart`] keeps one counterpart per item across installs;
+//!   [`identity`] binds a database to its servers and refuses a second install.
 //!
 //! The engine talks to the sides only through the traits of [`connector`]
 //! (the command hands it the connectors) and to its database only through
@@ -35,13 +40,18 @@ pub mod moved;
 pub mod pair;
 pub mod pass;
 pub mod plan;
+pub mod preview;
+pub mod project;
+pub mod queue;
+pub mod read;
 pub mod report;
 pub mod resolve;
 pub mod settings;
 pub mod storage;
+pub mod sweep;
 pub mod write;
 
-pub use cycle::{RunOptions, STOP_GRACE, run};
+pub use cycle::{RunOptions, STOP_GRACE, plan_cycle, run};
 pub use report::{Counts, CycleReport, Progress, ProjectReport};
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

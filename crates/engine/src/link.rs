@@ -1,30 +1,113 @@
 //! Linking each changed item to its pair: through the link table, the
 //! markers each side carries of the other (whichever database wrote them),
-//! or not at all (a create). An item that holds nothing new for its pair
-//! stops here; an orphaned link (its other side deleted or moved) too.
+//! or not at all (a new item). Reads only: what it finds is a `Linked`,
+//! which a sync carries out (`apply::Apply`) and a plan records
+//! (`preview::Preview`).
+
+use chrono::{DateTime, Utc};
+use tokio::sync::OwnedMutexGuard;
 
 use crate::settings::Direction;
 use crate::storage::Link;
+use crate::storage::StoreError;
 use labsync_model::{CreatedBy, Side, Ticket};
 
 use super::SyncError;
 use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;
 use super::counterpart::{self, Named, claimed_by_other, named_issue};
-use super::create::{create_incident, create_issue};
-use super::pair::{Action, Pair, Sides, incident_id, issue_reference, marks, new_link, sync_pair};
+use super::pair::{Action, Pair, Sides, incident_id, issue_reference, marks, new_link};
 use super::pass::{Claim, Pass};
 use super::resolve::{gitlab_view, spira_view};
 
-/// Syncs an incident that changed: with its linked issue, or by creating one.
-/// `whole`: the incident was just read by id (a search listing's copy is
-/// not written back, and may be this cycle's own echo).
-pub async fn from_incident(
+/// What an item changed this cycle comes to, once linked.
+pub(super) enum Linked {
+    /// Nothing to write: its link is orphaned, it names a counterpart
+    /// linked elsewhere (warned), or the direction lets nothing cross.
+    Nothing,
+    /// Listed, but nothing new for its pair: its link was checked now
+    /// (`checked_at`, by the server's clock), and an error queued for it
+    /// has nothing left to retry.
+    Unchanged {
+        link: i64,
+        side: Side,
+        item: i64,
+        checked_at: Option<DateTime<Utc>>,
+    },
+    /// Its counterpart is gone (deleted, moved): the link is orphaned;
+    /// nothing is deleted on the other side.
+    Orphan { link: i64, reason: String },
+    /// A pair to sync. `relinked`: its link moves to the issue the incident
+    /// names. `claim`: held until the pair is synced, so that two items
+    /// naming one counterpart are matched one after the other.
+    Pair {
+        pair: Box<Pair>,
+        relinked: bool,
+        claim: Option<OwnedMutexGuard<()>>,
+    },
+    /// A new incident: an issue is created for it.
+    NewIncident { incident: TmItem, whole: bool },
+    /// A new issue: an incident is created for it.
+    NewIssue(TrackerItem),
+}
+
+/// What a pass does with each item once linked: a sync carries it out
+/// ([`super::apply::Apply`]), a plan records what that would write
+/// ([`super::preview::Preview`]).
+pub(super) trait Finish: Sync {
+    async fn linked(
+        &self,
+        ctx: &ProjectCtx<'_>,
+        pass: &Pass<'_>,
+        linked: Linked,
+    ) -> Result<(), SyncError>;
+
+    /// Queues an item that failed, to be retried on later cycles.
+    fn queue(&self, pass: &Pass<'_>, failed: &Failed<'_>) -> Result<(), StoreError>;
+}
+
+/// An item that failed.
+pub(super) struct Failed<'a> {
+    pub plugin: &'a str,
+    pub project: i64,
+    pub side: Side,
+    pub item: i64,
+    pub error: &'a SyncError,
+}
+
+/// Links an incident that changed, then finishes it.
+pub(super) async fn from_incident(
+    finish: &impl Finish,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    item: &TmItem,
+    whole: bool,
+) -> Result<(), SyncError> {
+    let linked = incident(ctx, pass, item, whole).await?;
+    finish.linked(ctx, pass, linked).await
+}
+
+/// Links an issue that changed, then finishes it.
+pub(super) async fn from_issue(
+    finish: &impl Finish,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    item: &TrackerItem,
+) -> Result<(), SyncError> {
+    let linked = issue(ctx, pass, item).await?;
+    finish.linked(ctx, pass, linked).await
+}
+
+/// Links an incident that changed: to its linked issue, to the issue it
+/// names, or to none (new). `whole`: the incident was just read by id (a
+/// search listing's copy is not written back, and may be this cycle's own
+/// echo).
+pub(super) async fn incident(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     incident: &TmItem,
     whole: bool,
-) -> Result<(), SyncError> {
+) -> Result<Linked, SyncError> {
     let id = incident_id(ctx, incident)?;
     let plugin = ctx.plugin.name.clone();
     let project = i64::from(ctx.spira_project);
@@ -33,15 +116,18 @@ pub async fn from_incident(
         .link_by_incident(&plugin, project, i64::from(id))?;
     if let Some(link) = linked {
         if link.orphaned.is_some() {
-            return Ok(());
+            return Ok(Linked::Nothing);
         }
-        if !whole && incident_unchanged(ctx, pass, &link, incident, id).await? {
-            return Ok(());
+        if !whole
+            && let Some(unchanged) = incident_unchanged(ctx, pass, &link, incident, id).await?
+        {
+            return Ok(unchanged);
         }
-        let Some(issue) = fetch_issue(ctx, pass, &link).await? else {
-            return Ok(());
+        let issue = match fetch_issue(ctx, &link).await? {
+            Ok(issue) => issue,
+            Err(orphan) => return Ok(orphan),
         };
-        return sync_linked(ctx, pass, link, incident.clone(), whole, issue, false).await;
+        return linked_pair(ctx, pass, link, incident.clone(), whole, issue, false).await;
     }
     // Not linked: an issue the incident names is its pair, whichever
     // database wrote the name; it is never a reason to create another.
@@ -53,37 +139,43 @@ pub async fn from_incident(
         return Err(counterpart::busy(id, &who));
     }
     if ctx.plugin.direction == Direction::ToTestManagement {
-        return Ok(());
+        return Ok(Linked::Nothing);
     }
-    create_issue(ctx, pass, incident, whole).await
+    Ok(Linked::NewIncident {
+        incident: incident.clone(),
+        whole,
+    })
 }
 
-/// Syncs an issue that changed: with its linked incident, or by creating one.
-pub async fn from_issue(
+/// Links an issue that changed: to its linked incident, to the incident
+/// its footer names, or to none (new).
+pub(super) async fn issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     issue: &TrackerItem,
-) -> Result<(), SyncError> {
+) -> Result<Linked, SyncError> {
     let plugin = ctx.plugin.name.clone();
     let linked =
         pass.store()
             .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?;
     if let Some(link) = linked {
         if link.orphaned.is_none() && issue.moved_to.is_some() {
-            return super::moved::orphan_moved(ctx, pass, &link, issue).await;
+            return orphan_moved(ctx, &link, issue).await;
         }
-        if link.orphaned.is_some() || issue_unchanged(ctx, pass, &link, issue)? {
-            return Ok(());
+        if link.orphaned.is_some() {
+            return Ok(Linked::Nothing);
+        }
+        if let Some(unchanged) = issue_unchanged(ctx, pass, &link, issue)? {
+            return Ok(unchanged);
         }
         let incident = match ctx.tm.get(ctx.tm_project(), link.incident_id).await {
             Ok(i) => i,
             Err(e) if e.is_not_found() => {
-                orphan(ctx, pass, &link, "the Spira incident was deleted")?;
-                return Ok(());
+                return Ok(orphan(ctx, &link, "the Spira incident was deleted"));
             }
             Err(e) => return Err(e.into()),
         };
-        return sync_linked(ctx, pass, link, incident, true, issue.clone(), true).await;
+        return linked_pair(ctx, pass, link, incident, true, issue.clone(), true).await;
     }
     // Not linked: the footer marker names the incident it was made for,
     // whichever database wrote it; it is never a reason to create another.
@@ -93,9 +185,9 @@ pub async fn from_issue(
         return link_footer_incident(ctx, pass, issue, incident_id).await;
     }
     if ctx.plugin.direction == Direction::ToGitLab {
-        return Ok(());
+        return Ok(Linked::Nothing);
     }
-    create_incident(ctx, pass, issue).await
+    Ok(Linked::NewIssue(issue.clone()))
 }
 
 /// An unlinked incident that names issue `iid`: linked to it, or, when
@@ -106,15 +198,15 @@ async fn link_named_issue(
     incident: &TmItem,
     whole: bool,
     iid: u64,
-) -> Result<(), SyncError> {
+) -> Result<Linked, SyncError> {
     let id = incident_id(ctx, incident)?;
     // Two incidents may name one issue (a value copied by hand): one at a time.
-    let _claim = pass.claim(Claim::Issue(iid as i64)).await;
+    let claim = pass.claim(Claim::Issue(iid as i64)).await;
     let issue = match ctx.tracker.get(&ctx.tracker_project, iid).await {
         Ok(issue) => issue,
         Err(e) if e.is_not_found() => {
             pass.warn(&ctx.plugin.name, format!("IN:{id} names #{iid}, which does not exist: no issue is created for it (clear {} to have one created)", ctx.tm.marker_name()));
-            return Ok(());
+            return Ok(Linked::Nothing);
         }
         Err(e) => return Err(e.into()),
     };
@@ -131,9 +223,14 @@ async fn link_named_issue(
                 other.incident_id
             ),
         );
-        return Ok(());
+        return Ok(Linked::Nothing);
     }
-    link_existing(ctx, pass, incident.clone(), whole, issue, None).await
+    let found = matched(ctx, pass, incident.clone(), whole, issue, None)?;
+    Ok(Linked::Pair {
+        pair: Box::new(found),
+        relinked: false,
+        claim: Some(claim),
+    })
 }
 
 /// An unlinked issue whose footer names incident `incident_id`: linked to
@@ -144,26 +241,26 @@ async fn link_footer_incident(
     pass: &Pass<'_>,
     issue: &TrackerItem,
     incident_id: i64,
-) -> Result<(), SyncError> {
+) -> Result<Linked, SyncError> {
     let (plugin, iid) = (&ctx.plugin.name, issue.iid);
     // Two issues may carry one footer (copied by hand): one at a time.
-    let _claim = pass.claim(Claim::Incident(incident_id)).await;
+    let claim = pass.claim(Claim::Incident(incident_id)).await;
     let project = i64::from(ctx.spira_project);
     if let Some(link) = pass
         .store()
         .link_by_incident(plugin, project, incident_id)?
     {
         pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which is linked to #{}: no incident is created for #{iid} (remove the footer to have one created)", link.issue_iid));
-        return Ok(());
+        return Ok(Linked::Nothing);
     }
     let Ok(id) = u32::try_from(incident_id) else {
-        return Ok(());
+        return Ok(Linked::Nothing);
     };
     let incident = match ctx.tm.get(ctx.tm_project(), i64::from(id)).await {
         Ok(incident) => incident,
         Err(e) if e.is_not_found() => {
             pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which does not exist: no incident is created for #{iid} (remove the footer to have one created)"));
-            return Ok(());
+            return Ok(Linked::Nothing);
         }
         Err(e) => return Err(e.into()),
     };
@@ -174,16 +271,22 @@ async fn link_footer_incident(
             .is_some()
     {
         pass.warn(plugin, format!("IN:{incident_id} names #{other} but #{iid} carries its footer too: #{iid} is left as it is"));
-        return Ok(());
+        return Ok(Linked::Nothing);
     }
-    link_existing(ctx, pass, incident, true, issue.clone(), None).await
+    let found = matched(ctx, pass, incident, true, issue.clone(), None)?;
+    Ok(Linked::Pair {
+        pair: Box::new(found),
+        relinked: false,
+        claim: Some(claim),
+    })
 }
 
+/// The link's issue, or the link orphaned when it is gone (deleted, moved,
+/// or its number reused by another issue).
 async fn fetch_issue(
     ctx: &ProjectCtx<'_>,
-    pass: &Pass<'_>,
     link: &Link,
-) -> Result<Option<TrackerItem>, SyncError> {
+) -> Result<Result<TrackerItem, Linked>, SyncError> {
     let found = match ctx
         .tracker
         .get(&ctx.tracker_project, link.issue_iid as u64)
@@ -193,59 +296,63 @@ async fn fetch_issue(
         Err(e) if e.is_not_found() => None,
         Err(e) => return Err(e.into()),
     };
-    match found {
+    Ok(match found {
         Some(issue) if issue.id as i64 == link.issue_id && issue.moved_to.is_some() => {
-            super::moved::orphan_moved(ctx, pass, link, &issue).await?;
-            Ok(None)
+            Err(orphan_moved(ctx, link, &issue).await?)
         }
-        Some(issue) if issue.id as i64 == link.issue_id => Ok(Some(issue)),
+        Some(issue) if issue.id as i64 == link.issue_id => Ok(issue),
         // Same iid, other issue: the original was moved or deleted and the number reused.
-        _ => {
-            orphan(ctx, pass, link, "the GitLab issue was deleted or moved")?;
-            Ok(None)
-        }
-    }
+        _ => Err(orphan(ctx, link, "the GitLab issue was deleted or moved")),
+    })
 }
 
-pub(super) fn orphan(
-    ctx: &ProjectCtx<'_>,
-    pass: &Pass<'_>,
-    link: &Link,
-    reason: &str,
-) -> Result<(), SyncError> {
+/// The link orphaned, for `reason`.
+fn orphan(ctx: &ProjectCtx<'_>, link: &Link, reason: &str) -> Linked {
     tracing::warn!(plugin = %ctx.plugin.name, incident = link.incident_id, issue = link.issue_iid, reason, "link orphaned; nothing is deleted on the other side");
-    if !pass.dry_run {
-        pass.store().mark_orphaned(link.id, reason)?;
+    Linked::Orphan {
+        link: link.id,
+        reason: reason.to_string(),
     }
-    pass.count(|c| c.orphaned += 1);
-    Ok(())
 }
 
-/// A pair found on both sides without a link (by marker): link it, and
-/// settle differences by the conflict policy.
-pub(super) async fn link_existing(
+/// The link of an issue moved away, orphaned, saying where it went.
+async fn orphan_moved(
+    ctx: &ProjectCtx<'_>,
+    link: &Link,
+    issue: &TrackerItem,
+) -> Result<Linked, SyncError> {
+    let to = super::moved::moved_where(ctx, issue).await?;
+    Ok(orphan(
+        ctx,
+        link,
+        &format!("the GitLab issue was moved to {to}"),
+    ))
+}
+
+/// A pair found on both sides without a link (by marker): linked, with
+/// no base (differences go by the conflict policy).
+pub(super) fn matched(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     incident: TmItem,
     whole: bool,
     issue: TrackerItem,
     intent: Option<i64>,
-) -> Result<(), SyncError> {
+) -> Result<Pair, SyncError> {
     let id = incident_id(ctx, &incident)?;
     let link = new_link(ctx, id, &issue, CreatedBy::Matched, Ticket::default());
-    sync_found(ctx, pass, link, incident, whole, issue, intent).await
+    Ok(found_pair(pass, link, incident, whole, issue, intent))
 }
 
-/// Syncs a pair just found (by marker) without a base.
-async fn sync_found(
-    ctx: &ProjectCtx<'_>,
+/// A pair matched by marker, to be synced without a base.
+fn found_pair(
     pass: &Pass<'_>,
     link: Link,
     incident: TmItem,
     whole: bool,
     issue: TrackerItem,
     intent: Option<i64>,
-) -> Result<(), SyncError> {
+) -> Pair {
     pass.count(|c| c.linked += 1);
     let sides = Sides {
         incident,
@@ -253,30 +360,24 @@ async fn sync_found(
         issue,
         by_issue: false,
     };
-    let pair = Pair {
+    Pair {
         link,
         base: None,
         sides,
         intent,
         action: Action::Link,
-    };
-    sync_pair(ctx, pass, pair).await
+    }
 }
 
 /// Moves a link to the issue its incident names, and syncs the pair as
 /// one found by marker (no base: differences go by the conflict policy).
-async fn relink(
-    ctx: &ProjectCtx<'_>,
+fn relink(
     pass: &Pass<'_>,
     mut link: Link,
     incident: TmItem,
     whole: bool,
     issue: TrackerItem,
-) -> Result<(), SyncError> {
-    if !pass.dry_run {
-        pass.store()
-            .relink_issue(link.id, issue.id as i64, issue.iid as i64, &issue.web_url)?;
-    }
+) -> Linked {
     link.issue_id = issue.id as i64;
     link.issue_iid = issue.iid as i64;
     link.issue_url = issue.web_url.clone();
@@ -284,10 +385,16 @@ async fn relink(
     link.base = Ticket::default();
     link.last_note_id = 0;
     link.orphaned = None;
-    sync_found(ctx, pass, link, incident, whole, issue, None).await
+    Linked::Pair {
+        pair: Box::new(found_pair(pass, link, incident, whole, issue, None)),
+        relinked: true,
+        claim: None,
+    }
 }
 
-async fn sync_linked(
+/// A linked pair, or the pair its incident names now (another install
+/// made that issue).
+async fn linked_pair(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
     link: Link,
@@ -295,7 +402,7 @@ async fn sync_linked(
     whole: bool,
     issue: TrackerItem,
     by_issue: bool,
-) -> Result<(), SyncError> {
+) -> Result<Linked, SyncError> {
     // The incident's property is the register every writer sets with a
     // compare-and-set: when it names another issue that carries this
     // incident's footer, another install made that issue and it is the
@@ -307,7 +414,7 @@ async fn sync_linked(
         if let Some(other) = counterpart::issue_naming(ctx, pass, named, id).await? {
             let z = link.issue_iid;
             pass.warn(&ctx.plugin.name, format!("IN:{id} names #{named} but is linked to #{z}: linked to #{named} instead; #{z} is left as it is"));
-            return relink(ctx, pass, link, incident, whole, other).await;
+            return Ok(relink(pass, link, incident, whole, other));
         }
     }
     let base = link.base.clone();
@@ -324,7 +431,11 @@ async fn sync_linked(
         intent: None,
         action: Action::Update,
     };
-    sync_pair(ctx, pass, pair).await
+    Ok(Linked::Pair {
+        pair: Box::new(pair),
+        relinked: false,
+        claim: None,
+    })
 }
 
 /// The incident, as listed, holds nothing new for its pair: its fields
@@ -337,31 +448,23 @@ async fn incident_unchanged(
     link: &Link,
     incident: &TmItem,
     id: u32,
-) -> Result<bool, SyncError> {
+) -> Result<Option<Linked>, SyncError> {
     let reference = issue_reference(ctx, link.issue_iid as u64);
     if spira_view(incident, Some(&link.base)) != link.base || !marks(ctx, incident, &reference) {
-        return Ok(false);
+        return Ok(None);
     }
     let comments = ctx.tm.comments(ctx.tm_project(), i64::from(id)).await?;
     let newest = comments.iter().filter_map(|c| c.id).max().unwrap_or(0);
     if newest > link.last_comment_id {
-        return Ok(false);
-    }
-    if !pass.dry_run {
-        let mut store = pass.store();
-        if let Some(now) = ctx.tm.server_now() {
-            store.mark_comments_checked(link.id, now)?;
-        }
-        let project = link.spira_project;
-        store.clear_error(
-            &ctx.plugin.name,
-            project,
-            Side::TestManagement,
-            link.incident_id,
-        )?;
+        return Ok(None);
     }
     pass.held_nothing_new(link.incident_id);
-    Ok(true)
+    Ok(Some(Linked::Unchanged {
+        link: link.id,
+        side: Side::TestManagement,
+        item: link.incident_id,
+        checked_at: ctx.tm.server_now(),
+    }))
 }
 
 /// The issue, as listed, holds nothing new for its pair: its fields
@@ -372,29 +475,25 @@ fn issue_unchanged(
     pass: &Pass<'_>,
     link: &Link,
     issue: &TrackerItem,
-) -> Result<bool, SyncError> {
+) -> Result<Option<Linked>, SyncError> {
     let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base), &link.gitlab_kept);
     if missing_release.is_some() || gv != link.base {
-        return Ok(false);
+        return Ok(None);
     }
     if ctx.plugin.direction != Direction::ToTestManagement
         && issue.marker != Some((link.spira_project, link.incident_id))
     {
-        return Ok(false);
+        return Ok(None);
     }
     // New notes matter only where they may be copied to Spira.
     let paired = pass.store().comment_links(link.id)?.len();
     if ctx.plugin.direction != Direction::ToGitLab && issue.comment_count != paired as u64 {
-        return Ok(false);
+        return Ok(None);
     }
-    // An earlier failure of this issue has nothing left to retry.
-    if !pass.dry_run {
-        pass.store().clear_error(
-            &ctx.plugin.name,
-            link.spira_project,
-            Side::IssueTracker,
-            issue.iid as i64,
-        )?;
-    }
-    Ok(true)
+    Ok(Some(Linked::Unchanged {
+        link: link.id,
+        side: Side::IssueTracker,
+        item: issue.iid as i64,
+        checked_at: None,
+    }))
 }

@@ -4,36 +4,20 @@
 //! pair's link is orphaned, saying where the issue went, and nothing is
 //! closed, edited or created because of it.
 
-use crate::storage::Link;
-
 use super::SyncError;
 use super::connector::TrackerItem;
 use super::context::ProjectCtx;
-use super::link::orphan;
-use super::pass::Pass;
 
-/// Orphans the link of an issue that was moved away.
-pub async fn orphan_moved(
-    ctx: &ProjectCtx<'_>,
-    pass: &Pass<'_>,
-    link: &Link,
-    issue: &TrackerItem,
-) -> Result<(), SyncError> {
-    let to = match ctx
+/// Where an issue that was moved away went, for the orphaned link's reason.
+pub async fn moved_where(ctx: &ProjectCtx<'_>, issue: &TrackerItem) -> Result<String, SyncError> {
+    let to = ctx
         .tracker
         .moved_where(&ctx.tracker_project, issue.iid)
-        .await?
-    {
-        Some(reference) => reference,
-        None => format!(
+        .await?;
+    Ok(to.unwrap_or_else(|| {
+        format!(
             "another project (issue id {})",
             issue.moved_to.unwrap_or_default()
-        ),
-    };
-    orphan(
-        ctx,
-        pass,
-        link,
-        &format!("the GitLab issue was moved to {to}"),
-    )
+        )
+    }))
 }

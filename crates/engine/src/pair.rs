@@ -1,13 +1,12 @@
-//! One incident/issue pair: resolved into neutral records, planned (a pure
-//! function: [`super::plan::pair`]), and the plan carried out by
-//! [`super::apply`] — or, for `labsync plan`, recorded.
+//! One incident/issue pair as linked (`Pair`), resolved into neutral
+//! records and planned (a pure function: [`super::plan::pair()`]); the plan
+//! is carried out by [`super::apply`], or recorded by [`super::preview`].
 
 use crate::storage::{Event, Link};
 use labsync_model::{CreatedBy, Field, GitLabKept, Side, Ticket};
 
 use super::SyncError;
-use super::apply;
-use super::comments::{self, Known};
+use super::comments::Known;
 use super::connector::issue_tracker::TmLink;
 use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;
@@ -88,38 +87,14 @@ pub(super) struct Resolved {
     pub kept_events: Vec<Event>,
 }
 
-/// Syncs one pair: resolves it, plans its writes, and carries them out.
-pub(super) async fn sync_pair(
+/// Resolves a pair and plans its writes.
+pub(super) fn planned(
     ctx: &ProjectCtx<'_>,
-    pass: &Pass<'_>,
-    mut pair: Pair,
-) -> Result<(), SyncError> {
-    let resolved = resolve(ctx, &mut pair)?;
-    let plan = plan::pair(&read(ctx, &pair, &resolved));
-    if pass.dry_run {
-        return preview(ctx, pass, &pair, resolved.id, &plan).await;
-    }
-    apply::pair(ctx, pass, pair, resolved, plan).await
-}
-
-/// Records what a pair's plan and its comments would write.
-async fn preview(
-    ctx: &ProjectCtx<'_>,
-    pass: &Pass<'_>,
-    pair: &Pair,
-    id: u32,
-    plan: &PairPlan,
-) -> Result<(), SyncError> {
-    for write in plan.writes() {
-        pass.plan(write);
-    }
-    let linked = pass.store().comment_links(pair.link.id)?;
-    let iid = pair.sides.issue.iid;
-    let read = comments::read(ctx, &linked, id, iid, known(pass, pair)).await?;
-    for write in read.plan(ctx, &linked, id, iid).writes() {
-        pass.plan(write);
-    }
-    Ok(())
+    pair: &mut Pair,
+) -> Result<(Resolved, PairPlan), SyncError> {
+    let resolved = resolve(ctx, pair)?;
+    let plan = plan::pair(&read(ctx, pair, &resolved));
+    Ok((resolved, plan))
 }
 
 /// What is known of the pair's comments before any is read.

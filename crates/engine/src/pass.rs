@@ -17,9 +17,8 @@ use super::report::Counts;
 pub struct Pass<'s> {
     pub store: Mutex<&'s mut dyn Storage>,
     pub run_id: Option<i64>,
-    pub dry_run: bool,
     counts: Mutex<Counts>,
-    /// What a dry run would do, with the order of the item it is about
+    /// What a plan would write, with the order of the item it is about
     /// (items finish out of order).
     planned: Mutex<Vec<(u64, PlannedWrite)>>,
     pub progress: Option<std::sync::Arc<super::report::Progress>>,
@@ -53,13 +52,11 @@ impl<'s> Pass<'s> {
     pub fn new(
         store: &'s mut dyn Storage,
         run_id: Option<i64>,
-        dry_run: bool,
         progress: Option<std::sync::Arc<super::report::Progress>>,
     ) -> Pass<'s> {
         Pass {
             store: Mutex::new(store),
             run_id,
-            dry_run,
             counts: Mutex::default(),
             planned: Mutex::default(),
             progress,
@@ -109,7 +106,7 @@ impl<'s> Pass<'s> {
         f(&mut lock(&self.counts));
     }
 
-    /// Notes a write of a dry run's plan.
+    /// Notes a write of the plan.
     pub fn plan(&self, write: PlannedWrite) {
         let order = ITEM_ORDER.try_with(|o| *o).unwrap_or(u64::MAX);
         lock(&self.planned).push((order, write));

@@ -62,7 +62,7 @@ pub struct ProjectReport {
     /// took past the cycle's deadline, when that stopped the project: the
     /// daemon tries again with backoff.
     pub unreachable: Option<&'static str>,
-    /// What a dry run would do.
+    /// What `labsync plan` found to write (empty for a sync).
     pub planned: Vec<super::plan::PlannedWrite>,
     /// Items left alone: they name a counterpart linked elsewhere (two
     /// installs, or a marker copied by hand). One line each, for a person.

@@ -89,7 +89,6 @@ impl Fakes {
     async fn cycle(&mut self) -> CycleReport {
         let options = RunOptions {
             trigger: "sync-now",
-            dry_run: false,
             stop_grace: STOP_GRACE,
             stop: None,
             progress: None,

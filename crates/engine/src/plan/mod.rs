@@ -1,5 +1,5 @@
-//! The plan: the writes a cycle makes, as values. [`pair`] and
-//! [`comments`] are pure functions of what was read of one pair; `labsync
+//! The plan: the writes a cycle makes, as values. [`pair()`] and
+//! [`comments()`] are pure functions of what was read of one pair; `labsync
 //! plan` prints each [`PlannedWrite`] as a line, and `labsync plan --json`
 //! as an object.
 
@@ -59,6 +59,23 @@ pub enum PlannedWrite {
         comment: i64,
         issue: u64,
     },
+}
+
+/// A new incident: an issue is created for it (the pair it makes is
+/// planned once it exists).
+pub fn new_incident(incident: i64, title: String) -> PlannedWrite {
+    PlannedWrite::CreateIssue { incident, title }
+}
+
+/// A new issue: an incident is created for it, after the release its
+/// milestone names when no release is mapped to that milestone yet (the
+/// incident is created in it).
+pub fn new_issue(issue: u64, title: String, missing_release: Option<String>) -> Vec<PlannedWrite> {
+    let release = missing_release.map(|milestone| PlannedWrite::CreateRelease { milestone });
+    release
+        .into_iter()
+        .chain([PlannedWrite::CreateIncident { issue, title }])
+        .collect()
 }
 
 fn side_name<S: serde::Serializer>(side: &Side, s: S) -> Result<S::Ok, S::Error> {
@@ -124,5 +141,33 @@ impl std::fmt::Display for PlannedWrite {
                 "copy comment {comment} of incident IN:{incident} to issue #{issue}"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_issue_with_an_unmapped_milestone_plans_its_release_first() {
+        assert_eq!(
+            new_issue(4, "Crash".into(), Some("Sprint 9".into())),
+            vec![
+                PlannedWrite::CreateRelease {
+                    milestone: "Sprint 9".into()
+                },
+                PlannedWrite::CreateIncident {
+                    issue: 4,
+                    title: "Crash".into()
+                },
+            ]
+        );
+        assert_eq!(
+            new_issue(4, "Crash".into(), None),
+            vec![PlannedWrite::CreateIncident {
+                issue: 4,
+                title: "Crash".into()
+            }]
+        );
     }
 }
