@@ -26,6 +26,7 @@ mod concurrency;
 mod config_errors;
 mod config_offline;
 mod conformance_connectors;
+mod conformance_storage;
 mod convergence;
 mod cost;
 mod crash;

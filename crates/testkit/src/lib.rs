@@ -14,7 +14,8 @@
 //!   engine depends on them.
 //! - [`conformance`]: one suite per connector trait, written once and run
 //!   against every implementation (the fakes, the simulators through the
-//!   real connectors, and real servers when the environment names one).
+//!   real connectors, and real servers when the environment names one),
+//!   and one for the engine's `Storage` port.
 //!
 //! A dev-dependency of the root package only (a dev-dependency cycle Cargo
 //! allows): the shipped binary never links it.

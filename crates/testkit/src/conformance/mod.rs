@@ -1,4 +1,5 @@
-//! One conformance suite per connector trait, written once and run
+//! One conformance suite per connector trait (and one for the engine's
+//! storage port: [`storage`]), written once and run
 //! against every implementation (as taskchampion's `storage/test.rs`):
 //! the in-memory fakes, the simulators through the real adapters, and a
 //! real server when the environment names one.
@@ -14,6 +15,7 @@
 //! evidence (reference sheet section, vendor source path).
 
 pub mod issue_tracker;
+pub mod storage;
 mod subject;
 pub mod subjects;
 pub mod test_management;
