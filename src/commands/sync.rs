@@ -194,13 +194,18 @@ impl StopRequest {
             request.signal.clone(),
             request.asked.clone(),
         );
-        runtime.spawn(async move {
+        // The handlers are installed here, before anything is printed: made
+        // inside the task, a signal could come before the task first ran
+        // (a loaded machine) and end the process with its default action.
+        let handlers = {
             use tokio::signal::unix::{SignalKind, signal as on};
+            let _inside = runtime.enter();
+            (on(SignalKind::interrupt()), on(SignalKind::terminate()))
+        };
+        runtime.spawn(async move {
             // Without the handlers, the signals keep their default: the
             // process ends at once, which intents make safe as well.
-            let (Ok(mut int), Ok(mut term)) =
-                (on(SignalKind::interrupt()), on(SignalKind::terminate()))
-            else {
+            let (Ok(mut int), Ok(mut term)) = handlers else {
                 return;
             };
             loop {
