@@ -1,8 +1,10 @@
 //! The neutral record both sides are resolved into before merging.
 //!
-//! A [`Ticket`] holds the synced fields of one incident/issue pair in
-//! test-management terms (Spira ids), so that a GitLab state, label, user or
-//! milestone is compared through the mapping tables, never as raw text. The
+//! A [`Ticket`] holds the synced fields of one pair in test-management terms:
+//! statuses, priorities, users and releases by the test-management side's
+//! own ids, so that the issue tracker's state, label, user or milestone is
+//! compared through the mapping tables, never as raw text. Which products
+//! the two sides are is the [`Connectors`]' business, not the record's. The
 //! record as it stood after the last successful sync of a pair is its *base*.
 //! [`text`] converts between the two sides' text formats.
 
@@ -202,15 +204,16 @@ impl std::fmt::Display for Value {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
     pub title: String,
-    /// Markdown, normalised so that a round trip through Spira's HTML is stable.
+    /// Markdown, normalised so that a round trip through the test-management
+    /// side's HTML is stable.
     pub description: String,
-    /// Spira incident status id.
+    /// The test-management side's status id.
     pub status: Option<i64>,
-    /// Spira priority id.
+    /// Its priority id.
     pub priority: Option<i64>,
-    /// Spira user id of the owner / assignee.
+    /// Its user id of the owner / assignee.
     pub assignee: Option<i64>,
-    /// Spira release id (the incident's resolved/planned release).
+    /// Its release id (the item's resolved/planned release).
     pub release: Option<i64>,
 }
 
