@@ -263,18 +263,7 @@ fn commit(
         mut events,
     } = written;
     if action == Action::Link {
-        events.insert(
-            0,
-            Event {
-                action: "link".into(),
-                field: None,
-                direction: None,
-                before: None,
-                after: None,
-                conflict: false,
-                decision: Some("found by marker".into()),
-            },
-        );
+        events.insert(0, found_by_marker());
     }
     let issue = sides.issue;
     let (gitlab_now, written) = match &answered {
@@ -308,6 +297,19 @@ fn commit(
         intent_id: intent,
     })?;
     Ok(())
+}
+
+/// The audit row of a pair linked by marker.
+fn found_by_marker() -> Event {
+    Event {
+        action: "link".into(),
+        field: None,
+        direction: None,
+        before: None,
+        after: None,
+        conflict: false,
+        decision: Some("found by marker".into()),
+    }
 }
 
 fn names(fields: &[Field]) -> Vec<&'static str> {

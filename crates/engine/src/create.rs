@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 
 use labsync_model::{CreatedBy, Field, GitLabKept, Side, Ticket};
 
+use crate::storage::Intent;
+
 use super::SyncError;
 use super::apply;
 use super::connector::{
@@ -35,50 +37,17 @@ pub(super) async fn create_issue(
     // What the issue's link back names: how a create whose answer was lost
     // is recognised.
     let marker = (footer.project, footer.item);
-    let attempt = IssueAttempt {
-        gitlab_now: ctx.tracker.server_now(),
-    };
-    let intent = pass.store().add_intent(
-        &ctx.plugin.name,
-        i64::from(ctx.spira_project),
-        "issue",
-        &id.to_string(),
-        &format!("{}/{}", marker.0, marker.1),
-        &serde_json::to_string(&attempt).unwrap_or_else(|_| "{}".into()),
-    )?;
+    let intent = issue_intent(ctx, pass, id, marker)?;
     // Claimed on the server first, so that two installs never both create.
     counterpart::claim_for_issue(ctx, pass, incident, whole, id).await?;
-    // A pending intent from an earlier attempt: the issue may exist
-    // already. A fresh intent means no attempt can have created one.
-    let earlier = if intent.fresh {
-        Vec::new()
-    } else {
-        let since = attempted_since(ctx, &intent);
-        ctx.tracker
-            .created_by_me_since(&ctx.tracker_project, since)
-            .await?
-    };
-    for found in earlier {
-        if found.marker == Some(marker) {
-            tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
-            let intent = Some(intent.id);
-            let pair = matched(ctx, pass, incident.clone(), whole, found, intent)?;
-            return apply::pair(ctx, pass, pair).await;
-        }
+    if let Some(found) = issue_created_earlier(ctx, &intent, marker).await? {
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
+        let intent = Some(intent.id);
+        let pair = matched(ctx, pass, incident.clone(), whole, found, intent)?;
+        return apply::pair(ctx, pass, pair).await;
     }
     let new: TrackerNew = new_issue(ctx, &pass.store, &ticket, &footer).await?;
-    let mut issue = ctx.tracker.create(&ctx.tracker_project, &new).await?;
-    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
-    if ticket.status.and_then(|s| ctx.maps.state_of(s)) == Some("closed") {
-        let close = TrackerEdit {
-            state: Some(StateChange::Close),
-            ..Default::default()
-        };
-        issue = ctx
-            .tracker
-            .update(&ctx.tracker_project, issue.iid, &close)
-            .await?;
-    }
+    let issue = create_and_close(ctx, &new, &ticket, id).await?;
     pass.count(|c| c.created_issues += 1);
     // Read again: the claim holds unless it expired and another writer
     // took the incident over; then that writer's issue is the pair and ours
@@ -110,6 +79,70 @@ pub(super) async fn create_issue(
     apply::pair(ctx, pass, pair).await
 }
 
+/// The intent of an issue create, committed before it is sent: what the
+/// issue's marker will name, and GitLab's clock now.
+fn issue_intent(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    id: u32,
+    marker: (i64, i64),
+) -> Result<Intent, SyncError> {
+    let attempt = IssueAttempt {
+        gitlab_now: ctx.tracker.server_now(),
+    };
+    let intent = pass.store().add_intent(
+        &ctx.plugin.name,
+        i64::from(ctx.spira_project),
+        "issue",
+        &id.to_string(),
+        &format!("{}/{}", marker.0, marker.1),
+        &serde_json::to_string(&attempt).unwrap_or_else(|_| "{}".into()),
+    )?;
+    Ok(intent)
+}
+
+/// The issue an earlier attempt of a pending intent created, found by its
+/// marker. A fresh intent means no attempt can have created one.
+async fn issue_created_earlier(
+    ctx: &ProjectCtx<'_>,
+    intent: &Intent,
+    marker: (i64, i64),
+) -> Result<Option<TrackerItem>, SyncError> {
+    if intent.fresh {
+        return Ok(None);
+    }
+    let since = attempted_since(ctx, intent);
+    let mine = ctx
+        .tracker
+        .created_by_me_since(&ctx.tracker_project, since)
+        .await?;
+    Ok(mine.into_iter().find(|found| found.marker == Some(marker)))
+}
+
+/// Creates the issue, and closes it at once when the incident's status
+/// maps to a closed issue (GitLab creates issues open).
+async fn create_and_close(
+    ctx: &ProjectCtx<'_>,
+    new: &TrackerNew,
+    ticket: &Ticket,
+    id: u32,
+) -> Result<TrackerItem, SyncError> {
+    let issue = ctx.tracker.create(&ctx.tracker_project, new).await?;
+    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
+    if ticket.status.and_then(|s| ctx.maps.state_of(s)) != Some("closed") {
+        return Ok(issue);
+    }
+    let close = TrackerEdit {
+        state: Some(StateChange::Close),
+        ..Default::default()
+    };
+    let closed = ctx
+        .tracker
+        .update(&ctx.tracker_project, issue.iid, &close)
+        .await?;
+    Ok(closed)
+}
+
 /// What an issue intent records beside its marker: GitLab's clock when
 /// the attempt was about to be made.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -121,7 +154,7 @@ struct IssueAttempt {
 /// records can have created an issue, less the plugin's overlap for skew.
 /// An intent without GitLab's clock (older labsync) falls back to this
 /// machine's clock, shifted by the clocks' difference as measured now.
-fn attempted_since(ctx: &ProjectCtx<'_>, intent: &crate::storage::Intent) -> DateTime<Utc> {
+fn attempted_since(ctx: &ProjectCtx<'_>, intent: &Intent) -> DateTime<Utc> {
     let recorded = serde_json::from_str::<IssueAttempt>(&intent.payload)
         .ok()
         .and_then(|a| a.gitlab_now);
@@ -197,43 +230,18 @@ pub(super) async fn create_incident(
         &reference,
         "{}",
     )?;
-    // As for issues: only an earlier attempt can have created it.
-    let existing = if intent.fresh {
-        Vec::new()
-    } else {
-        ctx.tm.find_by_marker(ctx.tm_project(), &reference).await?
-    };
-    if let Some(found) = existing.into_iter().next() {
+    if let Some(found) = incident_created_earlier(ctx, &intent, &reference).await? {
         tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = ?found.id, "found the incident an interrupted cycle created");
         let intent = Some(intent.id);
         let pair = matched(ctx, pass, found, false, issue.clone(), intent)?;
         return apply::pair(ctx, pass, pair).await;
     }
-    let mut new = TmEdit {
-        link: Some(TrackerLink {
-            marker: reference.clone(),
-            url: Some(issue.web_url.clone()),
-        }),
-        ..incident_edit(&ticket, &Field::ALL)
-    };
-    if new.title.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        new.title = Some(format!("GitLab issue #{}", issue.iid));
-    }
+    let new = new_incident(&ticket, issue, &reference);
     let created = ctx.tm.create(ctx.tm_project(), &new).await?;
     let id = incident_id(ctx, &created)?;
     tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
     pass.count(|c| c.created_incidents += 1);
-    // GitLab has no compare-and-set to claim the issue before the create,
-    // so the check comes after it: of the incidents naming this issue, every
-    // writer keeps the lowest id. Ids grow with time: a writer whose search
-    // missed the other's incident created the lower one, and the other's
-    // later search sees both.
-    let naming = ctx.tm.find_by_marker(ctx.tm_project(), &reference).await?;
-    if let Some(first) = naming
-        .into_iter()
-        .filter(|i| i.id.is_some_and(|other| other < i64::from(id)))
-        .min_by_key(|i| i.id)
-    {
+    if let Some(first) = created_first(ctx, &reference, id).await? {
         ctx.tm.delete(ctx.tm_project(), i64::from(id)).await?;
         pass.count(|c| c.created_incidents -= 1);
         tracing::info!(plugin = %ctx.plugin.name, issue = issue.iid, incident = id, kept = ?first.id, "another writer created an incident for the issue first: ours deleted");
@@ -267,4 +275,52 @@ pub(super) async fn create_incident(
         action: Action::Created(Side::TestManagement),
     };
     apply::pair(ctx, pass, pair).await
+}
+
+/// The incident an earlier attempt of a pending intent created, found by
+/// its property. As for issues: only an earlier attempt can have created it.
+async fn incident_created_earlier(
+    ctx: &ProjectCtx<'_>,
+    intent: &Intent,
+    reference: &str,
+) -> Result<Option<TmItem>, SyncError> {
+    if intent.fresh {
+        return Ok(None);
+    }
+    let found = ctx.tm.find_by_marker(ctx.tm_project(), reference).await?;
+    Ok(found.into_iter().next())
+}
+
+/// A new incident for an issue: every field, the property naming the
+/// issue, and a title even when the issue's is blank.
+fn new_incident(ticket: &Ticket, issue: &TrackerItem, reference: &str) -> TmEdit {
+    let mut new = TmEdit {
+        link: Some(TrackerLink {
+            marker: reference.to_string(),
+            url: Some(issue.web_url.clone()),
+        }),
+        ..incident_edit(ticket, &Field::ALL)
+    };
+    if new.title.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        new.title = Some(format!("GitLab issue #{}", issue.iid));
+    }
+    new
+}
+
+/// Another writer's incident for the same issue, created before ours (`id`).
+/// GitLab has no compare-and-set to claim the issue before the create, so
+/// the check comes after it: of the incidents naming this issue, every
+/// writer keeps the lowest id. Ids grow with time: a writer whose search
+/// missed the other's incident created the lower one, and the other's
+/// later search sees both.
+async fn created_first(
+    ctx: &ProjectCtx<'_>,
+    reference: &str,
+    id: u32,
+) -> Result<Option<TmItem>, SyncError> {
+    let naming = ctx.tm.find_by_marker(ctx.tm_project(), reference).await?;
+    Ok(naming
+        .into_iter()
+        .filter(|i| i.id.is_some_and(|other| other < i64::from(id)))
+        .min_by_key(|i| i.id))
 }

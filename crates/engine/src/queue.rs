@@ -112,20 +112,7 @@ pub(super) async fn retry_due(
         if q.side == Side::TestManagement && q.item_id == IDLESS {
             continue;
         }
-        let result = match q.side {
-            Side::TestManagement => match ctx.tm.get(ctx.tm_project(), q.item_id).await {
-                Ok(incident) => link::from_incident(finish, ctx, pass, &incident, true).await,
-                Err(e) => Err(e.into()),
-            },
-            Side::IssueTracker => match ctx
-                .tracker
-                .get(&ctx.tracker_project, q.item_id as u64)
-                .await
-            {
-                Ok(issue) => link::from_issue(finish, ctx, pass, &issue).await,
-                Err(e) => Err(e.into()),
-            },
-        };
+        let result = retry(finish, ctx, pass, q.side, q.item_id).await;
         if let Err(e) = result {
             let failed = Failed {
                 plugin: &ctx.plugin.name,
@@ -137,6 +124,26 @@ pub(super) async fn retry_due(
             if fail(finish, pass, report, &failed) {
                 return;
             }
+        }
+    }
+}
+
+/// Syncs a queued item again, read afresh by id.
+async fn retry(
+    finish: &impl Finish,
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    side: Side,
+    item: i64,
+) -> Result<(), crate::SyncError> {
+    match side {
+        Side::TestManagement => {
+            let incident = ctx.tm.get(ctx.tm_project(), item).await?;
+            link::from_incident(finish, ctx, pass, &incident, true).await
+        }
+        Side::IssueTracker => {
+            let issue = ctx.tracker.get(&ctx.tracker_project, item as u64).await?;
+            link::from_issue(finish, ctx, pass, &issue).await
         }
     }
 }

@@ -78,29 +78,7 @@ pub(super) async fn sweep_comments(
     let checks =
         futures_util::stream::iter(due.into_iter().filter(|l| !done.contains(&l.incident_id)))
             .take_while(|_| std::future::ready(!run.cut()))
-            .map(|link| async move {
-                let id = link.incident_id;
-                let result = async {
-                    let comments = ctx.tm.comments(ctx.tm_project(), id).await?;
-                    let fresh = comments
-                        .iter()
-                        .any(|c| c.id.is_some_and(|n| n > link.last_comment_id));
-                    let new_note = newer_note(ctx, &link).await?;
-                    if new_note {
-                        pass.note_is_new(link.incident_id);
-                    }
-                    if fresh || new_note {
-                        let incident = ctx.tm.get(ctx.tm_project(), id).await?;
-                        link::from_incident(&Apply, ctx, pass, &incident, true).await
-                    } else {
-                        pass.store()
-                            .mark_comments_checked(link.id, now)
-                            .map_err(SyncError::from)
-                    }
-                }
-                .await;
-                (link.incident_id, result)
-            })
+            .map(|link| async move { (link.incident_id, check(ctx, pass, &link, now).await) })
             .buffer_unordered(run.limit);
     futures_util::pin_mut!(checks);
     while let Some((incident, result)) = checks.next().await {
@@ -116,6 +94,32 @@ pub(super) async fn sweep_comments(
                 run.halt.store(true, Ordering::SeqCst);
             }
         }
+    }
+}
+
+/// Checks one linked pair: synced in full when either side has a comment
+/// newer than any seen; otherwise only the check is recorded.
+async fn check(
+    ctx: &ProjectCtx<'_>,
+    pass: &Pass<'_>,
+    link: &Link,
+    now: DateTime<Utc>,
+) -> Result<(), SyncError> {
+    let id = link.incident_id;
+    let comments = ctx.tm.comments(ctx.tm_project(), id).await?;
+    let fresh = comments
+        .iter()
+        .any(|c| c.id.is_some_and(|n| n > link.last_comment_id));
+    let new_note = newer_note(ctx, link).await?;
+    if new_note {
+        pass.note_is_new(id);
+    }
+    if fresh || new_note {
+        let incident = ctx.tm.get(ctx.tm_project(), id).await?;
+        link::from_incident(&Apply, ctx, pass, &incident, true).await
+    } else {
+        let checked = pass.store().mark_comments_checked(link.id, now);
+        checked.map_err(SyncError::from)
     }
 }
 

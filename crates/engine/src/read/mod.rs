@@ -5,22 +5,22 @@
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use futures_util::{Stream, StreamExt};
+use chrono::{DateTime, Utc};
 
 use labsync_model::Side;
-use labsync_model::inflight::InFlight;
 
-use super::SyncError;
-use super::cycle::stopping;
+mod progress;
+mod run;
+
 use super::down;
 use super::link::{self, Finish};
-use super::pass::ITEM_ORDER;
 use super::project::Scope;
 use super::queue::{self, IDLESS, side_stopped};
 use super::report::ProjectReport;
+pub(crate) use progress::{SideProgress, beginning};
+pub(crate) use run::{Outcome, Run};
 
 /// Where each side's listing starts: its watermark less the overlap.
 #[derive(Clone, Copy, Debug)]
@@ -224,168 +224,6 @@ fn settle(
     }
     progress.failed(outcome.changed_at);
     false
-}
-
-/// Where a first cycle starts when no sync_since is given.
-pub(super) fn beginning() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
-}
-
-/// Tracks how far a side's read may move its watermark.
-#[derive(Default)]
-pub(super) struct SideProgress {
-    /// The server's clock when the read began: everything changed before it was seen.
-    read_start: Option<DateTime<Utc>>,
-    max_seen: Option<DateTime<Utc>>,
-    first_failed: Option<DateTime<Utc>>,
-    pub complete: bool,
-}
-
-impl SideProgress {
-    /// Notes the server's clock at the first answer of the listing.
-    pub(super) fn started(&mut self, server_now: Option<DateTime<Utc>>) {
-        if self.read_start.is_none() {
-            // The Date header has whole seconds: step back one to stay safe.
-            self.read_start = server_now.map(|t| t - Duration::seconds(1));
-        }
-    }
-
-    pub(super) fn seen(&mut self, at: Option<DateTime<Utc>>) {
-        self.max_seen = self.max_seen.max(at);
-    }
-
-    pub(super) fn failed(&mut self, at: Option<DateTime<Utc>>) {
-        if let Some(t) = at {
-            self.first_failed = Some(self.first_failed.map_or(t, |f| f.min(t)));
-        }
-    }
-
-    /// Ends a side's listing: read to its end (the watermark may move), or
-    /// not (cut short, or the side could not be read: the project did not
-    /// sync, exit 2; the other side still does).
-    pub(super) fn listed(
-        &mut self,
-        read: Result<(), String>,
-        run: &Run<'_>,
-        report: &mut ProjectReport,
-        what: (&str, &str),
-    ) {
-        let (plugin, what) = what;
-        match read {
-            Ok(()) => self.complete = !run.cut(),
-            Err(e) => {
-                tracing::error!(plugin, project = report.spira_project, cause = %e, "cannot read {what}");
-                report.fatal.get_or_insert(format!("reading {what}: {e}"));
-            }
-        }
-    }
-
-    /// The new watermark: the read's start (or the newest item seen), held
-    /// back before the first item that failed.
-    pub(super) fn watermark(&self) -> Option<DateTime<Utc>> {
-        if !self.complete {
-            return None;
-        }
-        let mark = self.read_start.or(self.max_seen)?;
-        Some(match self.first_failed {
-            Some(f) => mark.min(f - Duration::milliseconds(1)),
-            None => mark,
-        })
-    }
-}
-
-/// What became of one listed item.
-pub(super) struct Outcome {
-    pub side: Side,
-    pub item: i64,
-    pub changed_at: Option<DateTime<Utc>>,
-    pub result: Result<(), SyncError>,
-}
-
-/// How the items of one project are worked through: at most `limit` at a
-/// time, each listed item once, until the listing ends, a fatal error
-/// halts the project, or a stop is asked for.
-pub(super) struct Run<'a> {
-    pub limit: usize,
-    pub halt: AtomicBool,
-    pub stop: Option<&'a AtomicBool>,
-    pub in_flight: InFlight,
-    /// The order items were listed in, across both sides (for the plan).
-    pub order: AtomicU64,
-}
-
-impl Run<'_> {
-    pub(super) fn halted(&self) -> bool {
-        self.halt.load(Ordering::SeqCst)
-    }
-
-    /// No more items are taken: halted, or asked to stop.
-    pub(super) fn cut(&self) -> bool {
-        self.halted() || stopping(self.stop)
-    }
-
-    /// Feeds the items of `listing` that `admit` lets through to `work`,
-    /// `limit` at a time, and hands each outcome to `settle` as it comes.
-    /// Returns the listing's error, if it failed; the caller knows from
-    /// [`Run::cut`] whether the listing was read to its end.
-    #[allow(clippy::too_many_arguments)]
-    async fn each<T, E, Fut>(
-        &self,
-        listing: impl Stream<Item = Result<T, E>>,
-        answered: impl Fn(),
-        mut admit: impl FnMut(&T) -> Option<(i64, Option<DateTime<Utc>>)>,
-        work: impl Fn(T) -> Fut,
-        side: Side,
-        mut settle: impl FnMut(Outcome) -> bool,
-    ) -> Result<(), E>
-    where
-        Fut: Future<Output = Result<(), SyncError>>,
-    {
-        let mut failed = None;
-        {
-            let items = listing
-                .take_while(|_| std::future::ready(!self.cut()))
-                .filter_map(|next| {
-                    answered();
-                    let admitted = match next {
-                        Ok(item) => admit(&item).map(|key| (item, key)),
-                        Err(e) => {
-                            failed = Some(e);
-                            None
-                        }
-                    };
-                    std::future::ready(admitted)
-                })
-                .map(|(item, (id, changed_at))| {
-                    let entered = self.in_flight.enter();
-                    let order = self.order.fetch_add(1, Ordering::Relaxed);
-                    let fut = work(item);
-                    ITEM_ORDER.scope(order, async move {
-                        let result = fut.await;
-                        drop(entered);
-                        Outcome {
-                            side,
-                            item: id,
-                            changed_at,
-                            result,
-                        }
-                    })
-                })
-                .buffer_unordered(self.limit);
-            futures_util::pin_mut!(items);
-            while let Some(outcome) = items.next().await {
-                if settle(outcome) {
-                    self.halt.store(true, Ordering::SeqCst);
-                }
-            }
-        }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
 }
 
 /// The server's clock at a listing's first answer, before any item of it
