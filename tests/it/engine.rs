@@ -551,6 +551,41 @@ async fn a_plan_shows_the_writes_and_makes_none() {
     assert_eq!(touched, 0, "a plan records nothing");
 }
 
+/// A new issue in a milestone Spira has no release for: the sync creates
+/// the release first, then the incident in it. The plan shows both, in that
+/// order (it used to show the incident only).
+#[tokio::test]
+async fn a_plan_shows_the_release_a_new_issue_needs_before_its_incident() {
+    let mut w = World::new("").await;
+    let iid = w.gitlab.create_issue_as("alice", "Needs a release", "x");
+    w.set_milestone_as("alice", iid, "Sprint 42").await;
+    let releases = w.spira.releases(1).len();
+    let r = w.plan().await;
+    assert_eq!(
+        r.projects[0].planned,
+        vec![
+            PlannedWrite::CreateRelease {
+                milestone: "Sprint 42".into()
+            },
+            PlannedWrite::CreateIncident {
+                issue: iid,
+                title: "Needs a release".into()
+            },
+        ]
+    );
+    assert_eq!(
+        w.spira.releases(1).len(),
+        releases,
+        "a plan creates nothing"
+    );
+    w.cycle().await;
+    assert_eq!(
+        w.spira.releases(1).len(),
+        releases + 1,
+        "the sync creates what was planned"
+    );
+}
+
 #[tokio::test]
 async fn a_deleted_issue_orphans_its_link_and_deletes_nothing() {
     let mut w = World::new("").await;
