@@ -586,6 +586,41 @@ async fn a_plan_shows_the_release_a_new_issue_needs_before_its_incident() {
     );
 }
 
+/// A plan before the first sync records nothing a sync would: no install
+/// label on the GitLab project, no binding, no auto-mapped user. The sync
+/// that follows does all three.
+#[tokio::test]
+async fn a_first_plan_binds_nothing_and_maps_no_user() {
+    let mut w = World::new("auto_map_users = true").await;
+    w.spira.add_incident(1, "Planned only", 1);
+    let project = ProjectRef::parse(w.gitlab.project_path());
+    let install_label = |labels: &[labsync::gitlab::Label]| {
+        labels
+            .iter()
+            .any(|l| l.name == labsync::sync::identity::INSTALL_LABEL)
+    };
+    let recorded = |w: &World| -> (i64, i64) {
+        let conn = rusqlite::Connection::open(w.store.path()).unwrap();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get(0)).unwrap();
+        (
+            count("SELECT count(*) FROM bindings"),
+            count("SELECT count(*) FROM user_mappings WHERE source = 'auto'"),
+        )
+    };
+    let r = w.plan().await;
+    assert!(r.projects[0].fatal.is_none(), "{r:?}");
+    assert!(!r.projects[0].planned.is_empty(), "{r:?}");
+    let labels = w.gitlab_as("alice").list_labels(&project).await.unwrap();
+    assert!(!install_label(&labels), "{labels:#?}");
+    assert_eq!(recorded(&w), (0, 0), "a plan records nothing");
+    w.cycle().await;
+    let labels = w.gitlab_as("alice").list_labels(&project).await.unwrap();
+    assert!(install_label(&labels), "{labels:#?}");
+    let (bound, auto_users) = recorded(&w);
+    assert_eq!(bound, 1);
+    assert!(auto_users > 0, "the sync maps users");
+}
+
 #[tokio::test]
 async fn a_deleted_issue_orphans_its_link_and_deletes_nothing() {
     let mut w = World::new("").await;
