@@ -4,3 +4,7 @@
 mod sqlite {
     labsync_testkit::storage_suite!(labsync_testkit::conformance::storage::sqlite);
 }
+
+mod memory {
+    labsync_testkit::storage_suite!(labsync_testkit::conformance::storage::memory);
+}

@@ -1,4 +1,5 @@
-//! In-memory connectors: the engine's traits implemented on plain data.
+//! In-memory connectors and storage: the engine's traits implemented on
+//! plain data.
 //!
 //! They are as hard as the real services where the engine depends on it
 //! (a stale concurrency token is refused, listing bounds are inclusive and
@@ -10,6 +11,7 @@
 mod clock;
 mod issue_tracker;
 mod listing;
+mod storage;
 mod test_management;
 mod tracker_catalog;
 
@@ -18,6 +20,7 @@ mod tests;
 
 pub use clock::MemoryClock;
 pub use issue_tracker::MemoryIssueTracker;
+pub use storage::MemoryStorage;
 pub use test_management::MemoryTestManagement;
 
 use labsync::sync::connector::{ConnectorError, Down, ErrorKind};

@@ -24,6 +24,11 @@ pub use mappings::*;
 pub use progress::*;
 pub use sqlite::sqlite;
 
+/// [`MemoryStorage`](crate::memory::MemoryStorage) holding `declared`.
+pub fn memory(declared: &Declared) -> StorageSubject<crate::memory::MemoryStorage> {
+    StorageSubject::new(crate::memory::MemoryStorage::new(declared.clone()).unwrap())
+}
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use labsync::model::{CreatedBy, GitLabKept, Side, Ticket};
 use labsync::store::declared::{Declared, DeclaredPlugin, DeclaredProject, DeclaredRow};
