@@ -13,8 +13,10 @@ use super::{
 /// and the create intents and queued errors it settled are gone.
 pub fn a_committed_item_is_all_there(s: &mut impl Inspect) {
     let run = s.start_run(P, "sync-now").unwrap();
-    let intent = s.add_intent(P, 1, "issue", "7", "mark-7", "{}").unwrap();
-    // Settled by the pair too, though the item does not name it.
+    // The create this item fulfilled (a comment copied), named by id.
+    let intent = s.add_intent(P, 1, "comment", "1", "mark-c1", "{}").unwrap();
+    // Settled by the pair, though the item does not name them.
+    s.add_intent(P, 1, "issue", "7", "mark-7", "{}").unwrap();
     let issue_source = issue_id(7).to_string();
     s.add_intent(P, 1, "incident", &issue_source, "mark-i7", "{}")
         .unwrap();
@@ -56,8 +58,10 @@ pub fn a_committed_item_is_all_there(s: &mut impl Inspect) {
         })
         .collect();
     assert_eq!(s.events(), events);
-    let again = s.add_intent(P, 1, "issue", "7", "mark-7", "{}").unwrap();
+    let again = s.add_intent(P, 1, "comment", "1", "mark-c1", "{}").unwrap();
     assert!(again.fresh, "the fulfilled intent was kept: {again:?}");
+    let again = s.add_intent(P, 1, "issue", "7", "mark-7", "{}").unwrap();
+    assert!(again.fresh, "the pair's intent was kept: {again:?}");
     let again = s
         .add_intent(P, 1, "incident", &issue_source, "mark-i7", "{}")
         .unwrap();
@@ -104,6 +108,18 @@ pub fn a_refused_item_leaves_nothing(s: &mut impl Inspect) {
     assert_constraint(
         s.commit_item(&commit(link("nobody", 1, 9))),
         "a link of an unknown plugin",
+    );
+
+    // Refused at its last write: audit events of a run that does not exist.
+    let mut late = commit(link(P, 1, 9));
+    late.run_id = Some(9999);
+    late.comments = vec![comment(1, 11, Side::TestManagement)];
+    late.events = vec![event("create", None)];
+    assert_constraint(s.commit_item(&late), "events of an unknown run");
+    assert_eq!(
+        s.link_by_incident(P, 1, 9).unwrap(),
+        None,
+        "half an item was kept"
     );
 
     assert_eq!(s.link_by_incident(P, 1, 8).unwrap(), None);
