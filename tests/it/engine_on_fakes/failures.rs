@@ -2,6 +2,7 @@
 //! create whose answer was lost.
 
 use labsync::sync::connector::{IssueTracker, TestManagement, TrackerState};
+use labsync::sync::storage::Storage;
 
 use super::{Fakes, PROJECT, TM_PROJECT, assert_quiet};
 
@@ -15,10 +16,10 @@ async fn an_issue_moved_away_is_not_recreated_and_closes_nothing() {
     let r = f.cycle().await;
     assert_eq!(r.totals().orphaned, 1, "{r:?}");
     assert_eq!(r.totals().writes(), 0, "{r:?}");
-    let conn = rusqlite::Connection::open(f.store.path()).unwrap();
-    let reason: String = conn
-        .query_row("SELECT orphaned FROM links", [], |row| row.get(0))
-        .unwrap();
+    let link = f.store.link_by_incident("fakes", TM_PROJECT, id).unwrap();
+    let reason = link
+        .and_then(|l| l.orphaned)
+        .expect("the link is not orphaned");
     assert!(reason.contains("moved to demo/archive#1"), "{reason}");
     assert_eq!(
         f.tm.get(TM_PROJECT, id).await.unwrap().status,

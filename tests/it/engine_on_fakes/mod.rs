@@ -1,5 +1,6 @@
 //! The engine on the in-memory connectors (crates/testkit `memory`) and a
-//! SQLite store in a temporary directory: no simulator, no HTTP. Each test
+//! in-memory storage (`MemoryStorage`, which passes the SQLite store's
+//! conformance suite): no simulator, no HTTP, no database. Each test
 //! is a behaviour a user relies on, stated as what each side holds after
 //! cycles; "wrote nothing" is the fakes' write counters standing still.
 
@@ -11,10 +12,13 @@ mod kinds;
 use chrono::{DateTime, Duration, Utc};
 use labsync::config::Config;
 use labsync::model::Side;
-use labsync::store::Store;
 use labsync::sync::connector::{Endpoints, IssueTracker, TestManagement, TmEdit, TrackerItem};
+use labsync::sync::storage::Storage;
 use labsync::sync::{CycleReport, RunOptions, STOP_GRACE, run};
-use labsync_testkit::memory::{MemoryClock, MemoryIssueTracker, MemoryTestManagement};
+use labsync_testkit::conformance::storage::Inspect;
+use labsync_testkit::memory::{
+    MemoryClock, MemoryIssueTracker, MemoryStorage, MemoryTestManagement,
+};
 
 /// The fakes' project on each side.
 const TM_PROJECT: i64 = 1;
@@ -47,9 +51,8 @@ priorities = [
 
 /// Two fakes, a plugin between them and its store.
 struct Fakes {
-    _dir: tempfile::TempDir,
     config: Config,
-    store: Store,
+    store: MemoryStorage,
     clock: MemoryClock,
     tm: MemoryTestManagement,
     tracker: MemoryIssueTracker,
@@ -63,13 +66,11 @@ impl Fakes {
 
     /// `project_extra`: lines for the project mapping's block.
     async fn with(extra: &str, project_extra: &str) -> Fakes {
-        let dir = tempfile::tempdir().unwrap();
         let text = CONFIG
             .replace("{extra}", extra)
             .replace("{project_extra}", project_extra);
-        let config = Config::from_str(&dir.path().join("plugins.toml"), &text).unwrap();
-        let mut store = Store::open(&dir.path().join("labsync.db")).unwrap();
-        store.apply_config(&config).unwrap();
+        let config = Config::from_str(std::path::Path::new("plugins.toml"), &text).unwrap();
+        let store = MemoryStorage::new(&config).unwrap();
         let clock = MemoryClock::default();
         let tm = MemoryTestManagement::new(clock.clone());
         let tracker = MemoryIssueTracker::new(clock.clone());
@@ -77,7 +78,6 @@ impl Fakes {
         // the setup read first (as the engine does).
         tm.setup(TM_PROJECT).await.unwrap();
         Fakes {
-            _dir: dir,
             config,
             store,
             clock,
@@ -164,12 +164,9 @@ impl Fakes {
     }
 
     /// Rows of the audit log marked as conflicts.
-    fn conflict_events(&self) -> i64 {
-        let conn = rusqlite::Connection::open(self.store.path()).unwrap();
-        conn.query_row("SELECT count(*) FROM events WHERE conflict = 1", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    fn conflict_events(&self) -> usize {
+        let events = self.store.events();
+        events.iter().filter(|e| e.event.conflict).count()
     }
 }
 
