@@ -203,7 +203,7 @@ fn plans(store: &Store, config: &Config) -> Result<Vec<PluginPlan>, crate::store
     for plugin in enabled {
         let mut projects = Vec::new();
         for row in store.projects(Some(&plugin.name))? {
-            let tables = |kind| store.mappings(kind, Some(&plugin.name), Some(row.spira_project));
+            let tables = |kind| store.mappings(kind, Some(&plugin.name), Some(row.tm_project));
             projects.push(ProjectPlan {
                 statuses: tables(Kind::Status)?,
                 priorities: tables(Kind::Priority)?,

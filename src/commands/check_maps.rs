@@ -57,7 +57,7 @@ pub(super) fn mapping_findings(
     for status in spira.statuses.iter().filter(|s| s.active) {
         let id = status.incident_status_id.to_string();
         let mapped = project.statuses.iter().any(|row| {
-            let key = row.spira.trim();
+            let key = row.tm_value.trim();
             key == id || key.eq_ignore_ascii_case(status.name.trim())
         });
         if !mapped {
@@ -69,14 +69,14 @@ pub(super) fn mapping_findings(
     }
     if let Some(milestones) = milestones {
         for row in &project.releases {
-            let key = row.gitlab.trim();
+            let key = row.tracker_value.trim();
             let exists = milestones
                 .iter()
                 .any(|m| m.title.trim().eq_ignore_ascii_case(key) || m.id.to_string() == key);
             if !exists {
                 out.push(Finding::warning(format!(
                     "{label}: release mapping '{}': GitLab has no milestone '{key}': it will be created",
-                    row.spira
+                    row.tm_value
                 )));
             }
         }
@@ -103,9 +103,9 @@ mod tests {
     fn row(spira: &str, gitlab: &str, primary: bool) -> MappingRow {
         MappingRow {
             plugin: "p".into(),
-            spira_project: 1,
-            spira: spira.into(),
-            gitlab: gitlab.into(),
+            tm_project: 1,
+            tm_value: spira.into(),
+            tracker_value: gitlab.into(),
             primary,
             source: Source::Config,
         }
@@ -151,8 +151,8 @@ mod tests {
         ProjectPlan {
             row: ProjectRow {
                 plugin: "p".into(),
-                spira_project: 1,
-                gitlab_project: "g/p".into(),
+                tm_project: 1,
+                tracker_project: "g/p".into(),
                 active: true,
                 source: Source::Config,
             },

@@ -43,14 +43,14 @@ async fn check_plugin(plan: &PluginPlan, settings: &HttpSettings) -> Vec<Finding
         .map(|p| {
             Finding::ok(format!(
                 "plugin '{name}': project mapping PR:{} ↔ {} is inactive: not checked",
-                p.row.spira_project, p.row.gitlab_project
+                p.row.tm_project, p.row.tracker_project
             ))
         })
         .collect();
-    let spira_ids: Vec<i64> = active.iter().map(|p| p.row.spira_project).collect();
+    let spira_ids: Vec<i64> = active.iter().map(|p| p.row.tm_project).collect();
     let gitlab_paths: Vec<&str> = active
         .iter()
-        .map(|p| p.row.gitlab_project.as_str())
+        .map(|p| p.row.tracker_project.as_str())
         .collect();
     let ((spira_findings, spira), (gitlab_findings, milestones)) = tokio::join!(
         check_spira(&plan.plugin, &spira_ids, settings),
@@ -61,14 +61,14 @@ async fn check_plugin(plan: &PluginPlan, settings: &HttpSettings) -> Vec<Finding
     for project in active {
         let label = format!(
             "plugin '{name}': PR:{} ↔ {}",
-            project.row.spira_project, project.row.gitlab_project
+            project.row.tm_project, project.row.tracker_project
         );
         // Without Spira's lookups the tables cannot be resolved; the reason
         // is already among the Spira findings.
-        let Some(lookups) = spira.get(&project.row.spira_project) else {
+        let Some(lookups) = spira.get(&project.row.tm_project) else {
             continue;
         };
-        let ms = milestones.get(project.row.gitlab_project.as_str());
+        let ms = milestones.get(project.row.tracker_project.as_str());
         out.extend(mapping_findings(
             &label,
             project,

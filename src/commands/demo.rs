@@ -164,7 +164,7 @@ fn show_users(stage: &Stage, say: &Say) -> Result<(), DemoError> {
     let auto: Vec<String> = rows
         .iter()
         .filter(|r| r.source == Source::Auto)
-        .map(|r| format!("{} ↔ {}", r.spira, r.gitlab))
+        .map(|r| format!("{} ↔ {}", r.tm_value, r.tracker_value))
         .collect();
     if !auto.is_empty() {
         say.line(format!("Users mapped automatically: {}", auto.join(", ")));

@@ -119,9 +119,9 @@ fn run(store: &mut Store, command: MapCommand) -> Result<(), String> {
             let spira_project = pick_project(store, &plugin, project)?;
             let row = MappingRow {
                 plugin,
-                spira_project,
-                spira,
-                gitlab,
+                tm_project: spira_project,
+                tm_value: spira,
+                tracker_value: gitlab,
                 primary,
                 source: Source::Cli,
             };
@@ -129,8 +129,8 @@ fn run(store: &mut Store, command: MapCommand) -> Result<(), String> {
             println!(
                 "added {} mapping '{}' → '{}'{}",
                 kind.name(),
-                row.spira,
-                row.gitlab,
+                row.tm_value,
+                row.tracker_value,
                 if primary { " (primary)" } else { "" }
             );
             Ok(())
@@ -161,15 +161,15 @@ fn run(store: &mut Store, command: MapCommand) -> Result<(), String> {
             let plugin = pick_plugin(store, plugin)?;
             let row = ProjectRow {
                 plugin,
-                spira_project,
-                gitlab_project,
+                tm_project: spira_project,
+                tracker_project: gitlab_project,
                 active,
                 source: Source::Cli,
             };
             store.add_project(&row).map_err(e)?;
             println!(
                 "added project mapping: Spira project {} ↔ GitLab project {}",
-                row.spira_project, row.gitlab_project
+                row.tm_project, row.tracker_project
             );
             Ok(())
         }
@@ -243,7 +243,7 @@ fn pick_project(store: &Store, plugin: &str, project: Option<i64>) -> Result<i64
     }
     let projects = store.projects(Some(plugin)).map_err(|e| e.to_string())?;
     match projects.as_slice() {
-        [only] => Ok(only.spira_project),
+        [only] => Ok(only.tm_project),
         [] => Err(format!(
             "plugin '{plugin}' has no project mapping (add one: labsync map project add)"
         )),
@@ -279,7 +279,7 @@ fn list(
                     .projects(plugin)
                     .map_err(e)?
                     .into_iter()
-                    .filter(|r| project.is_none_or(|p| p == r.spira_project))
+                    .filter(|r| project.is_none_or(|p| p == r.tm_project))
                     .collect();
                 let mut table = Table::new(&[
                     "PLUGIN",
@@ -291,8 +291,8 @@ fn list(
                 for r in &rows {
                     table.row(vec![
                         r.plugin.clone(),
-                        r.spira_project.to_string(),
-                        r.gitlab_project.clone(),
+                        r.tm_project.to_string(),
+                        r.tracker_project.clone(),
                         if r.active { "yes" } else { "no" }.into(),
                         r.source.as_str().into(),
                     ]);
@@ -318,9 +318,9 @@ fn list(
                 for r in &rows {
                     table.row(vec![
                         r.plugin.clone(),
-                        r.spira_project.to_string(),
-                        r.spira.clone(),
-                        r.gitlab.clone(),
+                        r.tm_project.to_string(),
+                        r.tm_value.clone(),
+                        r.tracker_value.clone(),
                         if !kind.has_primary() {
                             "-"
                         } else if r.primary {

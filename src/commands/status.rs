@@ -146,7 +146,7 @@ fn gather(store: &Store, now: DateTime<Utc>) -> Result<StatusReport, StoreError>
     for plugin in store.plugin_names()? {
         let mut projects = Vec::new();
         for row in store.projects(Some(&plugin))? {
-            let p = row.spira_project;
+            let p = row.tm_project;
             projects.push(ProjectStatus {
                 watermarks: Watermarks {
                     spira: store.watermark(&plugin, p, Side::TestManagement)?,
@@ -155,7 +155,7 @@ fn gather(store: &Store, now: DateTime<Utc>) -> Result<StatusReport, StoreError>
                 links: store.link_counts(&plugin, p)?,
                 errors: store.error_summary(&plugin, p)?,
                 spira_project: p,
-                gitlab_project: row.gitlab_project,
+                gitlab_project: row.tracker_project,
                 active: row.active,
             });
         }

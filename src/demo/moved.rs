@@ -119,14 +119,14 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Moved {
     let mut moved = Moved::default();
     let known: BTreeSet<i64> = before.links.iter().map(|l| l.id).collect();
     for l in after.links.iter().filter(|l| !known.contains(&l.id)) {
-        let (inc, iss) = (incident(l.incident_id), issue(l.issue_iid));
+        let (inc, iss) = (incident(l.tm_item), issue(l.tracker_iid));
         match l.created_by {
             CreatedBy::Side(Side::TestManagement) => moved
                 .to_gitlab
-                .push(format!("{inc} '{}' → {iss}", after.name(l.incident_id))),
+                .push(format!("{inc} '{}' → {iss}", after.name(l.tm_item))),
             CreatedBy::Side(Side::IssueTracker) => moved
                 .to_spira
-                .push(format!("{iss} '{}' → {inc}", after.title(l.issue_iid))),
+                .push(format!("{iss} '{}' → {inc}", after.title(l.tracker_iid))),
             CreatedBy::Matched => moved
                 .matched
                 .push(format!("{inc} ↔ {iss} (found on both sides, linked)")),
@@ -135,7 +135,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot) -> Moved {
     for l in &after.links {
         let (g_now, s_now) = after.copied.get(&l.id).copied().unwrap_or_default();
         let (g_was, s_was) = before.copied.get(&l.id).copied().unwrap_or_default();
-        let (inc, iss) = (incident(l.incident_id), issue(l.issue_iid));
+        let (inc, iss) = (incident(l.tm_item), issue(l.tracker_iid));
         if g_now > g_was {
             moved.comments.push(format!(
                 "{} from {inc} → {iss}",

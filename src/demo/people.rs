@@ -107,8 +107,8 @@ pub fn act(stage: &Stage, say: &Say) -> Result<Acts, DemoError> {
             .iter()
             .filter(|l| l.created_by == origin)
             .filter_map(|l| {
-                let inc = stage.spira.incident(u32::try_from(l.incident_id).ok()?)?;
-                let iid = u64::try_from(l.issue_iid).ok()?;
+                let inc = stage.spira.incident(u32::try_from(l.tm_item).ok()?)?;
+                let iid = u64::try_from(l.tracker_iid).ok()?;
                 let open = stage.gitlab.issue(iid)?["state"] == "opened";
                 (open && is_open(&inc)).then_some((inc, iid))
             })

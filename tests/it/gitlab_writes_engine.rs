@@ -155,9 +155,9 @@ async fn an_owner_gitlab_will_not_assign_is_not_reverted_in_spira() {
             Kind::User,
             &MappingRow {
                 plugin: "t".into(),
-                spira_project: 1,
-                spira: "olga".into(),
-                gitlab: "olga".into(),
+                tm_project: 1,
+                tm_value: "olga".into(),
+                tracker_value: "olga".into(),
                 primary: false,
                 source: Source::Cli,
             },

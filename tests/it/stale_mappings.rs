@@ -187,7 +187,7 @@ async fn an_auto_release_row_whose_release_was_deleted_is_replaced_when_next_nee
         .mappings(labsync::store::mappings::Kind::Release, None, None)
         .unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
-    let now_mapped: u32 = rows[0].spira.parse().unwrap();
+    let now_mapped: u32 = rows[0].tm_value.parse().unwrap();
     assert_ne!(now_mapped, release);
     assert!(
         w.spira

@@ -21,22 +21,22 @@ fn link(incident: i64) -> Link {
     Link {
         id: 0,
         plugin: "webshop".into(),
-        spira_project: 1,
-        incident_id: incident,
-        gitlab_project_id: 10,
-        issue_id: 1000 + incident,
-        issue_iid: incident,
-        issue_url: format!("https://gitlab.example.com/qa/webshop/-/issues/{incident}"),
+        tm_project: 1,
+        tm_item: incident,
+        tracker_project_id: 10,
+        tracker_item_id: 1000 + incident,
+        tracker_iid: incident,
+        tracker_url: format!("https://gitlab.example.com/qa/webshop/-/issues/{incident}"),
         created_by: CreatedBy::Side(Side::TestManagement),
         base: Ticket {
             title: format!("Incident {incident}"),
             ..Ticket::default()
         },
-        last_note_id: 0,
-        last_comment_id: 0,
+        last_tracker_comment: 0,
+        last_tm_comment: 0,
         orphaned: None,
         comments_checked_at: None,
-        gitlab_kept: labsync::model::GitLabKept::default(),
+        tracker_kept: labsync::model::TrackerKept::default(),
     }
 }
 

@@ -34,23 +34,23 @@ fn link(incident: i64, issue: i64) -> Link {
     Link {
         id: 0,
         plugin: "p".into(),
-        spira_project: 1,
-        incident_id: incident,
-        gitlab_project_id: 10,
-        issue_id: issue,
-        issue_iid: issue - 1000,
-        issue_url: "https://gitlab.test/g/p/-/issues/1".into(),
+        tm_project: 1,
+        tm_item: incident,
+        tracker_project_id: 10,
+        tracker_item_id: issue,
+        tracker_iid: issue - 1000,
+        tracker_url: "https://gitlab.test/g/p/-/issues/1".into(),
         created_by: CreatedBy::Side(Side::TestManagement),
         base: Ticket {
             title: "Checkout fails".into(),
             status: Some(1),
             ..Ticket::default()
         },
-        last_note_id: 0,
-        last_comment_id: 0,
+        last_tracker_comment: 0,
+        last_tm_comment: 0,
         orphaned: None,
         comments_checked_at: None,
-        gitlab_kept: labsync::model::GitLabKept::default(),
+        tracker_kept: labsync::model::TrackerKept::default(),
     }
 }
 
@@ -59,8 +59,8 @@ fn commit(l: Link) -> ItemCommit {
         run_id: None,
         link: l,
         comments: vec![CommentLink {
-            spira_comment_id: 5,
-            gitlab_note_id: 50,
+            tm_comment: 5,
+            tracker_comment: 50,
             origin: Side::TestManagement,
         }],
         events: vec![Event {
@@ -80,11 +80,14 @@ fn commit(l: Link) -> ItemCommit {
 fn an_item_is_committed_whole_and_read_back() {
     let (_d, mut s) = store();
     let id = s.commit_item(&commit(link(42, 1001))).unwrap();
-    let got = s.link_by_incident("p", 1, 42).unwrap().unwrap();
+    let got = s.link_by_tm_item("p", 1, 42).unwrap().unwrap();
     assert_eq!(got.id, id);
     assert_eq!(got.base.title, "Checkout fails");
     assert_eq!(
-        s.link_by_issue("p", 10, 1001).unwrap().unwrap().incident_id,
+        s.link_by_tracker_item("p", 10, 1001)
+            .unwrap()
+            .unwrap()
+            .tm_item,
         42
     );
     assert_eq!(s.comment_links(id).unwrap().len(), 1);
@@ -92,7 +95,7 @@ fn an_item_is_committed_whole_and_read_back() {
     // Updating the base keeps one link.
     let mut updated = got.clone();
     updated.base.title = "Checkout fails on Safari".into();
-    updated.last_note_id = 77;
+    updated.last_tracker_comment = 77;
     s.commit_item(&ItemCommit {
         comments: vec![],
         ..commit(updated)
@@ -101,7 +104,7 @@ fn an_item_is_committed_whole_and_read_back() {
     let links = s.links("p", 1).unwrap();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].base.title, "Checkout fails on Safari");
-    assert_eq!(links[0].last_note_id, 77);
+    assert_eq!(links[0].last_tracker_comment, 77);
 }
 
 #[test]
@@ -111,13 +114,13 @@ fn a_failing_item_commit_writes_nothing() {
     // A second link for the same issue violates the one-issue-one-incident rule.
     let mut dup = commit(link(43, 1001));
     dup.comments = vec![CommentLink {
-        spira_comment_id: 6,
-        gitlab_note_id: 60,
+        tm_comment: 6,
+        tracker_comment: 60,
         origin: Side::IssueTracker,
     }];
     assert!(s.commit_item(&dup).is_err());
-    assert!(s.link_by_incident("p", 1, 43).unwrap().is_none());
-    let first = s.link_by_incident("p", 1, 42).unwrap().unwrap();
+    assert!(s.link_by_tm_item("p", 1, 43).unwrap().is_none());
+    let first = s.link_by_tm_item("p", 1, 42).unwrap().unwrap();
     assert_eq!(
         s.comment_links(first.id).unwrap().len(),
         1,
@@ -143,7 +146,7 @@ fn a_base_edited_by_hand_is_reported_not_trusted() {
     .unwrap();
     drop(conn);
     let s = Store::open(&path).unwrap();
-    let err = s.link_by_incident("p", 1, 42).unwrap_err().to_string();
+    let err = s.link_by_tm_item("p", 1, 42).unwrap_err().to_string();
     assert!(
         err.contains("link 1 (incident 42 ↔ issue #1)") && err.contains("does not match its hash"),
         "{err}"
@@ -152,7 +155,7 @@ fn a_base_edited_by_hand_is_reported_not_trusted() {
     conn.execute("UPDATE links SET base = '{not json'", [])
         .unwrap();
     drop(conn);
-    let err = s.link_by_incident("p", 1, 42).unwrap_err().to_string();
+    let err = s.link_by_tm_item("p", 1, 42).unwrap_err().to_string();
     assert!(err.contains("base record"), "{err}");
 }
 

@@ -281,7 +281,7 @@ fn the_store_reads_the_upgraded_rows_as_the_release_wrote_them() {
     let links = store.links(PLUGIN, 1).unwrap();
     let by: Vec<(i64, i64, CreatedBy)> = links
         .iter()
-        .map(|l| (l.incident_id, l.issue_iid, l.created_by))
+        .map(|l| (l.tm_item, l.tracker_iid, l.created_by))
         .collect();
     assert_eq!(by.len(), 4, "{by:?}");
     let from_spira = by
@@ -362,14 +362,14 @@ fn read_only_commands_read_a_v6_database_without_changing_it() {
 /// link, as on the servers the fixture was made with.
 fn recreate(w: &World, store: &Store) {
     let links = store.links(PLUGIN, 1).unwrap();
-    assert_eq!(w.gitlab.project_id(), links[0].gitlab_project_id as u64);
+    assert_eq!(w.gitlab.project_id(), links[0].tracker_project_id as u64);
     let mut incidents: Vec<_> = links.iter().collect();
-    incidents.sort_by_key(|l| l.incident_id);
+    incidents.sort_by_key(|l| l.tm_item);
     for l in &incidents {
         let id = w.spira.add_incident(1, &l.base.title, 1);
         assert_eq!(
             i64::from(id),
-            l.incident_id,
+            l.tm_item,
             "incident ids follow the fixture's"
         );
         w.spira.edit_incident(id, |i| {
@@ -379,7 +379,7 @@ fn recreate(w: &World, store: &Store) {
             i.owner_id = l.base.assignee.map(|a| a as u32);
             i.custom.insert(
                 1,
-                serde_json::json!(format!("{}#{}", w.gitlab.project_path(), l.issue_iid)),
+                serde_json::json!(format!("{}#{}", w.gitlab.project_path(), l.tracker_iid)),
             );
         });
     }
@@ -391,13 +391,13 @@ fn recreate(w: &World, store: &Store) {
     let mut made: Vec<(i64, Made)> = Vec::new();
     let mut comments = Vec::new();
     for l in &links {
-        made.push((l.issue_id, Made::Issue(l)));
+        made.push((l.tracker_item_id, Made::Issue(l)));
         for c in store.comment_links(l.id).unwrap() {
             made.push((
-                c.gitlab_note_id,
-                Made::Note(l.issue_iid as u64, c.gitlab_note_id),
+                c.tracker_comment,
+                Made::Note(l.tracker_iid as u64, c.tracker_comment),
             ));
-            comments.push((c.spira_comment_id, l.incident_id as u32));
+            comments.push((c.tm_comment, l.tm_item as u32));
         }
     }
     made.sort_by_key(|(id, _)| *id);
@@ -415,7 +415,7 @@ fn recreate(w: &World, store: &Store) {
                 let iid = w
                     .gitlab
                     .create_issue_as("alice", &l.base.title, &l.base.description);
-                assert_eq!(iid as i64, l.issue_iid);
+                assert_eq!(iid as i64, l.tracker_iid);
                 w.gitlab.issue(iid).unwrap()["id"].as_u64().unwrap()
             }
             Made::Note(iid, note) => w
@@ -485,9 +485,9 @@ async fn syncing_goes_on_from_an_upgraded_database_without_duplicates() {
     // An edit on each side crosses to the other.
     let (incident, iid) = {
         let links = w.store.links(PLUGIN, 1).unwrap();
-        let l = links.iter().find(|l| l.incident_id == 3).unwrap();
-        let m = links.iter().find(|l| l.incident_id == 4).unwrap();
-        (l.incident_id as u32, m.issue_iid as u64)
+        let l = links.iter().find(|l| l.tm_item == 3).unwrap();
+        let m = links.iter().find(|l| l.tm_item == 4).unwrap();
+        (l.tm_item as u32, m.tracker_iid as u64)
     };
     w.advance(chrono::Duration::minutes(5));
     w.spira

@@ -76,7 +76,7 @@ async fn linked(ctx: &ProjectCtx<'_>, pass: &Pass<'_>, linked: Linked) -> Result
         } => {
             if relinked {
                 let (link, issue) = (&found.link, &found.sides.issue);
-                pass.store().relink_issue(
+                pass.store().relink_tracker_item(
                     link.id,
                     issue.id as i64,
                     issue.iid as i64,
@@ -271,7 +271,7 @@ fn commit(
         None => (&issue, &[][..]),
     };
     let ids = (id, issue.iid);
-    let before = &link.gitlab_kept;
+    let before = &link.tracker_kept;
     let (kept, mut kept_events) = kept::settle(
         ctx,
         ids,
@@ -281,13 +281,13 @@ fn commit(
         gitlab_now,
         written,
     );
-    link.gitlab_kept = kept;
+    link.tracker_kept = kept;
     events.append(&mut kept_events);
     link.base = merged;
-    link.issue_iid = issue.iid as i64;
-    link.issue_url = issue.web_url.clone();
-    link.last_note_id = link.last_note_id.max(comments.last_note_id);
-    link.last_comment_id = link.last_comment_id.max(comments.last_comment_id);
+    link.tracker_iid = issue.iid as i64;
+    link.tracker_url = issue.web_url.clone();
+    link.last_tracker_comment = link.last_tracker_comment.max(comments.last_note_id);
+    link.last_tm_comment = link.last_tm_comment.max(comments.last_comment_id);
     link.comments_checked_at = ctx.tm.server_now().or(link.comments_checked_at);
     pass.store().commit_item(&ItemCommit {
         run_id: pass.run_id,

@@ -114,8 +114,8 @@ pub async fn apply(
             CommentStep::CopyNote(note) => {
                 let comment_id = copy_note(ctx, note, incident_id, plan.issue).await?;
                 out.links.push(CommentLink {
-                    spira_comment_id: comment_id,
-                    gitlab_note_id: note.id as i64,
+                    tm_comment: comment_id,
+                    tracker_comment: note.id as i64,
                     origin: Side::IssueTracker,
                 });
                 out.to_spira += 1;
@@ -125,8 +125,8 @@ pub async fn apply(
                 let note_id =
                     copy_comment(ctx, comment, *comment_id, incident_id, plan.issue).await?;
                 out.links.push(CommentLink {
-                    spira_comment_id: *comment_id,
-                    gitlab_note_id: note_id,
+                    tm_comment: *comment_id,
+                    tracker_comment: note_id,
                     origin: Side::TestManagement,
                 });
                 out.to_gitlab += 1;

@@ -256,8 +256,12 @@ fn record_auto_users(
     members: &[TrackerUser],
 ) -> Result<(), SyncError> {
     let existing = store.mappings(Kind::User, Some(plugin), Some(spira_project))?;
-    let mapped_spira: HashSet<String> = existing.iter().map(|r| r.spira.to_lowercase()).collect();
-    let mapped_gitlab: HashSet<String> = existing.iter().map(|r| r.gitlab.to_lowercase()).collect();
+    let mapped_spira: HashSet<String> =
+        existing.iter().map(|r| r.tm_value.to_lowercase()).collect();
+    let mapped_gitlab: HashSet<String> = existing
+        .iter()
+        .map(|r| r.tracker_value.to_lowercase())
+        .collect();
     let spira: Vec<Person> = spira_users
         .iter()
         .filter(|u| {
@@ -291,9 +295,9 @@ fn record_auto_users(
         };
         let row = MappingRow {
             plugin: plugin.to_string(),
-            spira_project,
-            spira: login.clone(),
-            gitlab: username.clone(),
+            tm_project: spira_project,
+            tm_value: login.clone(),
+            tracker_value: username.clone(),
             primary: false,
             source: Source::Auto,
         };

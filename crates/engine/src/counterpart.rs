@@ -170,7 +170,7 @@ pub async fn issue_naming(
     if issue.marker != Some((ctx.tm_project(), i64::from(id))) {
         return Ok(None);
     }
-    let linked = pass.store().link_by_issue(
+    let linked = pass.store().link_by_tracker_item(
         &ctx.plugin.name,
         ctx.gitlab_project_id as i64,
         issue.id as i64,

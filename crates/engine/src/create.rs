@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use labsync_model::{CreatedBy, Field, GitLabKept, Side, Ticket};
+use labsync_model::{CreatedBy, Field, Side, Ticket, TrackerKept};
 
 use crate::storage::Intent;
 
@@ -217,7 +217,7 @@ pub(super) async fn create_incident(
     pass: &Pass<'_>,
     issue: &TrackerItem,
 ) -> Result<(), SyncError> {
-    let (mut ticket, missing_release) = gitlab_view(ctx, issue, None, &GitLabKept::default());
+    let (mut ticket, missing_release) = gitlab_view(ctx, issue, None, &TrackerKept::default());
     if let Some(title) = missing_release {
         ticket.release = Some(release_for(ctx, &pass.store, &title).await?);
     }

@@ -74,8 +74,8 @@ pub async fn plan_cycle(
         let project = Project {
             plugin,
             sides,
-            spira_project: p.spira_project,
-            gitlab_project: &p.gitlab_project,
+            spira_project: p.tm_project,
+            gitlab_project: &p.tracker_project,
         };
         // Boxed: a project's future is large, and test threads' stacks small.
         report
@@ -170,8 +170,8 @@ async fn sync_projects(
         let project = Project {
             plugin,
             sides,
-            spira_project: p.spira_project,
-            gitlab_project: &p.gitlab_project,
+            spira_project: p.tm_project,
+            gitlab_project: &p.tracker_project,
         };
         // Boxed: a project's future is large, and test threads' stacks small.
         let sync = Box::pin(project::sync(project, store, run_id, opts));
@@ -182,14 +182,14 @@ async fn sync_projects(
                 grace = abandoned(stop, opts.stop_grace) => {
                     tracing::warn!(
                         plugin = %plugin.name,
-                        project = p.spira_project,
+                        project = p.tm_project,
                         grace = %humantime::format_duration(grace),
                         "stopping: the items in hand did not finish in time; abandoned (a create left half-done is resolved by its intent on the next start)"
                     );
                     report.stopped = true;
                     ProjectReport {
-                        spira_project: p.spira_project,
-                        gitlab_project: p.gitlab_project.clone(),
+                        spira_project: p.tm_project,
+                        gitlab_project: p.tracker_project.clone(),
                         ..ProjectReport::default()
                     }
                 }

@@ -30,10 +30,10 @@ const OWNER_PREFIX: &str = "labsync install ";
 pub fn configured(plugin: &Settings, spira_project: i64, gitlab_project: &str) -> Binding {
     Binding {
         plugin: plugin.name.clone(),
-        spira_project,
-        spira_url: normalized_url(plugin.tm_url.as_str()),
-        gitlab_url: normalized_url(plugin.tracker_url.as_str()),
-        gitlab_project: gitlab_project.trim().trim_matches('/').to_string(),
+        tm_project: spira_project,
+        tm_url: normalized_url(plugin.tm_url.as_str()),
+        tracker_url: normalized_url(plugin.tracker_url.as_str()),
+        tracker_project: gitlab_project.trim().trim_matches('/').to_string(),
     }
 }
 
@@ -188,7 +188,10 @@ pub async fn rebind(
         if !p.active {
             continue;
         }
-        if let Some(label) = tracker.find_label(&p.gitlab_project, INSTALL_LABEL).await? {
+        if let Some(label) = tracker
+            .find_label(&p.tracker_project, INSTALL_LABEL)
+            .await?
+        {
             named.extend(owner_of(&label));
         }
     }

@@ -4,7 +4,7 @@
 //! `app/services/issuable_base_service.rb`, `filter_assignees_using_checks`),
 //! an unknown milestone is dropped, a description is stored as GitLab
 //! cleans it. The answer of every write is read, and what GitLab kept is
-//! recorded beside the pair's base ([`GitLabKept`]): GitLab showing it is
+//! recorded beside the pair's base ([`TrackerKept`]): GitLab showing it is
 //! then not mistaken for a GitLab edit (which would revert Spira), and the
 //! warning is given once, when the write is answered.
 
@@ -12,12 +12,12 @@ use super::connector::TrackerItem;
 use super::context::ProjectCtx;
 use super::resolve::gitlab_username;
 use crate::storage::Event;
-use labsync_model::{Field, GitLabKept, Ticket};
+use labsync_model::{Field, Ticket, TrackerKept};
 
 /// The fields GitLab may keep otherwise than sent.
 const TRIMMED: [Field; 3] = [Field::Assignee, Field::Release, Field::Description];
 
-/// GitLab's value of `field`, in the form [`GitLabKept`] records.
+/// GitLab's value of `field`, in the form [`TrackerKept`] records.
 fn shown(issue: &TrackerItem, field: Field) -> String {
     let lower = |v: &Option<String>| v.as_deref().map(str::to_lowercase).unwrap_or_default();
     match field {
@@ -51,13 +51,13 @@ fn sent(ctx: &ProjectCtx<'_>, ticket: &Ticket, field: Field) -> String {
 pub fn settle(
     ctx: &ProjectCtx<'_>,
     (incident, iid): (u32, u64),
-    before: &GitLabKept,
+    before: &TrackerKept,
     base: Option<&Ticket>,
     merged: &Ticket,
     answer: &TrackerItem,
     written: &[Field],
-) -> (GitLabKept, Vec<Event>) {
-    let mut kept = GitLabKept::default();
+) -> (TrackerKept, Vec<Event>) {
+    let mut kept = TrackerKept::default();
     let mut events = Vec::new();
     for field in TRIMMED {
         let record = if written.contains(&field) {

@@ -43,8 +43,8 @@ impl std::fmt::Display for StaleRow {
         write!(
             f,
             "{table} mapping '{}' → '{}' (source {}): no Spira {table} has this name or id; the row is skipped",
-            self.row.spira,
-            self.row.gitlab,
+            self.row.tm_value,
+            self.row.tracker_value,
             self.row.source.as_str(),
             table = self.table,
         )
@@ -111,7 +111,7 @@ impl ProjectMaps {
         let mut resolved = |table: &'static str, rows: &[MappingRow], entries: &[Named]| {
             let mut found = Vec::new();
             for row in rows {
-                match resolve(&row.spira, entries) {
+                match resolve(&row.tm_value, entries) {
                     Some(id) => found.push((id, row.clone())),
                     None => stale.push(StaleRow {
                         table,
@@ -122,25 +122,27 @@ impl ProjectMaps {
             found
         };
         for (id, row) in resolved("status", statuses, &lookups.statuses) {
-            maps.status_state.insert(id, row.gitlab.clone());
+            maps.status_state.insert(id, row.tracker_value.clone());
             if row.primary {
-                maps.state_primary.insert(row.gitlab, id);
+                maps.state_primary.insert(row.tracker_value, id);
             }
         }
         for (id, row) in resolved("priority", priorities, &lookups.priorities) {
-            maps.priority_label.insert(id, row.gitlab.clone());
+            maps.priority_label.insert(id, row.tracker_value.clone());
             if row.primary {
-                maps.label_primary.insert(row.gitlab.to_lowercase(), id);
+                maps.label_primary
+                    .insert(row.tracker_value.to_lowercase(), id);
             }
         }
         for (id, row) in resolved("user", users, &lookups.users) {
-            maps.user_from_gitlab.insert(row.gitlab.to_lowercase(), id);
-            maps.user_to_gitlab.insert(id, row.gitlab);
+            maps.user_from_gitlab
+                .insert(row.tracker_value.to_lowercase(), id);
+            maps.user_to_gitlab.insert(id, row.tracker_value);
         }
         for (id, row) in resolved("release", releases, &lookups.releases) {
             maps.release_from_gitlab
-                .insert(row.gitlab.to_lowercase(), id);
-            maps.release_to_gitlab.insert(id, row.gitlab);
+                .insert(row.tracker_value.to_lowercase(), id);
+            maps.release_to_gitlab.insert(id, row.tracker_value);
         }
         maps.stale = stale;
         if !statuses.is_empty() {
@@ -169,7 +171,11 @@ impl ProjectMaps {
             .iter()
             .filter(|s| s.table == "release" && s.row.source == Source::Auto)
             .map(|s| &s.row)
-            .find(|r| r.gitlab.trim().eq_ignore_ascii_case(milestone.trim()))
+            .find(|r| {
+                r.tracker_value
+                    .trim()
+                    .eq_ignore_ascii_case(milestone.trim())
+            })
     }
 
     /// The GitLab state of a Spira status; `None` when the status is unmapped.
@@ -319,9 +325,9 @@ mod tests {
     fn row(spira: &str, gitlab: &str, primary: bool) -> MappingRow {
         MappingRow {
             plugin: "p".into(),
-            spira_project: 1,
-            spira: spira.into(),
-            gitlab: gitlab.into(),
+            tm_project: 1,
+            tm_value: spira.into(),
+            tracker_value: gitlab.into(),
             primary,
             source: Source::Config,
         }
@@ -432,7 +438,7 @@ mod tests {
         let stale: Vec<(&str, &str)> = maps
             .stale()
             .iter()
-            .map(|s| (s.table, s.row.spira.as_str()))
+            .map(|s| (s.table, s.row.tm_value.as_str()))
             .collect();
         assert_eq!(stale, [("status", "Triage"), ("user", "nobody")]);
         assert_eq!(

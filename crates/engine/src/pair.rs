@@ -3,7 +3,7 @@
 //! is carried out by [`super::apply`], or recorded by [`super::preview`].
 
 use crate::storage::{Event, Link};
-use labsync_model::{CreatedBy, Field, GitLabKept, Side, Ticket};
+use labsync_model::{CreatedBy, Field, Side, Ticket, TrackerKept};
 
 use super::SyncError;
 use super::comments::Known;
@@ -105,7 +105,7 @@ pub(super) fn known(pass: &Pass<'_>, pair: &Pair) -> Known {
             _ => None,
         },
         issue_notes: pair.sides.issue.comment_count,
-        new_note: pass.has_new_note(pair.link.incident_id),
+        new_note: pass.has_new_note(pair.link.tm_item),
         spira_comments: !pair.sides.by_issue,
     }
 }
@@ -123,13 +123,13 @@ fn resolve(ctx: &ProjectCtx<'_>, pair: &mut Pair) -> Result<Resolved, SyncError>
     if pair.action == Action::Created(Side::IssueTracker)
         && let Some(b) = base
     {
-        let before = GitLabKept::default();
+        let before = TrackerKept::default();
         let (kept, events) =
             kept::settle(ctx, (id, issue.iid), &before, None, b, issue, &Field::ALL);
-        pair.link.gitlab_kept = kept;
+        pair.link.tracker_kept = kept;
         kept_events = events;
     }
-    let (gv, missing_release) = gitlab_view(ctx, issue, base, &pair.link.gitlab_kept);
+    let (gv, missing_release) = gitlab_view(ctx, issue, base, &pair.link.tracker_kept);
     Ok(Resolved {
         id,
         sv,
@@ -177,18 +177,18 @@ pub(super) fn new_link(
     Link {
         id: 0,
         plugin: ctx.plugin.name.clone(),
-        spira_project: i64::from(ctx.spira_project),
-        incident_id: i64::from(incident_id),
-        gitlab_project_id: ctx.gitlab_project_id as i64,
-        issue_id: issue.id as i64,
-        issue_iid: issue.iid as i64,
-        issue_url: issue.web_url.clone(),
+        tm_project: i64::from(ctx.spira_project),
+        tm_item: i64::from(incident_id),
+        tracker_project_id: ctx.gitlab_project_id as i64,
+        tracker_item_id: issue.id as i64,
+        tracker_iid: issue.iid as i64,
+        tracker_url: issue.web_url.clone(),
         created_by: origin,
         base,
-        last_note_id: 0,
-        last_comment_id: 0,
+        last_tracker_comment: 0,
+        last_tm_comment: 0,
         orphaned: None,
         comments_checked_at: None,
-        gitlab_kept: GitLabKept::default(),
+        tracker_kept: TrackerKept::default(),
     }
 }

@@ -4,7 +4,7 @@
 //! itself (the pair it makes is planned once it exists, next cycle).
 
 use crate::storage::StoreError;
-use labsync_model::GitLabKept;
+use labsync_model::TrackerKept;
 
 use super::SyncError;
 use super::comments;
@@ -54,7 +54,7 @@ async fn linked(ctx: &ProjectCtx<'_>, pass: &Pass<'_>, linked: Linked) -> Result
             Ok(())
         }
         Linked::NewIssue(issue) => {
-            let (ticket, missing_release) = gitlab_view(ctx, &issue, None, &GitLabKept::default());
+            let (ticket, missing_release) = gitlab_view(ctx, &issue, None, &TrackerKept::default());
             for write in plan::new_issue(issue.iid, ticket.title, missing_release) {
                 pass.plan(write);
             }

@@ -8,7 +8,7 @@
 //! like edits.
 
 use labsync_model::text;
-use labsync_model::{GitLabKept, Ticket};
+use labsync_model::{Ticket, TrackerKept};
 
 use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;
@@ -49,7 +49,7 @@ pub fn gitlab_view(
     ctx: &ProjectCtx<'_>,
     issue: &TrackerItem,
     base: Option<&Ticket>,
-    kept: &GitLabKept,
+    kept: &TrackerKept,
 ) -> (Ticket, Option<String>) {
     let body = &issue.body;
     let title = match base {

@@ -75,11 +75,10 @@ pub(super) async fn sweep_comments(
             return;
         }
     };
-    let checks =
-        futures_util::stream::iter(due.into_iter().filter(|l| !done.contains(&l.incident_id)))
-            .take_while(|_| std::future::ready(!run.cut()))
-            .map(|link| async move { (link.incident_id, check(ctx, pass, &link, now).await) })
-            .buffer_unordered(run.limit);
+    let checks = futures_util::stream::iter(due.into_iter().filter(|l| !done.contains(&l.tm_item)))
+        .take_while(|_| std::future::ready(!run.cut()))
+        .map(|link| async move { (link.tm_item, check(ctx, pass, &link, now).await) })
+        .buffer_unordered(run.limit);
     futures_util::pin_mut!(checks);
     while let Some((incident, result)) = checks.next().await {
         if let Err(e) = result {
@@ -105,11 +104,11 @@ async fn check(
     link: &Link,
     now: DateTime<Utc>,
 ) -> Result<(), SyncError> {
-    let id = link.incident_id;
+    let id = link.tm_item;
     let comments = ctx.tm.comments(ctx.tm_project(), id).await?;
     let fresh = comments
         .iter()
-        .any(|c| c.id.is_some_and(|n| n > link.last_comment_id));
+        .any(|c| c.id.is_some_and(|n| n > link.last_tm_comment));
     let new_note = newer_note(ctx, link).await?;
     if new_note {
         pass.note_is_new(id);
@@ -127,9 +126,9 @@ async fn check(
 async fn newer_note(ctx: &ProjectCtx<'_>, link: &Link) -> Result<bool, SyncError> {
     let notes = ctx
         .tracker
-        .comments(&ctx.tracker_project, link.issue_iid as u64)
+        .comments(&ctx.tracker_project, link.tracker_iid as u64)
         .await?;
     Ok(notes
         .iter()
-        .any(|n| n.by_person && n.id as i64 > link.last_note_id))
+        .any(|n| n.by_person && n.id as i64 > link.last_tracker_comment))
 }

@@ -105,17 +105,17 @@ fn record_release(
     ctx.add_release(release, milestone);
     let row = MappingRow {
         plugin: ctx.plugin.name.clone(),
-        spira_project: i64::from(ctx.spira_project),
-        spira: release.to_string(),
-        gitlab: milestone.to_string(),
+        tm_project: i64::from(ctx.spira_project),
+        tm_value: release.to_string(),
+        tracker_value: milestone.to_string(),
         primary: false,
         source: Source::Auto,
     };
     // A stale auto row (its release was deleted) holding the milestone gives way.
     let recorded = match ctx.maps.stale_auto_release(milestone) {
         Some(stale) => {
-            tracing::warn!(plugin = %ctx.plugin.name, project = ctx.spira_project, milestone, old_release = %stale.spira, release, "replaced the auto release mapping of a deleted release");
-            lock(store).replace_auto_mapping(Kind::Release, &stale.spira, &row)
+            tracing::warn!(plugin = %ctx.plugin.name, project = ctx.spira_project, milestone, old_release = %stale.tm_value, release, "replaced the auto release mapping of a deleted release");
+            lock(store).replace_auto_mapping(Kind::Release, &stale.tm_value, &row)
         }
         None => lock(store).add_mapping(Kind::Release, &row),
     };

@@ -222,7 +222,7 @@ pub struct Ticket {
 /// Assignee username and milestone title in lower case ("" for none), the
 /// description's body as GitLab stored it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GitLabKept {
+pub struct TrackerKept {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,9 +231,9 @@ pub struct GitLabKept {
     pub description: Option<String>,
 }
 
-impl GitLabKept {
+impl TrackerKept {
     pub fn is_empty(&self) -> bool {
-        *self == GitLabKept::default()
+        *self == TrackerKept::default()
     }
 
     /// The record for `field` (only assignee, release and description have one).

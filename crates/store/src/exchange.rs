@@ -110,16 +110,16 @@ fn imported_source(source: Source) -> Source {
 
 fn same_project(a: &ProjectRow, b: &ProjectRow) -> bool {
     a.plugin == b.plugin
-        && a.spira_project == b.spira_project
-        && a.gitlab_project == b.gitlab_project
+        && a.tm_project == b.tm_project
+        && a.tracker_project == b.tracker_project
         && a.active == b.active
 }
 
 fn same_mapping(a: &MappingRow, b: &MappingRow) -> bool {
     a.plugin == b.plugin
-        && a.spira_project == b.spira_project
-        && a.spira.eq_ignore_ascii_case(&b.spira)
-        && a.gitlab.eq_ignore_ascii_case(&b.gitlab)
+        && a.tm_project == b.tm_project
+        && a.tm_value.eq_ignore_ascii_case(&b.tm_value)
+        && a.tracker_value.eq_ignore_ascii_case(&b.tracker_value)
         && a.primary == b.primary
 }
 

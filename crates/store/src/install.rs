@@ -25,10 +25,10 @@ impl Store {
                 |r| {
                     Ok(Binding {
                         plugin: plugin.to_string(),
-                        spira_project,
-                        spira_url: r.get(0)?,
-                        gitlab_url: r.get(1)?,
-                        gitlab_project: r.get(2)?,
+                        tm_project: spira_project,
+                        tm_url: r.get(0)?,
+                        tracker_url: r.get(1)?,
+                        tracker_project: r.get(2)?,
                     })
                 },
             )
@@ -47,10 +47,10 @@ impl Store {
                    tracker_project = excluded.tracker_project, bound_at = excluded.bound_at",
                 params![
                     b.plugin,
-                    b.spira_project,
-                    b.spira_url,
-                    b.gitlab_url,
-                    b.gitlab_project,
+                    b.tm_project,
+                    b.tm_url,
+                    b.tracker_url,
+                    b.tracker_project,
                     Utc::now().to_rfc3339()
                 ],
             )
@@ -116,10 +116,10 @@ mod tests {
         let mut s = Store::open_in_memory().unwrap();
         let b = Binding {
             plugin: "p".into(),
-            spira_project: 1,
-            spira_url: "https://spira".into(),
-            gitlab_url: "https://gitlab".into(),
-            gitlab_project: "g/p".into(),
+            tm_project: 1,
+            tm_url: "https://spira".into(),
+            tracker_url: "https://gitlab".into(),
+            tracker_project: "g/p".into(),
         };
         assert_eq!(s.binding("p", 1).unwrap(), None);
         s.bind(&b).unwrap();

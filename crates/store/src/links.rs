@@ -12,7 +12,7 @@ use super::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 pub use labsync_engine::storage::{CommentLink, Event, ItemCommit, Link};
-use labsync_model::{CreatedBy, GitLabKept, Side, Ticket, stable_hash};
+use labsync_model::{CreatedBy, Side, Ticket, TrackerKept, stable_hash};
 
 /// The `base` column: the record, and what GitLab kept of it only when it
 /// kept something, so that rows written before look as they did.
@@ -20,15 +20,16 @@ use labsync_model::{CreatedBy, GitLabKept, Side, Ticket, stable_hash};
 struct StoredBase {
     #[serde(flatten)]
     ticket: Ticket,
-    #[serde(default, skip_serializing_if = "GitLabKept::is_empty")]
-    gitlab_kept: GitLabKept,
+    #[serde(default, skip_serializing_if = "TrackerKept::is_empty")]
+    // The JSON key stored bases have had since the first release.
+    gitlab_kept: TrackerKept,
 }
 
 const LINK_COLUMNS: &str = "id, plugin, tm_project, incident_id, tracker_project_id, issue_id, issue_iid, issue_url, \
      created_by, base, base_hash, last_note_id, last_comment_id, orphaned, comments_checked_at";
 
 impl Store {
-    pub fn link_by_incident(
+    pub fn link_by_tm_item(
         &self,
         plugin: &str,
         spira_project: i64,
@@ -40,7 +41,7 @@ impl Store {
         )
     }
 
-    pub fn link_by_issue(
+    pub fn link_by_tracker_item(
         &self,
         plugin: &str,
         gitlab_project_id: i64,
@@ -144,8 +145,8 @@ impl Store {
             let origin = Side::from_stored("comment_links.origin", &origin)
                 .map_err(|e| self.corrupt("comment_links", e.to_string()))?;
             out.push(CommentLink {
-                spira_comment_id,
-                gitlab_note_id,
+                tm_comment: spira_comment_id,
+                tracker_comment: gitlab_note_id,
                 origin,
             });
         }
@@ -157,7 +158,7 @@ impl Store {
         let now = Utc::now().to_rfc3339();
         let stored = StoredBase {
             ticket: item.link.base.clone(),
-            gitlab_kept: item.link.gitlab_kept.clone(),
+            gitlab_kept: item.link.tracker_kept.clone(),
         };
         let base = serde_json::to_string(&stored)
             .map_err(|e| self.corrupt("links.base", e.to_string()))?;
@@ -171,8 +172,8 @@ impl Store {
                         created_by, base, base_hash, last_note_id, last_comment_id, orphaned, comments_checked_at, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14)",
                     params![
-                        l.plugin, l.spira_project, l.incident_id, l.gitlab_project_id, l.issue_id, l.issue_iid, l.issue_url,
-                        l.created_by.stored_name(), base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now, checked
+                        l.plugin, l.tm_project, l.tm_item, l.tracker_project_id, l.tracker_item_id, l.tracker_iid, l.tracker_url,
+                        l.created_by.stored_name(), base, hash, l.last_tracker_comment, l.last_tm_comment, l.orphaned, now, checked
                     ],
                 )?;
                 tx.last_insert_rowid()
@@ -180,7 +181,7 @@ impl Store {
                 tx.execute(
                     "UPDATE links SET issue_iid = ?2, issue_url = ?3, base = ?4, base_hash = ?5, last_note_id = ?6,
                         last_comment_id = ?7, orphaned = ?8, updated_at = ?9, comments_checked_at = ?10 WHERE id = ?1",
-                    params![l.id, l.issue_iid, l.issue_url, base, hash, l.last_note_id, l.last_comment_id, l.orphaned, now, checked],
+                    params![l.id, l.tracker_iid, l.tracker_url, base, hash, l.last_tracker_comment, l.last_tm_comment, l.orphaned, now, checked],
                 )?;
                 l.id
             };
@@ -188,7 +189,7 @@ impl Store {
                 tx.execute(
                     "INSERT INTO comment_links (link_id, tm_comment_id, tracker_note_id, origin, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                    params![id, c.spira_comment_id, c.gitlab_note_id, c.origin.stored_name(), now],
+                    params![id, c.tm_comment, c.tracker_comment, c.origin.stored_name(), now],
                 )?;
             }
             for e in &item.events {
@@ -197,7 +198,7 @@ impl Store {
                         direction, before_value, after_value, conflict, decision, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![
-                        item.run_id, l.plugin, l.spira_project, id, l.incident_id, l.issue_iid, e.action, e.field,
+                        item.run_id, l.plugin, l.tm_project, id, l.tm_item, l.tracker_iid, e.action, e.field,
                         e.direction, e.before, e.after, e.conflict, e.decision, now
                     ],
                 )?;
@@ -210,15 +211,15 @@ impl Store {
             tx.execute(
                 "DELETE FROM intents WHERE plugin = ?1 AND tm_project = ?2
                  AND ((kind = 'issue' AND source_id = ?3) OR (kind = 'incident' AND source_id = ?4))",
-                params![l.plugin, l.spira_project, l.incident_id.to_string(), l.issue_id.to_string()],
+                params![l.plugin, l.tm_project, l.tm_item.to_string(), l.tracker_item_id.to_string()],
             )?;
             tx.execute(
                 "DELETE FROM errors WHERE plugin = ?1 AND tm_project = ?2
                  AND ((side = ?3 AND item_id = ?4) OR (side = ?5 AND item_id = ?6))",
                 params![
-                    l.plugin, l.spira_project,
-                    Side::TestManagement.stored_name(), l.incident_id,
-                    Side::IssueTracker.stored_name(), l.issue_iid
+                    l.plugin, l.tm_project,
+                    Side::TestManagement.stored_name(), l.tm_item,
+                    Side::IssueTracker.stored_name(), l.tracker_iid
                 ],
             )?;
             Ok(id)
@@ -227,7 +228,7 @@ impl Store {
 
     /// Points a link at another issue (the one its incident names, made by
     /// another install), forgetting the paired comments of the old one.
-    pub fn relink_issue(
+    pub fn relink_tracker_item(
         &mut self,
         link_id: i64,
         issue_id: i64,
@@ -282,17 +283,17 @@ impl Store {
         Ok(Link {
             id: r.id,
             plugin: r.plugin,
-            spira_project: r.spira_project,
-            incident_id: r.incident_id,
-            gitlab_project_id: r.gitlab_project_id,
-            issue_id: r.issue_id,
-            issue_iid: r.issue_iid,
-            issue_url: r.issue_url,
+            tm_project: r.spira_project,
+            tm_item: r.incident_id,
+            tracker_project_id: r.gitlab_project_id,
+            tracker_item_id: r.issue_id,
+            tracker_iid: r.issue_iid,
+            tracker_url: r.issue_url,
             created_by,
             base: stored.ticket,
-            gitlab_kept: stored.gitlab_kept,
-            last_note_id: r.last_note_id,
-            last_comment_id: r.last_comment_id,
+            tracker_kept: stored.gitlab_kept,
+            last_tracker_comment: r.last_note_id,
+            last_tm_comment: r.last_comment_id,
             orphaned: r.orphaned,
             comments_checked_at: r
                 .comments_checked_at
@@ -379,7 +380,7 @@ mod stored_base_tests {
         };
         let stored = StoredBase {
             ticket: ticket.clone(),
-            gitlab_kept: GitLabKept::default(),
+            gitlab_kept: TrackerKept::default(),
         };
         assert_eq!(
             serde_json::to_string(&stored).unwrap(),
@@ -388,9 +389,9 @@ mod stored_base_tests {
         assert_eq!(stable_hash(&stored), ticket.stable_hash());
         let kept = StoredBase {
             ticket,
-            gitlab_kept: GitLabKept {
+            gitlab_kept: TrackerKept {
                 assignee: Some(String::new()),
-                ..GitLabKept::default()
+                ..TrackerKept::default()
             },
         };
         let back: StoredBase =

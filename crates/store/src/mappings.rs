@@ -90,8 +90,8 @@ impl Store {
             for m in &p.projects {
                 let row = ProjectRow {
                     plugin: p.name.clone(),
-                    spira_project: m.spira_project,
-                    gitlab_project: m.gitlab_project.clone(),
+                    tm_project: m.spira_project,
+                    tracker_project: m.gitlab_project.clone(),
                     active: m.active,
                     source: Source::Config,
                 };
@@ -99,9 +99,9 @@ impl Store {
                 for r in &m.rows {
                     let row = MappingRow {
                         plugin: p.name.clone(),
-                        spira_project: m.spira_project,
-                        spira: r.spira.clone(),
-                        gitlab: r.gitlab.clone(),
+                        tm_project: m.spira_project,
+                        tm_value: r.spira.clone(),
+                        tracker_value: r.gitlab.clone(),
                         primary: r.primary,
                         source: Source::Config,
                     };
@@ -148,8 +148,8 @@ impl Store {
                 row.map_err(|e| self.err(e))?;
             out.push(ProjectRow {
                 plugin,
-                spira_project,
-                gitlab_project,
+                tm_project: spira_project,
+                tracker_project: gitlab_project,
                 active,
                 source: self.source(&source, "project_mappings")?,
             });
@@ -194,9 +194,9 @@ impl Store {
                 row.map_err(|e| self.err(e))?;
             out.push(MappingRow {
                 plugin,
-                spira_project,
-                spira,
-                gitlab,
+                tm_project: spira_project,
+                tm_value: spira,
+                tracker_value: gitlab,
                 primary,
                 source: self.source(&source, kind.table())?,
             });
@@ -229,7 +229,7 @@ impl Store {
             let (spira_col, _) = kind.columns();
             tx.execute(
                 &format!("DELETE FROM {} WHERE plugin = ?1 AND tm_project = ?2 AND {spira_col} = ?3 AND source = 'auto'", kind.table()),
-                params![row.plugin, row.spira_project, stale_spira],
+                params![row.plugin, row.tm_project, stale_spira],
             )?;
             put_mapping(tx, kind, row, false)
         })
@@ -327,9 +327,9 @@ impl Store {
 
 /// Logs a cli or auto row replaced by a plugins.toml row it clashes with.
 fn replaced(kind: Kind, old: &MappingRow, new: &MappingRow) {
-    tracing::warn!(plugin = %new.plugin, project = new.spira_project,
+    tracing::warn!(plugin = %new.plugin, project = new.tm_project,
         "plugins.toml row {} '{}' → '{}' replaced the {} row '{}' → '{}'",
-        kind.name(), new.spira, new.gitlab, old.source.as_str(), old.spira, old.gitlab);
+        kind.name(), new.tm_value, new.tracker_value, old.source.as_str(), old.tm_value, old.tracker_value);
 }
 
 fn delete_row(tx: &Transaction, kind: Kind, row: &MappingRow) -> Result<(), TxError> {
@@ -339,7 +339,7 @@ fn delete_row(tx: &Transaction, kind: Kind, row: &MappingRow) -> Result<(), TxEr
             "DELETE FROM {} WHERE plugin = ?1 AND tm_project = ?2 AND {spira_col} = ?3",
             kind.table()
         ),
-        params![row.plugin, row.spira_project, row.spira],
+        params![row.plugin, row.tm_project, row.tm_value],
     )?;
     Ok(())
 }
@@ -402,13 +402,13 @@ pub(crate) fn put_project_checked(tx: &Transaction, row: &ProjectRow) -> Result<
 /// with the same Spira project.
 fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), TxError> {
     plugin_exists(tx, &row.plugin)?;
-    if row.spira_project <= 0 {
+    if row.tm_project <= 0 {
         return Err(refusal(format!(
             "{} is not a Spira project id",
-            row.spira_project
+            row.tm_project
         )));
     }
-    if row.gitlab_project.trim().is_empty() {
+    if row.tracker_project.trim().is_empty() {
         return Err(refusal(
             "the GitLab project is empty: give its id or path (group/project)".into(),
         ));
@@ -416,7 +416,7 @@ fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), 
     let same: Option<(String, String)> = tx
         .query_row(
             "SELECT tracker_project, source FROM project_mappings WHERE plugin = ?1 AND tm_project = ?2",
-            params![row.plugin, row.spira_project],
+            params![row.plugin, row.tm_project],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -425,20 +425,20 @@ fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), 
     {
         return Err(refusal(format!(
             "Spira project {} is already mapped to GitLab project {gitlab} (source {source})",
-            row.spira_project
+            row.tm_project
         )));
     }
     let taken: Option<(i64, String)> = tx
         .query_row(
             "SELECT tm_project, source FROM project_mappings WHERE plugin = ?1 AND tracker_project = ?2 AND tm_project <> ?3",
-            params![row.plugin, row.gitlab_project, row.spira_project],
+            params![row.plugin, row.tracker_project, row.tm_project],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
     if let Some((other, source)) = taken {
         return Err(refusal(format!(
             "GitLab project {} is already mapped to Spira project {other} (source {source})",
-            row.gitlab_project
+            row.tracker_project
         )));
     }
     // Spira and GitLab are the only connectors a plugin can name today.
@@ -449,7 +449,7 @@ fn put_project(tx: &Transaction, row: &ProjectRow, replace: bool) -> Result<(), 
          ON CONFLICT (plugin, tm_project) DO UPDATE SET
            tracker_project = ?3, tm_connector = ?4, tracker_connector = ?5, active = ?6, source = ?7",
         params![
-            row.plugin, row.spira_project, row.gitlab_project,
+            row.plugin, row.tm_project, row.tracker_project,
             connectors.test_management.name, connectors.issue_tracker.name,
             row.active, row.source.as_str()
         ],
@@ -486,9 +486,9 @@ fn existing(
                 Source::parse(&source).map_err(|e| refusal(format!("{}: {e}", kind.table())))?;
             Ok(MappingRow {
                 plugin: plugin.to_string(),
-                spira_project: project,
-                spira,
-                gitlab,
+                tm_project: project,
+                tm_value: spira,
+                tracker_value: gitlab,
                 primary,
                 source,
             })
@@ -508,17 +508,17 @@ pub(crate) fn put_mapping(
     let has_project: Option<i64> = tx
         .query_row(
             "SELECT 1 FROM project_mappings WHERE plugin = ?1 AND tm_project = ?2",
-            params![row.plugin, row.spira_project],
+            params![row.plugin, row.tm_project],
             |r| r.get(0),
         )
         .optional()?;
     if has_project.is_none() {
         return Err(refusal(format!(
             "plugin '{}' has no project mapping for Spira project {} (add one first: labsync map project add)",
-            row.plugin, row.spira_project
+            row.plugin, row.tm_project
         )));
     }
-    let (spira, gitlab) = (row.spira.trim(), row.gitlab.trim());
+    let (spira, gitlab) = (row.tm_value.trim(), row.tracker_value.trim());
     if spira.is_empty() || gitlab.is_empty() {
         return Err(refusal(format!(
             "a {} mapping needs both a Spira and a GitLab value",
@@ -532,11 +532,11 @@ pub(crate) fn put_mapping(
     }
     let what = format!("{} '{spira}'", kind.name());
     let (spira_col, gitlab_col) = kind.columns();
-    let old = existing(tx, kind, &row.plugin, row.spira_project, spira_col, spira)?;
+    let old = existing(tx, kind, &row.plugin, row.tm_project, spira_col, spira)?;
     if let Some(old) = &old
         && replace
         && old.source != Source::Config
-        && !old.gitlab.eq_ignore_ascii_case(gitlab)
+        && !old.tracker_value.eq_ignore_ascii_case(gitlab)
     {
         replaced(kind, old, row);
     }
@@ -546,7 +546,7 @@ pub(crate) fn put_mapping(
         return Err(refusal(format!(
             "{what} is already mapped to {} '{}' (source {}){}",
             kind.gitlab_noun(),
-            old.gitlab,
+            old.tracker_value,
             old.source.as_str(),
             if old.source == Source::Config {
                 ": change it in plugins.toml"
@@ -556,8 +556,8 @@ pub(crate) fn put_mapping(
         )));
     }
     if !kind.has_primary()
-        && let Some(old) = existing(tx, kind, &row.plugin, row.spira_project, gitlab_col, gitlab)?
-        && !old.spira.eq_ignore_ascii_case(spira)
+        && let Some(old) = existing(tx, kind, &row.plugin, row.tm_project, gitlab_col, gitlab)?
+        && !old.tm_value.eq_ignore_ascii_case(spira)
     {
         // plugins.toml wins: the row of labsync map or of the engine gives way.
         if !(replace && old.source != Source::Config) {
@@ -565,7 +565,7 @@ pub(crate) fn put_mapping(
                 "{} '{gitlab}' is already mapped to Spira {} '{}' (source {}); {} mappings are one-to-one",
                 kind.gitlab_noun(),
                 kind.name(),
-                old.spira,
+                old.tm_value,
                 old.source.as_str(),
                 kind.name()
             )));
@@ -582,7 +582,7 @@ pub(crate) fn put_mapping(
         let other: Option<(String, String)> = tx
             .query_row(
                 &sql,
-                params![row.plugin, row.spira_project, gitlab, spira],
+                params![row.plugin, row.tm_project, gitlab, spira],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
@@ -595,12 +595,12 @@ pub(crate) fn put_mapping(
                 )));
             }
             // plugins.toml wins: the other row stays, no longer primary.
-            tracing::warn!(plugin = %row.plugin, project = row.spira_project,
+            tracing::warn!(plugin = %row.plugin, project = row.tm_project,
                 "plugins.toml makes {} '{spira}' the primary of '{gitlab}': {} '{other}' (source {source}) is no longer primary",
                 kind.name(), kind.name());
             tx.execute(
                 &format!("UPDATE {} SET is_primary = 0 WHERE plugin = ?1 AND tm_project = ?2 AND {spira_col} = ?3", kind.table()),
-                params![row.plugin, row.spira_project, other],
+                params![row.plugin, row.tm_project, other],
             )?;
         }
     }
@@ -621,7 +621,7 @@ pub(crate) fn put_mapping(
         &sql,
         params![
             row.plugin,
-            row.spira_project,
+            row.tm_project,
             spira,
             gitlab,
             row.primary,

@@ -86,22 +86,22 @@ impl Storage for Store {
         Store::advance_watermark(self, plugin, project, side, at)
     }
 
-    fn link_by_incident(
+    fn link_by_tm_item(
         &self,
         plugin: &str,
         tm_project: i64,
         incident_id: i64,
     ) -> Result<Option<Link>, StoreError> {
-        Store::link_by_incident(self, plugin, tm_project, incident_id)
+        Store::link_by_tm_item(self, plugin, tm_project, incident_id)
     }
 
-    fn link_by_issue(
+    fn link_by_tracker_item(
         &self,
         plugin: &str,
         tracker_project_id: i64,
         issue_id: i64,
     ) -> Result<Option<Link>, StoreError> {
-        Store::link_by_issue(self, plugin, tracker_project_id, issue_id)
+        Store::link_by_tracker_item(self, plugin, tracker_project_id, issue_id)
     }
 
     fn links_due_for_comment_check(
@@ -126,14 +126,14 @@ impl Storage for Store {
         Store::mark_orphaned(self, link_id, reason)
     }
 
-    fn relink_issue(
+    fn relink_tracker_item(
         &mut self,
         link_id: i64,
         issue_id: i64,
         issue_iid: i64,
         issue_url: &str,
     ) -> Result<(), StoreError> {
-        Store::relink_issue(self, link_id, issue_id, issue_iid, issue_url)
+        Store::relink_tracker_item(self, link_id, issue_id, issue_iid, issue_url)
     }
 
     fn commit_item(&mut self, item: &ItemCommit) -> Result<i64, StoreError> {

@@ -16,7 +16,7 @@ pub(super) async fn fetch_issue(
 ) -> Result<Result<TrackerItem, Linked>, SyncError> {
     let found = match ctx
         .tracker
-        .get(&ctx.tracker_project, link.issue_iid as u64)
+        .get(&ctx.tracker_project, link.tracker_iid as u64)
         .await
     {
         Ok(issue) => Some(issue),
@@ -24,10 +24,10 @@ pub(super) async fn fetch_issue(
         Err(e) => return Err(e.into()),
     };
     Ok(match found {
-        Some(issue) if issue.id as i64 == link.issue_id && issue.moved_to.is_some() => {
+        Some(issue) if issue.id as i64 == link.tracker_item_id && issue.moved_to.is_some() => {
             Err(orphan_moved(ctx, link, &issue).await?)
         }
-        Some(issue) if issue.id as i64 == link.issue_id => Ok(issue),
+        Some(issue) if issue.id as i64 == link.tracker_item_id => Ok(issue),
         // Same iid, other issue: the original was moved or deleted and the number reused.
         _ => Err(orphan(ctx, link, "the GitLab issue was deleted or moved")),
     })
@@ -35,7 +35,7 @@ pub(super) async fn fetch_issue(
 
 /// The link orphaned, for `reason`.
 pub(super) fn orphan(ctx: &ProjectCtx<'_>, link: &Link, reason: &str) -> Linked {
-    tracing::warn!(plugin = %ctx.plugin.name, incident = link.incident_id, issue = link.issue_iid, reason, "link orphaned; nothing is deleted on the other side");
+    tracing::warn!(plugin = %ctx.plugin.name, incident = link.tm_item, issue = link.tracker_iid, reason, "link orphaned; nothing is deleted on the other side");
     Linked::Orphan {
         link: link.id,
         reason: reason.to_string(),

@@ -36,7 +36,7 @@ pub(super) async fn link_named_issue(
         }
         Err(e) => return Err(e.into()),
     };
-    let taken = pass.store().link_by_issue(
+    let taken = pass.store().link_by_tracker_item(
         &ctx.plugin.name,
         ctx.gitlab_project_id as i64,
         issue.id as i64,
@@ -46,7 +46,7 @@ pub(super) async fn link_named_issue(
             &ctx.plugin.name,
             format!(
                 "IN:{id} names #{iid} but #{iid} is linked to IN:{}: left as it is",
-                other.incident_id
+                other.tm_item
             ),
         );
         return Ok(Linked::Nothing);
@@ -72,11 +72,8 @@ pub(super) async fn link_footer_incident(
     // Two issues may carry one footer (copied by hand): one at a time.
     let claim = pass.claim(Claim::Incident(incident_id)).await;
     let project = i64::from(ctx.spira_project);
-    if let Some(link) = pass
-        .store()
-        .link_by_incident(plugin, project, incident_id)?
-    {
-        pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which is linked to #{}: no incident is created for #{iid} (remove the footer to have one created)", link.issue_iid));
+    if let Some(link) = pass.store().link_by_tm_item(plugin, project, incident_id)? {
+        pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which is linked to #{}: no incident is created for #{iid} (remove the footer to have one created)", link.tracker_iid));
         return Ok(Linked::Nothing);
     }
     let Ok(id) = u32::try_from(incident_id) else {
@@ -156,12 +153,12 @@ pub(super) fn relink(
     whole: bool,
     issue: TrackerItem,
 ) -> Linked {
-    link.issue_id = issue.id as i64;
-    link.issue_iid = issue.iid as i64;
-    link.issue_url = issue.web_url.clone();
+    link.tracker_item_id = issue.id as i64;
+    link.tracker_iid = issue.iid as i64;
+    link.tracker_url = issue.web_url.clone();
     link.created_by = CreatedBy::Matched;
     link.base = Ticket::default();
-    link.last_note_id = 0;
+    link.last_tracker_comment = 0;
     link.orphaned = None;
     Linked::Pair {
         pair: Box::new(found_pair(pass, link, incident, whole, issue, None)),

@@ -122,7 +122,7 @@ pub(super) async fn incident(
     let project = i64::from(ctx.spira_project);
     let linked = pass
         .store()
-        .link_by_incident(&plugin, project, i64::from(id))?;
+        .link_by_tm_item(&plugin, project, i64::from(id))?;
     if let Some(link) = linked {
         if link.orphaned.is_some() {
             return Ok(Linked::Nothing);
@@ -164,9 +164,11 @@ pub(super) async fn issue(
     issue: &TrackerItem,
 ) -> Result<Linked, SyncError> {
     let plugin = ctx.plugin.name.clone();
-    let linked =
-        pass.store()
-            .link_by_issue(&plugin, ctx.gitlab_project_id as i64, issue.id as i64)?;
+    let linked = pass.store().link_by_tracker_item(
+        &plugin,
+        ctx.gitlab_project_id as i64,
+        issue.id as i64,
+    )?;
     if let Some(link) = linked {
         if link.orphaned.is_none() && issue.moved_to.is_some() {
             return orphan_moved(ctx, &link, issue).await;
@@ -177,7 +179,7 @@ pub(super) async fn issue(
         if let Some(unchanged) = issue_unchanged(ctx, pass, &link, issue)? {
             return Ok(unchanged);
         }
-        let incident = match ctx.tm.get(ctx.tm_project(), link.incident_id).await {
+        let incident = match ctx.tm.get(ctx.tm_project(), link.tm_item).await {
             Ok(i) => i,
             Err(e) if e.is_not_found() => {
                 return Ok(orphan(ctx, &link, "the Spira incident was deleted"));
@@ -215,11 +217,11 @@ async fn linked_pair(
     // incident's footer, another install made that issue and it is the
     // pair; this link is orphaned (its issue left as it is, reported).
     if let Named::Issue(named) = named_issue(ctx, &incident)
-        && named != link.issue_iid as u64
+        && named != link.tracker_iid as u64
     {
         let id = incident_id(ctx, &incident)?;
         if let Some(other) = counterpart::issue_naming(ctx, pass, named, id).await? {
-            let z = link.issue_iid;
+            let z = link.tracker_iid;
             pass.warn(&ctx.plugin.name, format!("IN:{id} names #{named} but is linked to #{z}: linked to #{named} instead; #{z} is left as it is"));
             return Ok(relink(pass, link, incident, whole, other));
         }

@@ -25,20 +25,20 @@ pub(super) async fn incident_unchanged(
     incident: &TmItem,
     id: u32,
 ) -> Result<Option<Linked>, SyncError> {
-    let reference = issue_reference(ctx, link.issue_iid as u64);
+    let reference = issue_reference(ctx, link.tracker_iid as u64);
     if spira_view(incident, Some(&link.base)) != link.base || !marks(ctx, incident, &reference) {
         return Ok(None);
     }
     let comments = ctx.tm.comments(ctx.tm_project(), i64::from(id)).await?;
     let newest = comments.iter().filter_map(|c| c.id).max().unwrap_or(0);
-    if newest > link.last_comment_id {
+    if newest > link.last_tm_comment {
         return Ok(None);
     }
-    pass.held_nothing_new(link.incident_id);
+    pass.held_nothing_new(link.tm_item);
     Ok(Some(Linked::Unchanged {
         link: link.id,
         side: Side::TestManagement,
-        item: link.incident_id,
+        item: link.tm_item,
         checked_at: ctx.tm.server_now(),
     }))
 }
@@ -52,12 +52,12 @@ pub(super) fn issue_unchanged(
     link: &Link,
     issue: &TrackerItem,
 ) -> Result<Option<Linked>, SyncError> {
-    let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base), &link.gitlab_kept);
+    let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base), &link.tracker_kept);
     if missing_release.is_some() || gv != link.base {
         return Ok(None);
     }
     if ctx.plugin.direction != Direction::ToTestManagement
-        && issue.marker != Some((link.spira_project, link.incident_id))
+        && issue.marker != Some((link.tm_project, link.tm_item))
     {
         return Ok(None);
     }

@@ -68,7 +68,7 @@ pub struct CommentPlan<'a> {
 /// copy: only then must the incident's comments be read to find copies a
 /// crash left.
 pub fn notes_to_copy(notes: &[TrackerComment], linked: &[CommentLink]) -> bool {
-    let paired: HashSet<i64> = linked.iter().map(|l| l.gitlab_note_id).collect();
+    let paired: HashSet<i64> = linked.iter().map(|l| l.tracker_comment).collect();
     notes.iter().any(|n| {
         n.by_person
             && !paired.contains(&(n.id as i64))
@@ -92,7 +92,7 @@ pub fn comments<'a>(read: &CommentsRead<'a>) -> CommentPlan<'a> {
 }
 
 fn notes_to_incident<'a>(read: &CommentsRead<'a>) -> Vec<CommentStep<'a>> {
-    let linked: HashSet<i64> = read.linked.iter().map(|l| l.gitlab_note_id).collect();
+    let linked: HashSet<i64> = read.linked.iter().map(|l| l.tracker_comment).collect();
     let copies: Vec<(i64, i64)> = read
         .comments
         .iter()
@@ -106,8 +106,8 @@ fn notes_to_incident<'a>(read: &CommentsRead<'a>) -> Vec<CommentStep<'a>> {
         }
         if let Some((_, comment_id)) = copies.iter().find(|(n, _)| *n == note_id) {
             steps.push(CommentStep::Link(CommentLink {
-                spira_comment_id: *comment_id,
-                gitlab_note_id: note_id,
+                tm_comment: *comment_id,
+                tracker_comment: note_id,
                 origin: Side::IssueTracker,
             }));
         } else if read.direction != Direction::ToGitLab {
@@ -118,7 +118,7 @@ fn notes_to_incident<'a>(read: &CommentsRead<'a>) -> Vec<CommentStep<'a>> {
 }
 
 fn comments_to_issue<'a>(read: &CommentsRead<'a>) -> Vec<CommentStep<'a>> {
-    let linked: HashSet<i64> = read.linked.iter().map(|l| l.spira_comment_id).collect();
+    let linked: HashSet<i64> = read.linked.iter().map(|l| l.tm_comment).collect();
     let copies: Vec<(i64, i64)> = read
         .notes
         .iter()
@@ -134,8 +134,8 @@ fn comments_to_issue<'a>(read: &CommentsRead<'a>) -> Vec<CommentStep<'a>> {
         }
         if let Some((_, note_id)) = copies.iter().find(|(c, _)| *c == comment_id) {
             steps.push(CommentStep::Link(CommentLink {
-                spira_comment_id: comment_id,
-                gitlab_note_id: *note_id,
+                tm_comment: comment_id,
+                tracker_comment: *note_id,
                 origin: Side::TestManagement,
             }));
         } else if read.direction != Direction::ToTestManagement {
@@ -262,8 +262,8 @@ mod tests {
             deleted,
         ];
         let linked = [CommentLink {
-            spira_comment_id: 20,
-            gitlab_note_id: 10,
+            tm_comment: 20,
+            tracker_comment: 10,
             origin: Side::IssueTracker,
         }];
         let plan = comments(&read(&notes, &tm, &linked));
@@ -272,8 +272,8 @@ mod tests {
         assert_eq!(
             plan.steps,
             vec![CommentStep::Link(CommentLink {
-                spira_comment_id: 21,
-                gitlab_note_id: 12,
+                tm_comment: 21,
+                tracker_comment: 12,
                 origin: Side::TestManagement
             })]
         );

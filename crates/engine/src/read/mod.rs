@@ -139,14 +139,14 @@ async fn issues(
                 if !plugin.tracker_item_types.contains(&issue.kind) {
                     return None;
                 }
-                let linked = pass.store().link_by_issue(
+                let linked = pass.store().link_by_tracker_item(
                     &plugin.name,
                     issue.project_id as i64,
                     issue.id as i64,
                 );
                 if let Ok(Some(link)) = &linked
-                    && done_incidents.contains(&link.incident_id)
-                    && !pass.found_unchanged(link.incident_id)
+                    && done_incidents.contains(&link.tm_item)
+                    && !pass.found_unchanged(link.tm_item)
                 {
                     return None;
                 }

@@ -98,13 +98,13 @@ pub trait Storage: Send {
     ) -> Result<(), StoreError>;
 
     // Links, their comments, and an item's committed outcome.
-    fn link_by_incident(
+    fn link_by_tm_item(
         &self,
         plugin: &str,
         tm_project: i64,
         incident_id: i64,
     ) -> Result<Option<Link>, StoreError>;
-    fn link_by_issue(
+    fn link_by_tracker_item(
         &self,
         plugin: &str,
         tracker_project_id: i64,
@@ -120,7 +120,7 @@ pub trait Storage: Send {
     fn comment_links(&self, link_id: i64) -> Result<Vec<CommentLink>, StoreError>;
     fn mark_comments_checked(&mut self, link_id: i64, at: DateTime<Utc>) -> Result<(), StoreError>;
     fn mark_orphaned(&mut self, link_id: i64, reason: &str) -> Result<(), StoreError>;
-    fn relink_issue(
+    fn relink_tracker_item(
         &mut self,
         link_id: i64,
         issue_id: i64,

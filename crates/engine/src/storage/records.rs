@@ -6,36 +6,40 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use labsync_model::{CreatedBy, GitLabKept, Side, Ticket};
+use labsync_model::{CreatedBy, Side, Ticket, TrackerKept};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
     /// 0 for a link not stored yet.
     pub id: i64,
     pub plugin: String,
-    pub spira_project: i64,
-    pub incident_id: i64,
-    pub gitlab_project_id: i64,
-    pub issue_id: i64,
-    pub issue_iid: i64,
-    pub issue_url: String,
+    pub tm_project: i64,
+    /// The test-management item's id.
+    pub tm_item: i64,
+    /// The issue tracker's project id and item: its global id, its number
+    /// in the project (GitLab's iid) and web address.
+    pub tracker_project_id: i64,
+    pub tracker_item_id: i64,
+    pub tracker_iid: i64,
+    pub tracker_url: String,
     pub created_by: CreatedBy,
     /// The merged record after the last successful sync of the pair.
     pub base: Ticket,
-    /// What GitLab kept of the base otherwise than labsync sent it.
-    pub gitlab_kept: GitLabKept,
-    pub last_note_id: i64,
-    pub last_comment_id: i64,
+    /// What the issue tracker kept of the base otherwise than labsync sent it.
+    pub tracker_kept: TrackerKept,
+    /// The newest comment of each side already considered.
+    pub last_tracker_comment: i64,
+    pub last_tm_comment: i64,
     pub orphaned: Option<String>,
-    /// When the incident's comments were last read, by Spira's clock.
+    /// When the test-management item's comments were last read, by its clock.
     pub comments_checked_at: Option<DateTime<Utc>>,
 }
 
 /// A comment copied across, so that it is never copied back or twice.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommentLink {
-    pub spira_comment_id: i64,
-    pub gitlab_note_id: i64,
+    pub tm_comment: i64,
+    pub tracker_comment: i64,
     /// The side the comment was written on.
     pub origin: Side,
 }
@@ -121,8 +125,11 @@ impl Source {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRow {
     pub plugin: String,
-    pub spira_project: i64,
-    pub gitlab_project: String,
+    // `labsync map export` files name them so.
+    #[serde(rename = "spira_project")]
+    pub tm_project: i64,
+    #[serde(rename = "gitlab_project")]
+    pub tracker_project: String,
     pub active: bool,
     pub source: Source,
 }
@@ -130,9 +137,15 @@ pub struct ProjectRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MappingRow {
     pub plugin: String,
-    pub spira_project: i64,
-    pub spira: String,
-    pub gitlab: String,
+    // `labsync map export` files name them so.
+    #[serde(rename = "spira_project")]
+    pub tm_project: i64,
+    /// The test-management side's value (id as digits, or a name).
+    #[serde(rename = "spira")]
+    pub tm_value: String,
+    /// The issue tracker's value (state, label, username, milestone).
+    #[serde(rename = "gitlab")]
+    pub tracker_value: String,
     #[serde(default)]
     pub primary: bool,
     pub source: Source,
@@ -168,10 +181,10 @@ pub struct QueuedError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
     pub plugin: String,
-    pub spira_project: i64,
-    pub spira_url: String,
-    pub gitlab_url: String,
-    pub gitlab_project: String,
+    pub tm_project: i64,
+    pub tm_url: String,
+    pub tracker_url: String,
+    pub tracker_project: String,
 }
 
 impl Binding {
@@ -179,7 +192,7 @@ impl Binding {
     pub fn describe(&self) -> String {
         format!(
             "GitLab {} project {}, Spira {} project PR:{}",
-            self.gitlab_url, self.gitlab_project, self.spira_url, self.spira_project
+            self.tracker_url, self.tracker_project, self.tm_url, self.tm_project
         )
     }
 }

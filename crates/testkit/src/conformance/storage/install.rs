@@ -7,10 +7,10 @@ use super::{Inspect, P, Q};
 fn binding(plugin: &str, project: i64, tracker: &str) -> Binding {
     Binding {
         plugin: plugin.into(),
-        spira_project: project,
-        spira_url: "https://tm.invalid".into(),
-        gitlab_url: tracker.into(),
-        gitlab_project: format!("g/{project}"),
+        tm_project: project,
+        tm_url: "https://tm.invalid".into(),
+        tracker_url: tracker.into(),
+        tracker_project: format!("g/{project}"),
     }
 }
 

@@ -37,7 +37,7 @@ pub fn a_committed_item_is_all_there(s: &mut impl Inspect) {
     let id = s.commit_item(&item).unwrap();
     assert!(id > 0, "a stored link has an id: {id}");
 
-    let back = s.link_by_incident(P, 1, 7).unwrap();
+    let back = s.link_by_tm_item(P, 1, 7).unwrap();
     assert_eq!(
         back,
         Some(Link {
@@ -89,7 +89,7 @@ pub fn a_refused_item_leaves_nothing(s: &mut impl Inspect) {
         .unwrap();
     // Incident 8 paired with the issue incident 7 is linked to.
     let mut clash = commit(Link {
-        issue_id: issue_id(7),
+        tracker_item_id: issue_id(7),
         ..link(P, 1, 8)
     });
     clash.intent_id = Some(intent.id);
@@ -98,7 +98,7 @@ pub fn a_refused_item_leaves_nothing(s: &mut impl Inspect) {
     assert_constraint(s.commit_item(&clash), "a second link for one issue");
     // Incident 7 paired a second time, with another issue.
     let twice = Link {
-        issue_id: issue_id(70),
+        tracker_item_id: issue_id(70),
         ..link(P, 1, 7)
     };
     assert_constraint(
@@ -124,12 +124,14 @@ pub fn a_refused_item_leaves_nothing(s: &mut impl Inspect) {
 
     assert_eq!(s.link_by_incident(P, 1, 8).unwrap(), None);
     assert_eq!(
-        s.link_by_issue(P, tracker_project(1), issue_id(70))
+        s.link_by_tracker_item(P, tracker_project(1), issue_id(70))
             .unwrap(),
         None
     );
-    let kept = s.link_by_issue(P, tracker_project(1), issue_id(7)).unwrap();
-    assert_eq!(kept.map(|l| (l.id, l.incident_id)), Some((first, 7)));
+    let kept = s
+        .link_by_tracker_item(P, tracker_project(1), issue_id(7))
+        .unwrap();
+    assert_eq!(kept.map(|l| (l.id, l.tm_item)), Some((first, 7)));
     assert_eq!(s.events(), [], "a refused item left audit events");
     let again = s.add_intent(P, 1, "issue", "8", "mark-8", "{}").unwrap();
     assert!(!again.fresh, "a refused item dropped its intent");
@@ -147,27 +149,27 @@ pub fn a_link_is_found_from_either_side(s: &mut impl Inspect) {
     let id = stored(s, P, 1, 7);
     let other = stored(s, Q, 1, 7);
     assert_ne!(id, other);
-    let by_incident = s.link_by_incident(P, 1, 7).unwrap().unwrap();
+    let by_incident = s.link_by_tm_item(P, 1, 7).unwrap().unwrap();
     let by_issue = s
-        .link_by_issue(P, tracker_project(1), issue_id(7))
+        .link_by_tracker_item(P, tracker_project(1), issue_id(7))
         .unwrap()
         .unwrap();
     assert_eq!(by_incident.id, id);
     assert_eq!(by_incident, by_issue);
     assert_eq!(
-        s.link_by_incident(Q, 1, 7).unwrap().map(|l| l.id),
+        s.link_by_tm_item(Q, 1, 7).unwrap().map(|l| l.id),
         Some(other)
     );
-    assert_eq!(
-        s.link_by_incident(P, 2, 7).unwrap(),
-        None,
-        "another project"
-    );
-    assert_eq!(s.link_by_incident(P, 1, 8).unwrap(), None);
+    assert_eq!(s.link_by_tm_item(P, 2, 7).unwrap(), None, "another project");
+    assert_eq!(s.link_by_tm_item(P, 1, 8).unwrap(), None);
     // An issue is found by its id, not by its number in the project.
-    assert_eq!(s.link_by_issue(P, tracker_project(1), 7).unwrap(), None);
     assert_eq!(
-        s.link_by_issue(P, tracker_project(2), issue_id(7)).unwrap(),
+        s.link_by_tracker_item(P, tracker_project(1), 7).unwrap(),
+        None
+    );
+    assert_eq!(
+        s.link_by_tracker_item(P, tracker_project(2), issue_id(7))
+            .unwrap(),
         None
     );
 }
@@ -182,9 +184,9 @@ pub fn a_recommit_replaces_the_pairs_state(s: &mut impl Inspect) {
     changed.id = id;
     changed.base.title = "Renamed".into();
     changed.base.status = Some(2);
-    changed.gitlab_kept.assignee = None;
-    changed.last_note_id = 12;
-    changed.last_comment_id = 2;
+    changed.tracker_kept.assignee = None;
+    changed.last_tracker_comment = 12;
+    changed.last_tm_comment = 2;
     changed.comments_checked_at = Some(at(3));
     let mut again = commit(changed.clone());
     again.comments = vec![
@@ -193,7 +195,7 @@ pub fn a_recommit_replaces_the_pairs_state(s: &mut impl Inspect) {
     ];
     again.events = vec![event("update", Some("title"))];
     assert_eq!(s.commit_item(&again).unwrap(), id);
-    assert_eq!(s.link_by_incident(P, 1, 7).unwrap(), Some(changed));
+    assert_eq!(s.link_by_tm_item(P, 1, 7).unwrap(), Some(changed));
     assert_eq!(s.comment_links(id).unwrap(), again.comments);
     assert_eq!(s.events().len(), 1);
 }
@@ -203,30 +205,31 @@ pub fn a_recommit_replaces_the_pairs_state(s: &mut impl Inspect) {
 pub fn a_relink_points_at_the_new_issue_and_forgets_its_comments(s: &mut impl Inspect) {
     let mut item = commit(Link {
         orphaned: Some("issue deleted".into()),
-        last_note_id: 12,
-        last_comment_id: 2,
+        last_tracker_comment: 12,
+        last_tm_comment: 2,
         ..link(P, 1, 7)
     });
     item.comments = vec![comment(1, 11, Side::TestManagement)];
     let id = s.commit_item(&item).unwrap();
     let url = "https://gitlab.invalid/g/1/-/issues/44";
-    s.relink_issue(id, issue_id(44), 44, url).unwrap();
+    s.relink_tracker_item(id, issue_id(44), 44, url).unwrap();
     let expected = Link {
         id,
-        issue_id: issue_id(44),
-        issue_iid: 44,
-        issue_url: url.into(),
+        tracker_item_id: issue_id(44),
+        tracker_iid: 44,
+        tracker_url: url.into(),
         orphaned: None,
-        last_note_id: 0,
+        last_tracker_comment: 0,
         created_by: CreatedBy::Matched,
         ..item.link.clone()
     };
     let by_issue = s
-        .link_by_issue(P, tracker_project(1), issue_id(44))
+        .link_by_tracker_item(P, tracker_project(1), issue_id(44))
         .unwrap();
     assert_eq!(by_issue, Some(expected));
     assert_eq!(
-        s.link_by_issue(P, tracker_project(1), issue_id(7)).unwrap(),
+        s.link_by_tracker_item(P, tracker_project(1), issue_id(7))
+            .unwrap(),
         None
     );
     assert_eq!(s.comment_links(id).unwrap(), []);
@@ -238,7 +241,7 @@ pub fn an_orphaned_link_keeps_its_reason_and_leaves_the_comment_sweep(s: &mut im
     let gone = stored(s, P, 1, 7);
     let kept = stored(s, P, 1, 8);
     s.mark_orphaned(gone, "moved to g/archive#1").unwrap();
-    let link = s.link_by_incident(P, 1, 7).unwrap().unwrap();
+    let link = s.link_by_tm_item(P, 1, 7).unwrap().unwrap();
     assert_eq!(link.orphaned.as_deref(), Some("moved to g/archive#1"));
     let due = s.links_due_for_comment_check(P, 1, at(60), 10).unwrap();
     assert_eq!(due.iter().map(|l| l.id).collect::<Vec<_>>(), [kept]);
@@ -298,12 +301,12 @@ pub fn links_due_for_a_comment_check_come_never_checked_first(s: &mut impl Inspe
     stored(s, P, 2, 6);
     let due = |s: &mut dyn Storage, limit| -> Vec<i64> {
         let links = s.links_due_for_comment_check(P, 1, at(10), limit).unwrap();
-        links.iter().map(|l| l.incident_id).collect()
+        links.iter().map(|l| l.tm_item).collect()
     };
     assert_eq!(due(s, 10), [2, 5, 3, 1], "checked at the bound is not due");
     assert_eq!(due(s, 2), [2, 5]);
     s.mark_comments_checked(ids[1], at(20)).unwrap();
     assert_eq!(due(s, 10), [5, 3, 1]);
-    let marked = s.link_by_incident(P, 1, 2).unwrap().unwrap();
+    let marked = s.link_by_tm_item(P, 1, 2).unwrap().unwrap();
     assert_eq!(marked.comments_checked_at, Some(at(20)));
 }

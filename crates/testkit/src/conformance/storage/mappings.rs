@@ -15,9 +15,9 @@ fn row(
 ) -> MappingRow {
     MappingRow {
         plugin: plugin.into(),
-        spira_project: project,
-        spira: tm.into(),
-        gitlab: tracker.into(),
+        tm_project: project,
+        tm_value: tm.into(),
+        tracker_value: tracker.into(),
         primary,
         source,
     }
@@ -30,7 +30,9 @@ fn listed(
     project: Option<i64>,
 ) -> Vec<(String, String)> {
     let rows = s.mappings(kind, plugin, project).unwrap();
-    rows.into_iter().map(|r| (r.spira, r.gitlab)).collect()
+    rows.into_iter()
+        .map(|r| (r.tm_value, r.tracker_value))
+        .collect()
 }
 
 fn pairs(rows: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -43,8 +45,8 @@ fn pairs(rows: &[(&str, &str)]) -> Vec<(String, String)> {
 pub fn projects_are_listed_by_plugin(s: &mut impl Inspect) {
     let project = |plugin: &str, id, path: &str| ProjectRow {
         plugin: plugin.into(),
-        spira_project: id,
-        gitlab_project: path.into(),
+        tm_project: id,
+        tracker_project: path.into(),
         active: true,
         source: Source::Config,
     };

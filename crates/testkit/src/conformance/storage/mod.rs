@@ -30,7 +30,7 @@ pub fn memory(declared: &Declared) -> StorageSubject<crate::memory::MemoryStorag
 }
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use labsync::model::{CreatedBy, GitLabKept, Side, Ticket};
+use labsync::model::{CreatedBy, Side, Ticket, TrackerKept};
 use labsync::store::declared::{Declared, DeclaredPlugin, DeclaredProject, DeclaredRow};
 use labsync::sync::storage::{CommentLink, Event, ItemCommit, Kind, Link, Storage, StoreError};
 
@@ -208,12 +208,12 @@ fn link(plugin: &str, project: i64, incident: i64) -> Link {
     Link {
         id: 0,
         plugin: plugin.into(),
-        spira_project: project,
-        incident_id: incident,
-        gitlab_project_id: tracker_project(project),
-        issue_id: issue_id(incident),
-        issue_iid: incident,
-        issue_url: format!("https://gitlab.invalid/g/{project}/-/issues/{incident}"),
+        tm_project: project,
+        tm_item: incident,
+        tracker_project_id: tracker_project(project),
+        tracker_item_id: issue_id(incident),
+        tracker_iid: incident,
+        tracker_url: format!("https://gitlab.invalid/g/{project}/-/issues/{incident}"),
         created_by: CreatedBy::Side(Side::TestManagement),
         base: Ticket {
             title: format!("Incident {incident}"),
@@ -223,12 +223,12 @@ fn link(plugin: &str, project: i64, incident: i64) -> Link {
             assignee: Some(3),
             release: None,
         },
-        gitlab_kept: GitLabKept {
+        tracker_kept: TrackerKept {
             assignee: Some(String::new()),
-            ..GitLabKept::default()
+            ..TrackerKept::default()
         },
-        last_note_id: 0,
-        last_comment_id: 0,
+        last_tracker_comment: 0,
+        last_tm_comment: 0,
         orphaned: None,
         comments_checked_at: None,
     }
@@ -246,8 +246,8 @@ fn commit(link: Link) -> ItemCommit {
 
 fn comment(tm: i64, note: i64, origin: Side) -> CommentLink {
     CommentLink {
-        spira_comment_id: tm,
-        gitlab_note_id: note,
+        tm_comment: tm,
+        tracker_comment: note,
         origin,
     }
 }
