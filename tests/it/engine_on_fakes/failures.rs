@@ -16,7 +16,7 @@ async fn an_issue_moved_away_is_not_recreated_and_closes_nothing() {
     let r = f.cycle().await;
     assert_eq!(r.totals().orphaned, 1, "{r:?}");
     assert_eq!(r.totals().writes(), 0, "{r:?}");
-    let link = f.store.link_by_incident("fakes", TM_PROJECT, id).unwrap();
+    let link = f.store.link_by_tm_item("fakes", TM_PROJECT, id).unwrap();
     let reason = link
         .and_then(|l| l.orphaned)
         .expect("the link is not orphaned");

@@ -117,12 +117,12 @@ pub fn a_refused_item_leaves_nothing(s: &mut impl Inspect) {
     late.events = vec![event("create", None)];
     assert_constraint(s.commit_item(&late), "events of an unknown run");
     assert_eq!(
-        s.link_by_incident(P, 1, 9).unwrap(),
+        s.link_by_tm_item(P, 1, 9).unwrap(),
         None,
         "half an item was kept"
     );
 
-    assert_eq!(s.link_by_incident(P, 1, 8).unwrap(), None);
+    assert_eq!(s.link_by_tm_item(P, 1, 8).unwrap(), None);
     assert_eq!(
         s.link_by_tracker_item(P, tracker_project(1), issue_id(70))
             .unwrap(),

@@ -29,10 +29,11 @@ impl MemoryStorage {
             }
         };
         clash("tm_project, links.incident_id", &|l| {
-            l.spira_project == link.spira_project && l.incident_id == link.incident_id
+            l.tm_project == link.tm_project && l.tm_item == link.tm_item
         })?;
         clash("tracker_project_id, links.issue_id", &|l| {
-            l.gitlab_project_id == link.gitlab_project_id && l.issue_id == link.issue_id
+            l.tracker_project_id == link.tracker_project_id
+                && l.tracker_item_id == link.tracker_item_id
         })
     }
 
@@ -54,12 +55,12 @@ impl MemoryStorage {
         } else {
             // As the store's UPDATE: the pair's identity stays as stored.
             if let Some(stored) = self.links.get_mut(&l.id) {
-                stored.issue_iid = l.issue_iid;
-                stored.issue_url.clone_from(&l.issue_url);
+                stored.tracker_iid = l.tracker_iid;
+                stored.tracker_url.clone_from(&l.tracker_url);
                 stored.base = l.base.clone();
-                stored.gitlab_kept = l.gitlab_kept.clone();
-                stored.last_note_id = l.last_note_id;
-                stored.last_comment_id = l.last_comment_id;
+                stored.tracker_kept = l.tracker_kept.clone();
+                stored.last_tracker_comment = l.last_tracker_comment;
+                stored.last_tm_comment = l.last_tm_comment;
                 stored.orphaned.clone_from(&l.orphaned);
                 stored.comments_checked_at = checked;
             }
@@ -74,8 +75,7 @@ impl MemoryStorage {
         for c in &item.comments {
             let paired = self.comment_links.iter().any(|(link, o)| {
                 *link == id
-                    && (o.spira_comment_id == c.spira_comment_id
-                        || o.gitlab_note_id == c.gitlab_note_id)
+                    && (o.tm_comment == c.tm_comment || o.tracker_comment == c.tracker_comment)
             });
             if !paired {
                 self.comment_links.push((id, c.clone()));
@@ -93,26 +93,26 @@ impl MemoryStorage {
             self.events.push(StoredEvent {
                 run_id: item.run_id,
                 link_id: id,
-                incident_id: l.incident_id,
-                issue_iid: l.issue_iid,
+                incident_id: l.tm_item,
+                issue_iid: l.tracker_iid,
                 event: e.clone(),
             });
         }
         // However the pair was found, a create intent for either of its
         // items is settled once it is linked; so are their queued errors.
-        let (incident, issue) = (l.incident_id.to_string(), l.issue_id.to_string());
+        let (incident, issue) = (l.tm_item.to_string(), l.tracker_item_id.to_string());
         self.intents.retain(|(plugin, project, i)| {
             let settles = *plugin == l.plugin
-                && *project == l.spira_project
+                && *project == l.tm_project
                 && ((i.kind == "issue" && i.source_id == incident)
                     || (i.kind == "incident" && i.source_id == issue));
             Some(i.id) != item.intent_id && !settles
         });
         self.errors.retain(|(plugin, project, e)| {
             let settled = *plugin == l.plugin
-                && *project == l.spira_project
-                && ((e.side == Side::TestManagement && e.item_id == l.incident_id)
-                    || (e.side == Side::IssueTracker && e.item_id == l.issue_iid));
+                && *project == l.tm_project
+                && ((e.side == Side::TestManagement && e.item_id == l.tm_item)
+                    || (e.side == Side::IssueTracker && e.item_id == l.tracker_iid));
             !settled
         });
         Ok(id)
@@ -131,11 +131,11 @@ impl MemoryStorage {
             return Ok(());
         };
         let new = Link {
-            issue_id,
-            issue_iid,
-            issue_url: issue_url.to_string(),
+            tracker_item_id: issue_id,
+            tracker_iid: issue_iid,
+            tracker_url: issue_url.to_string(),
             orphaned: None,
-            last_note_id: 0,
+            last_tracker_comment: 0,
             created_by: CreatedBy::Matched,
             ..old
         };
@@ -155,7 +155,7 @@ impl MemoryStorage {
         let mut due: Vec<&Link> = self
             .links
             .values()
-            .filter(|l| l.plugin == plugin && l.spira_project == tm_project)
+            .filter(|l| l.plugin == plugin && l.tm_project == tm_project)
             .filter(|l| l.orphaned.is_none())
             .filter(|l| l.comments_checked_at.is_none_or(|at| at < before))
             .collect();

@@ -23,7 +23,7 @@ impl MemoryStorage {
             .filter(|p| plugin.is_none_or(|name| p.plugin == name))
             .cloned()
             .collect();
-        out.sort_by(|a, b| (&a.plugin, a.spira_project).cmp(&(&b.plugin, b.spira_project)));
+        out.sort_by(|a, b| (&a.plugin, a.tm_project).cmp(&(&b.plugin, b.tm_project)));
         out
     }
 
@@ -40,15 +40,15 @@ impl MemoryStorage {
         let mut out: Vec<MappingRow> = rows
             .iter()
             .filter(|r| plugin.is_none_or(|name| r.plugin == name))
-            .filter(|r| project.is_none_or(|id| r.spira_project == id))
+            .filter(|r| project.is_none_or(|id| r.tm_project == id))
             .cloned()
             .collect();
         out.sort_by(|a, b| {
-            (&a.plugin, a.spira_project, &a.gitlab, &a.spira).cmp(&(
+            (&a.plugin, a.tm_project, &a.tracker_value, &a.tm_value).cmp(&(
                 &b.plugin,
-                b.spira_project,
-                &b.gitlab,
-                &b.spira,
+                b.tm_project,
+                &b.tracker_value,
+                &b.tm_value,
             ))
         });
         out
@@ -65,23 +65,23 @@ impl MemoryStorage {
     /// other rows it could clash with but its own).
     pub(super) fn put_project(&mut self, row: ProjectRow) -> Result<(), StoreError> {
         self.plugin_exists(&row.plugin)?;
-        if row.spira_project <= 0 {
+        if row.tm_project <= 0 {
             return Err(refused(format!(
                 "{} is not a Spira project id",
-                row.spira_project
+                row.tm_project
             )));
         }
-        if row.gitlab_project.trim().is_empty() {
+        if row.tracker_project.trim().is_empty() {
             return Err(refused("the GitLab project is empty".into()));
         }
         let taken = self.projects.iter().find(|p| {
             p.plugin == row.plugin
-                && (p.spira_project == row.spira_project || p.gitlab_project == row.gitlab_project)
+                && (p.tm_project == row.tm_project || p.tracker_project == row.tracker_project)
         });
         if let Some(p) = taken {
             return Err(refused(format!(
                 "Spira project {} and GitLab project {} are already mapped",
-                p.spira_project, p.gitlab_project
+                p.tm_project, p.tracker_project
             )));
         }
         self.projects.push(row);
@@ -100,14 +100,14 @@ impl MemoryStorage {
         let has_project = self
             .projects
             .iter()
-            .any(|p| p.plugin == row.plugin && p.spira_project == row.spira_project);
+            .any(|p| p.plugin == row.plugin && p.tm_project == row.tm_project);
         if !has_project {
             return Err(refused(format!(
                 "plugin '{}' has no project mapping for Spira project {}",
-                row.plugin, row.spira_project
+                row.plugin, row.tm_project
             )));
         }
-        let (spira, gitlab) = (row.spira.trim(), row.gitlab.trim());
+        let (spira, gitlab) = (row.tm_value.trim(), row.tracker_value.trim());
         if spira.is_empty() || gitlab.is_empty() {
             return Err(refused(format!(
                 "a {} mapping needs both a Spira and a GitLab value",
@@ -117,30 +117,30 @@ impl MemoryStorage {
         if kind == Kind::Status && gitlab != "opened" && gitlab != "closed" {
             return Err(refused(format!("'{gitlab}' is not a GitLab state")));
         }
-        let (plugin, project) = (row.plugin.clone(), row.spira_project);
-        let mine = move |r: &MappingRow| r.plugin == plugin && r.spira_project == project;
+        let (plugin, project) = (row.plugin.clone(), row.tm_project);
+        let mine = move |r: &MappingRow| r.plugin == plugin && r.tm_project == project;
         let gives_way = |r: &MappingRow| replace && r.source != Source::Config;
         let table = self.table(kind);
-        if let Some(old) = table.iter().find(|r| mine(r) && same(&r.spira, spira))
+        if let Some(old) = table.iter().find(|r| mine(r) && same(&r.tm_value, spira))
             && !gives_way(old)
         {
             return Err(refused(format!(
                 "{} '{spira}' is already mapped to '{}' (source {})",
                 kind.name(),
-                old.gitlab,
+                old.tracker_value,
                 old.source.as_str()
             )));
         }
         if !kind.has_primary()
-            && let Some(at) = table
-                .iter()
-                .position(|r| mine(r) && same(&r.gitlab, gitlab) && !same(&r.spira, spira))
+            && let Some(at) = table.iter().position(|r| {
+                mine(r) && same(&r.tracker_value, gitlab) && !same(&r.tm_value, spira)
+            })
         {
             if !gives_way(&table[at]) {
                 return Err(refused(format!(
                     "'{gitlab}' is already mapped to Spira {} '{}'; {} mappings are one-to-one",
                     kind.name(),
-                    table[at].spira,
+                    table[at].tm_value,
                     kind.name()
                 )));
             }
@@ -148,15 +148,15 @@ impl MemoryStorage {
         }
         if kind.has_primary()
             && row.primary
-            && let Some(other) = table
-                .iter_mut()
-                .find(|r| mine(r) && same(&r.gitlab, gitlab) && r.primary && !same(&r.spira, spira))
+            && let Some(other) = table.iter_mut().find(|r| {
+                mine(r) && same(&r.tracker_value, gitlab) && r.primary && !same(&r.tm_value, spira)
+            })
         {
             if !gives_way(other) {
                 return Err(refused(format!(
                     "'{gitlab}' already has a primary {}: '{}'; only one may be primary",
                     kind.name(),
-                    other.spira
+                    other.tm_value
                 )));
             }
             other.primary = false;
@@ -164,14 +164,17 @@ impl MemoryStorage {
         let primary = kind.has_primary() && row.primary;
         // As the store's upsert: a row with the same Spira value keeps its
         // spelling of it and takes the rest.
-        if let Some(old) = table.iter_mut().find(|r| mine(r) && same(&r.spira, spira)) {
-            old.gitlab = gitlab.to_string();
+        if let Some(old) = table
+            .iter_mut()
+            .find(|r| mine(r) && same(&r.tm_value, spira))
+        {
+            old.tracker_value = gitlab.to_string();
             old.primary = primary;
             old.source = row.source;
         } else {
             table.push(MappingRow {
-                spira: spira.to_string(),
-                gitlab: gitlab.to_string(),
+                tm_value: spira.to_string(),
+                tracker_value: gitlab.to_string(),
                 primary,
                 ..row.clone()
             });

@@ -60,8 +60,8 @@ impl MemoryStorage {
             for m in &p.projects {
                 let row = ProjectRow {
                     plugin: p.name.clone(),
-                    spira_project: m.spira_project,
-                    gitlab_project: m.gitlab_project.clone(),
+                    tm_project: m.spira_project,
+                    tracker_project: m.gitlab_project.clone(),
                     active: m.active,
                     source: Source::Config,
                 };
@@ -70,9 +70,9 @@ impl MemoryStorage {
                 for r in &m.rows {
                     let row = MappingRow {
                         plugin: p.name.clone(),
-                        spira_project: m.spira_project,
-                        spira: r.spira.clone(),
-                        gitlab: r.gitlab.clone(),
+                        tm_project: m.spira_project,
+                        tm_value: r.spira.clone(),
+                        tracker_value: r.gitlab.clone(),
                         primary: r.primary,
                         source: Source::Config,
                     };
@@ -162,7 +162,7 @@ impl Storage for MemoryStorage {
     }
 
     fn bind(&mut self, binding: &Binding) -> Result<(), StoreError> {
-        let key = (binding.plugin.clone(), binding.spira_project);
+        let key = (binding.plugin.clone(), binding.tm_project);
         self.bindings.insert(key, binding.clone());
         Ok(())
     }
@@ -205,8 +205,8 @@ impl Storage for MemoryStorage {
         self.in_tx(|s| {
             s.table(kind).retain(|r| {
                 !(r.plugin == row.plugin
-                    && r.spira_project == row.spira_project
-                    && r.spira == stale_tm_value
+                    && r.tm_project == row.tm_project
+                    && r.tm_value == stale_tm_value
                     && r.source == Source::Auto)
             });
             s.put_mapping(kind, row, false)
@@ -248,18 +248,18 @@ impl Storage for MemoryStorage {
         self.advance(plugin, project, side, at)
     }
 
-    fn link_by_incident(
+    fn link_by_tm_item(
         &self,
         plugin: &str,
         tm_project: i64,
         incident_id: i64,
     ) -> Result<Option<Link>, StoreError> {
         Ok(self.find_link(|l| {
-            l.plugin == plugin && l.spira_project == tm_project && l.incident_id == incident_id
+            l.plugin == plugin && l.tm_project == tm_project && l.tm_item == incident_id
         }))
     }
 
-    fn link_by_issue(
+    fn link_by_tracker_item(
         &self,
         plugin: &str,
         tracker_project_id: i64,
@@ -267,8 +267,8 @@ impl Storage for MemoryStorage {
     ) -> Result<Option<Link>, StoreError> {
         Ok(self.find_link(|l| {
             l.plugin == plugin
-                && l.gitlab_project_id == tracker_project_id
-                && l.issue_id == issue_id
+                && l.tracker_project_id == tracker_project_id
+                && l.tracker_item_id == issue_id
         }))
     }
 
@@ -305,7 +305,7 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    fn relink_issue(
+    fn relink_tracker_item(
         &mut self,
         link_id: i64,
         issue_id: i64,
