@@ -1,5 +1,5 @@
 //! `labsync sync` / `--sync-now` and `labsync plan`: one cycle of each
-//! enabled plugin, for real or as a dry run.
+//! enabled plugin, for real or as a plan.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::table::Table;
 use super::{Exit, Globals, fail, load_config, open_plan_store, open_store};
 use crate::config::{Config, duration};
-use crate::connectors::CycleOptions;
 use crate::connectors::run_plugin;
+use crate::connectors::{CycleMode, CycleOptions};
 use crate::daemon::lease::Leases;
 use crate::escape::printable;
 use crate::http::HttpSettings;
@@ -39,9 +39,13 @@ enum PlanShown {
     Json,
 }
 
-/// One cycle of the plugins wanted; `plan`: a dry run, shown so.
+/// One cycle of the plugins wanted; `plan`: only planned, shown so.
 fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit {
-    let dry_run = plan.is_some();
+    let mode = match plan {
+        Some(_) => CycleMode::Plan,
+        None => CycleMode::Sync,
+    };
+    let planning = mode == CycleMode::Plan;
     let config = match load_config(globals) {
         Ok(c) => c,
         Err(code) => return code,
@@ -63,7 +67,7 @@ fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit
             return Exit::Config;
         }
     };
-    let opened = if dry_run {
+    let opened = if planning {
         open_plan_store(globals, &config)
     } else {
         open_store(globals, &config)
@@ -78,15 +82,15 @@ fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit
     };
     let mut options = CycleOptions {
         trigger: "sync-now",
-        dry_run,
+        mode,
         http: http_settings(&config),
         stop: None,
         progress: None,
     };
     // On a terminal, a live line per plugin; without one, the log lines say it.
-    let live = !dry_run && std::io::stderr().is_terminal();
-    // A dry run writes nothing, so it needs no lease.
-    let mut leases = if dry_run {
+    let live = !planning && std::io::stderr().is_terminal();
+    // A plan writes nothing, so it needs no lease.
+    let mut leases = if planning {
         None
     } else {
         match Leases::open(store.path()) {
@@ -144,7 +148,7 @@ fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit
         if let Some(spinner) = shown {
             spinner.finish(&report);
         }
-        if !dry_run {
+        if !planning {
             crate::daemon::status::log(&report, clock.elapsed(), None);
         }
         reports.push(report);

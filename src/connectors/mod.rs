@@ -21,14 +21,23 @@ use crate::store::Store;
 use crate::sync::connector::{ConnectorError, Endpoints, ErrorKind};
 use crate::sync::{CycleReport, Progress, RunOptions, STOP_GRACE};
 
+/// What a cycle does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CycleMode {
+    /// Read, plan and write (the engine's [`crate::sync::run`]).
+    Sync,
+    /// Read and plan: report what a sync would write, and write nothing
+    /// (the engine's [`crate::sync::plan_cycle`]).
+    Plan,
+}
+
 /// What a cycle is given: how to run it, and how to reach the servers.
 #[derive(Clone, Debug)]
 pub struct CycleOptions {
     /// schedule | sync-now | demo (stored in the run log).
     pub trigger: &'static str,
-    /// Plan the cycle (`labsync plan`): report what it would write, and
-    /// write nothing (the engine's [`crate::sync::plan_cycle`]).
-    pub dry_run: bool,
+    /// Sync, or only plan (`labsync plan`).
+    pub mode: CycleMode,
     pub http: HttpSettings,
     /// Set by SIGTERM/SIGINT: the cycle stops after the items in hand, and
     /// watermarks move only past what was done.
@@ -108,7 +117,7 @@ pub fn connect_gitlab(
 }
 
 /// One cycle of `plugin` between its Spira and GitLab servers (or its
-/// plan, when `opts.dry_run`).
+/// plan, in [`CycleMode::Plan`]).
 pub async fn run_plugin(plugin: &Plugin, store: &mut Store, opts: &CycleOptions) -> CycleReport {
     match connect(plugin, &opts.http) {
         Ok((tm, tracker)) => {
@@ -129,10 +138,9 @@ async fn cycle(
     opts: &CycleOptions,
 ) -> CycleReport {
     let settings = plugin.settings();
-    if opts.dry_run {
-        crate::sync::plan_cycle(&settings, sides, store).await
-    } else {
-        crate::sync::run(&settings, sides, store, &opts.engine()).await
+    match opts.mode {
+        CycleMode::Plan => crate::sync::plan_cycle(&settings, sides, store).await,
+        CycleMode::Sync => crate::sync::run(&settings, sides, store, &opts.engine()).await,
     }
 }
 

@@ -34,8 +34,8 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, Plugin};
-use crate::connectors::CycleOptions;
 use crate::connectors::run_plugin;
+use crate::connectors::{CycleMode, CycleOptions};
 use crate::http::{Heartbeat, HttpSettings};
 use crate::store::lease::DAEMON;
 use crate::store::{Store, StoreError};
@@ -296,7 +296,7 @@ impl Daemon {
 fn cycle_options(config: &Config, flags: &Flags, heartbeat: &Heartbeat) -> CycleOptions {
     CycleOptions {
         trigger: "schedule",
-        dry_run: false,
+        mode: CycleMode::Sync,
         http: HttpSettings {
             heartbeat: heartbeat.clone(),
             ..config.http()

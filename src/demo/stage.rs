@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::connectors::CycleOptions;
 use crate::connectors::run_plugin;
+use crate::connectors::{CycleMode, CycleOptions};
 use crate::gitlab::{GitLabClient, ProjectRef};
 use crate::http::HttpSettings;
 use crate::secret::Secret;
@@ -129,7 +129,7 @@ impl Stage {
             .ok_or_else(|| DemoError::Setup(format!("plugins.toml lost plugin '{PLUGIN}'")))?;
         let options = CycleOptions {
             trigger: "demo",
-            dry_run: false,
+            mode: CycleMode::Sync,
             http: http(),
             stop: None,
             progress: None,

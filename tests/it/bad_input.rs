@@ -3,8 +3,8 @@
 
 use labsync_testkit::world;
 
-use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
+use labsync::connectors::{CycleMode, CycleOptions};
 use world::World;
 
 #[tokio::test]
@@ -85,7 +85,7 @@ async fn fatal_with_token(w: &mut World, token: String) -> String {
         labsync::config::SecretSource::Inline(labsync::secret::Secret::new(token));
     let opts = CycleOptions {
         trigger: "sync-now",
-        dry_run: false,
+        mode: CycleMode::Sync,
         http: world::settings(),
         stop: None,
         progress: None,
@@ -122,7 +122,7 @@ async fn refused_tokens_stop_the_cycle_with_a_clear_reason_and_write_nothing() {
         labsync::config::SecretSource::Inline(labsync::secret::Secret::new(read_only));
     let opts = CycleOptions {
         trigger: "sync-now",
-        dry_run: false,
+        mode: CycleMode::Sync,
         http: world::settings(),
         stop: None,
         progress: None,
@@ -146,7 +146,7 @@ async fn a_gitlab_project_that_does_not_exist_is_named() {
         .unwrap();
     let opts = CycleOptions {
         trigger: "sync-now",
-        dry_run: false,
+        mode: CycleMode::Sync,
         http: world::settings(),
         stop: None,
         progress: None,

@@ -669,7 +669,7 @@ async fn progress_counts_the_items_of_a_running_cycle() {
     let progress = std::sync::Arc::new(labsync::sync::Progress::default());
     let opts = labsync::connectors::CycleOptions {
         trigger: "sync-now",
-        dry_run: false,
+        mode: labsync::connectors::CycleMode::Sync,
         http: world::settings(),
         stop: None,
         progress: Some(progress.clone()),

@@ -7,8 +7,8 @@ use labsync_testkit::world;
 
 use std::time::Duration;
 
-use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
+use labsync::connectors::{CycleMode, CycleOptions};
 use labsync_sim::faults::FaultRule;
 use world::World;
 
@@ -27,7 +27,7 @@ fn impatient() -> labsync::http::HttpSettings {
 async fn faulty_cycle(w: &mut World) -> labsync::sync::CycleReport {
     let opts = CycleOptions {
         trigger: "sync-now",
-        dry_run: false,
+        mode: CycleMode::Sync,
         http: impatient(),
         stop: None,
         progress: None,

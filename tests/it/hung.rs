@@ -10,8 +10,8 @@ use labsync_testkit::world;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
+use labsync::connectors::{CycleMode, CycleOptions};
 use labsync::http::{BREAKER_MISSES, HttpSettings};
 use labsync::sync::CycleReport;
 use world::World;
@@ -27,7 +27,7 @@ pub(crate) fn impatient() -> HttpSettings {
 pub(crate) async fn cycle(w: &mut World) -> CycleReport {
     let opts = CycleOptions {
         http: impatient(),
-        ..world::options(false)
+        ..world::options(CycleMode::Sync)
     };
     run_plugin(&w.config.plugins[0], &mut w.store, &opts).await
 }

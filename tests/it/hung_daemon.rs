@@ -303,7 +303,7 @@ async fn sync_now_stops_on_a_signal_like_the_daemon_and_at_once_on_a_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cycle_past_its_deadline_is_tried_again_with_backoff() {
     use chrono::Utc;
-    use labsync::connectors::{CycleOptions, run_plugin};
+    use labsync::connectors::{CycleMode, CycleOptions, run_plugin};
     use labsync::daemon::backoff::Backoff;
     use labsync::http::HttpSettings;
 
@@ -314,7 +314,7 @@ async fn a_cycle_past_its_deadline_is_tried_again_with_backoff() {
             deadline: Some(Duration::ZERO),
             ..world::settings()
         },
-        ..world::options(false)
+        ..world::options(CycleMode::Sync)
     };
     let late = run_plugin(&w.config.plugins[0], &mut w.store, &past).await;
     let fatal = late.projects[0].fatal.as_deref().unwrap_or_default();

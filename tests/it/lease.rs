@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
+use labsync::connectors::{CycleMode, CycleOptions};
 use labsync::model::Side;
 use labsync::store::Store;
 use labsync::store::lease::DAEMON;
@@ -140,7 +140,7 @@ async fn a_cycle_asked_to_stop_writes_nothing_more_and_keeps_its_watermarks() {
     w.spira.add_incident(1, "Not before the restart", 1);
     let opts = CycleOptions {
         trigger: "schedule",
-        dry_run: false,
+        mode: CycleMode::Sync,
         http: world::settings(),
         stop: Some(Arc::new(AtomicBool::new(true))),
         progress: None,

@@ -85,7 +85,7 @@ async fn play(ops: Vec<Op>) {
             Op::Race => {
                 let (wa, wb) = (&mut w, &mut b);
                 let (store, config) = (&mut wa.store, &wa.config);
-                let opts = world::options(false);
+                let opts = world::options(labsync::connectors::CycleMode::Sync);
                 let a = labsync::connectors::run_plugin(&config.plugins[0], store, &opts);
                 let other =
                     labsync::connectors::run_plugin(&wb.config.plugins[0], &mut wb.store, &opts);

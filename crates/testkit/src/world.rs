@@ -2,8 +2,8 @@
 //! engine tests act in.
 
 use labsync::config::Config;
-use labsync::connectors::CycleOptions;
 use labsync::connectors::run_plugin;
+use labsync::connectors::{CycleMode, CycleOptions};
 use labsync::gitlab::GitLabClient;
 use labsync::http::HttpSettings;
 use labsync::secret::Secret;
@@ -48,10 +48,10 @@ pub fn settings() -> HttpSettings {
     }
 }
 
-pub fn options(dry_run: bool) -> CycleOptions {
+pub fn options(mode: CycleMode) -> CycleOptions {
     CycleOptions {
         trigger: "sync-now",
-        dry_run,
+        mode,
         http: settings(),
         stop: None,
         progress: None,
@@ -120,7 +120,12 @@ impl World {
 
     /// A cycle whose projects may fail (a test breaking one on purpose).
     pub async fn cycle_that_may_fail(&mut self) -> CycleReport {
-        run_plugin(&self.config.plugins[0], &mut self.store, &options(false)).await
+        run_plugin(
+            &self.config.plugins[0],
+            &mut self.store,
+            &options(CycleMode::Sync),
+        )
+        .await
     }
 
     /// The database of a second install over the same servers, with the
@@ -144,13 +149,18 @@ impl World {
         run_plugin(
             &install.config.plugins[0],
             &mut install.store,
-            &options(false),
+            &options(CycleMode::Sync),
         )
         .await
     }
 
     pub async fn plan(&mut self) -> CycleReport {
-        run_plugin(&self.config.plugins[0], &mut self.store, &options(true)).await
+        run_plugin(
+            &self.config.plugins[0],
+            &mut self.store,
+            &options(CycleMode::Plan),
+        )
+        .await
     }
 
     /// Zeroes both simulators' request counters.
