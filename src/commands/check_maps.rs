@@ -5,13 +5,13 @@ use super::check::Finding;
 use super::check_remote::ProjectPlan;
 use crate::config::GITLAB_STATES;
 use crate::gitlab::Milestone;
-use crate::mapping::{MappingError, ProjectMaps, SpiraLookups};
+use crate::mapping::{MappingError, ProjectMaps, TmLookups};
 use crate::spira::IncidentStatus;
 
 /// What Spira told about one project.
 pub(super) struct SpiraProject {
     pub statuses: Vec<IncidentStatus>,
-    pub lookups: SpiraLookups,
+    pub lookups: TmLookups,
 }
 
 /// Errors for what cannot resolve, warnings for what will not sync or will
@@ -131,10 +131,10 @@ mod tests {
                 status(5, "Closed", true),
                 status(9, "Old", false),
             ],
-            lookups: SpiraLookups {
+            lookups: TmLookups {
                 statuses: vec![named(1, "New"), named(5, "Closed"), named(9, "Old")],
                 releases: vec![named(3, "1.0")],
-                ..SpiraLookups::default()
+                ..TmLookups::default()
             },
         }
     }

@@ -391,13 +391,13 @@ pub(super) fn summary_table(reports: &[CycleReport]) -> String {
             let c = &p.counts;
             table.row(vec![
                 r.plugin.clone(),
-                format!("{} ↔ {}", p.spira_project, p.gitlab_project),
+                format!("{} ↔ {}", p.tm_project, p.tracker_project),
                 c.created_issues.to_string(),
                 c.created_incidents.to_string(),
                 c.updated_issues.to_string(),
                 c.updated_incidents.to_string(),
-                c.comments_to_gitlab.to_string(),
-                c.comments_to_spira.to_string(),
+                c.comments_to_tracker.to_string(),
+                c.comments_to_tm.to_string(),
                 c.conflicts.to_string(),
                 c.failed.to_string(),
             ]);
@@ -413,7 +413,7 @@ pub(super) fn print_failures(reports: &[CycleReport]) {
             if let Some(f) = &p.fatal {
                 fail(format!(
                     "plugin '{}', Spira project {}: {f}",
-                    r.plugin, p.spira_project
+                    r.plugin, p.tm_project
                 ));
             }
             for (what, lines) in [(Say::Failed, &p.failures), (Say::LeftAlone, &p.warnings)] {
@@ -422,7 +422,7 @@ pub(super) fn print_failures(reports: &[CycleReport]) {
                         what,
                         format!(
                             "plugin '{}', Spira project {}: {line}",
-                            r.plugin, p.spira_project
+                            r.plugin, p.tm_project
                         ),
                     );
                 }
@@ -442,8 +442,8 @@ fn print_plan_json(reports: &[CycleReport]) {
                 .iter()
                 .map(|p| {
                     serde_json::json!({
-                        "tm_project": p.spira_project,
-                        "tracker_project": p.gitlab_project,
+                        "tm_project": p.tm_project,
+                        "tracker_project": p.tracker_project,
                         "cannot_plan": p.fatal,
                         "writes": p.planned,
                     })
@@ -462,7 +462,7 @@ fn print_plan(reports: &[CycleReport]) {
         for p in &r.projects {
             show(format!(
                 "plugin '{}', Spira project {} ↔ GitLab {}:",
-                r.plugin, p.spira_project, p.gitlab_project
+                r.plugin, p.tm_project, p.tracker_project
             ));
             if let Some(f) = &p.fatal {
                 show(format!("  cannot plan: {f}"));

@@ -32,7 +32,7 @@ pub(crate) fn log(report: &CycleReport, took: std::time::Duration, next: Option<
     let t = report.totals();
     for p in &report.projects {
         if let Some(cause) = &p.fatal {
-            tracing::error!(plugin = %report.plugin, project = p.spira_project, %cause, "project not synced");
+            tracing::error!(plugin = %report.plugin, project = p.tm_project, %cause, "project not synced");
         }
     }
     let duration = format!("{:.3}s", took.as_secs_f64());
@@ -45,7 +45,7 @@ pub(crate) fn log(report: &CycleReport, took: std::time::Duration, next: Option<
         result = report.result(),
         created = t.created_issues + t.created_incidents,
         updated = t.updated_issues + t.updated_incidents,
-        comments = t.comments_to_gitlab + t.comments_to_spira,
+        comments = t.comments_to_tracker + t.comments_to_tm,
         conflicts = t.conflicts,
         failed = t.failed,
         %duration,

@@ -20,7 +20,7 @@ use super::merge::Merge;
 use super::pair::{Action, Pair, footer, issue_reference, known, planned, read};
 use super::pass::Pass;
 use super::plan::{self, PairPlan};
-use super::resolve::spira_view;
+use super::resolve::tm_view;
 use super::write::{incident_edit, issue_edit, release_for};
 
 /// A sync: what linking found is carried out, and a failed item queued.
@@ -60,7 +60,7 @@ async fn linked(ctx: &ProjectCtx<'_>, pass: &Pass<'_>, linked: Linked) -> Result
                 store.mark_comments_checked(link, now)?;
             }
             // An earlier failure of the item has nothing left to retry.
-            let project = i64::from(ctx.spira_project);
+            let project = i64::from(ctx.tm_project);
             store.clear_error(&ctx.plugin.name, project, side, item)?;
             Ok(())
         }
@@ -120,12 +120,12 @@ pub(super) async fn pair(
     let iid = pair.sides.issue.iid;
     let read = comments::read(ctx, &linked, id, iid, known(pass, &pair)).await?;
     let copied = comments::apply(ctx, &read.plan(ctx, &linked, id, iid), id).await?;
-    pass.count(|c| c.comments_to_gitlab += copied.to_gitlab);
-    pass.count(|c| c.comments_to_spira += copied.to_spira);
+    pass.count(|c| c.comments_to_tracker += copied.to_tracker);
+    pass.count(|c| c.comments_to_tm += copied.to_tm);
     let written = Written {
         merged,
         answered,
-        to_gitlab: plan.merge.to_gitlab,
+        to_tracker: plan.merge.to_tracker,
         comments: copied,
         events,
     };
@@ -141,14 +141,14 @@ async fn edit_issue(
     plan: &PairPlan,
     id: u32,
 ) -> Result<Option<TrackerItem>, SyncError> {
-    let to_gitlab = &plan.merge.to_gitlab;
-    if to_gitlab.is_empty() && !plan.write_footer {
+    let to_tracker = &plan.merge.to_tracker;
+    if to_tracker.is_empty() && !plan.write_footer {
         return Ok(None);
     }
     let issue = &pair.sides.issue;
     let footer = footer(ctx, id);
     let merged = &plan.merge.merged;
-    let mut edit = issue_edit(ctx, &pass.store, issue, merged, to_gitlab, &footer).await?;
+    let mut edit = issue_edit(ctx, &pass.store, issue, merged, to_tracker, &footer).await?;
     // When only the footer is missing, the text people wrote is kept
     // exactly as written, with the footer under it.
     if plan.write_footer && edit.body.is_none() {
@@ -165,10 +165,10 @@ async fn edit_issue(
     // Writing only the footer (the link back to a new incident, or one
     // someone deleted) is not an update of the issue's fields: the log
     // says so, and the table does not count it.
-    if to_gitlab.is_empty() {
-        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "wrote the link footer on the issue");
+    if to_tracker.is_empty() {
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, incident = id, issue = issue.iid, direction = "to-gitlab", "wrote the link footer on the issue");
     } else {
-        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(to_gitlab), direction = "to-gitlab", "updated issue");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, incident = id, issue = issue.iid, fields = ?names(to_tracker), direction = "to-gitlab", "updated issue");
         pass.count(|c| c.updated_issues += 1);
     }
     Ok(Some(answer))
@@ -205,7 +205,7 @@ async fn edit_incident(
         .tm
         .update(ctx.tm_project(), i64::from(id), current, &edit, read_back)
         .await?;
-    let kept = spira_view(&saved, Some(&merged));
+    let kept = tm_view(&saved, Some(&merged));
     if kept.status != merged.status && fields.contains(&Field::Status) {
         tracing::warn!(plugin = %ctx.plugin.name, incident = id, "Spira kept the incident's status: its workflow does not let the API change it");
         events.push(Event {
@@ -219,7 +219,7 @@ async fn edit_incident(
         });
     }
     if !fields.is_empty() {
-        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, fields = ?names(fields), direction = "to-test-management", "updated incident");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, incident = id, issue = issue.iid, fields = ?names(fields), direction = "to-test-management", "updated incident");
         pass.count(|c| c.updated_incidents += 1);
     }
     Ok(Ticket {
@@ -234,7 +234,7 @@ struct Written {
     merged: Ticket,
     /// GitLab's answer to the issue's edit, if one was sent.
     answered: Option<TrackerItem>,
-    to_gitlab: Vec<Field>,
+    to_tracker: Vec<Field>,
     comments: comments::CommentSync,
     events: Vec<Event>,
 }
@@ -258,7 +258,7 @@ fn commit(
     let Written {
         merged,
         answered,
-        to_gitlab,
+        to_tracker,
         comments,
         mut events,
     } = written;
@@ -266,8 +266,8 @@ fn commit(
         events.insert(0, found_by_marker());
     }
     let issue = sides.issue;
-    let (gitlab_now, written) = match &answered {
-        Some(answer) => (answer, to_gitlab.as_slice()),
+    let (tracker_now, written) = match &answered {
+        Some(answer) => (answer, to_tracker.as_slice()),
         None => (&issue, &[][..]),
     };
     let ids = (id, issue.iid);
@@ -278,7 +278,7 @@ fn commit(
         before,
         base.as_ref(),
         &merged,
-        gitlab_now,
+        tracker_now,
         written,
     );
     link.tracker_kept = kept;
@@ -318,7 +318,7 @@ fn names(fields: &[Field]) -> Vec<&'static str> {
 
 fn field_events(m: &Merge, sv: &Ticket, gv: &Ticket) -> Vec<Event> {
     let mut events = Vec::new();
-    for f in &m.to_gitlab {
+    for f in &m.to_tracker {
         events.push(Event {
             action: "update".into(),
             field: Some(f.name().into()),
@@ -352,7 +352,7 @@ fn field_events(m: &Merge, sv: &Ticket, gv: &Ticket) -> Vec<Event> {
                 "{} wins: Spira '{}' vs GitLab '{}'",
                 c.winner.shown_as(&Connectors::SPIRA_GITLAB),
                 c.test_management,
-                c.gitlab
+                c.issue_tracker
             )),
         });
     }

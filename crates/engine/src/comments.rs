@@ -17,8 +17,8 @@ use super::plan::{
 #[derive(Debug, Default)]
 pub struct CommentSync {
     pub links: Vec<CommentLink>,
-    pub to_gitlab: usize,
-    pub to_spira: usize,
+    pub to_tracker: usize,
+    pub to_tm: usize,
     pub last_note_id: i64,
     pub last_comment_id: i64,
 }
@@ -39,7 +39,7 @@ pub struct Known {
     /// alone leaves them to the incident listing (a comment that moves the
     /// incident) and the comment sweep (one that does not); they are read
     /// anyway when notes are to be copied, to find copies a crash left.
-    pub spira_comments: bool,
+    pub tm_comments: bool,
 }
 
 /// Both sides' comments, as far as they were read.
@@ -66,7 +66,7 @@ pub async fn read(
         ctx.tracker.comments(&ctx.tracker_project, iid).await?
     };
     let read_comments = known.created != Some(Side::TestManagement)
-        && (known.spira_comments || notes_to_copy(&notes, linked));
+        && (known.tm_comments || notes_to_copy(&notes, linked));
     let comments: Vec<TmComment> = if read_comments {
         ctx.tm
             .comments(ctx.tm_project(), i64::from(incident_id))
@@ -118,7 +118,7 @@ pub async fn apply(
                     tracker_comment: note.id as i64,
                     origin: Side::IssueTracker,
                 });
-                out.to_spira += 1;
+                out.to_tm += 1;
                 out.last_comment_id = out.last_comment_id.max(comment_id);
             }
             CommentStep::CopyComment(comment_id, comment) => {
@@ -129,7 +129,7 @@ pub async fn apply(
                     tracker_comment: note_id,
                     origin: Side::TestManagement,
                 });
-                out.to_gitlab += 1;
+                out.to_tracker += 1;
                 out.last_note_id = out.last_note_id.max(note_id);
             }
         }
@@ -153,13 +153,13 @@ async fn copy_note(
         note.created_at.format("%Y-%m-%d %H:%M UTC"),
         text::markdown_to_html(&note.body),
     );
-    let author = ctx.maps.spira_user_of(&note.author_username);
+    let author = ctx.maps.tm_user_of(&note.author_username);
     let created = ctx
         .tm
         .add_comment(ctx.tm_project(), i64::from(incident_id), &html, author)
         .await?;
     let comment_id = created.id.unwrap_or(0);
-    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = incident_id, issue = iid, note = note_id, comment = comment_id, direction = "to-test-management", "copied comment");
+    tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, incident = incident_id, issue = iid, note = note_id, comment = comment_id, direction = "to-test-management", "copied comment");
     Ok(comment_id)
 }
 
@@ -175,7 +175,7 @@ async fn copy_comment(
     let author = comment
         .author_name
         .clone()
-        .or_else(|| comment.author_id.and_then(|u| ctx.spira_user_name(u)))
+        .or_else(|| comment.author_id.and_then(|u| ctx.tm_user_name(u)))
         .unwrap_or_else(|| "Someone".into());
     let when = comment
         .created_at
@@ -191,6 +191,6 @@ async fn copy_comment(
         .tracker
         .add_comment(&ctx.tracker_project, iid, &body)
         .await?;
-    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = incident_id, issue = iid, comment = comment_id, note = note.id, direction = "to-gitlab", "copied comment");
+    tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, incident = incident_id, issue = iid, comment = comment_id, note = note.id, direction = "to-gitlab", "copied comment");
     Ok(note.id as i64)
 }

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::mapping::{Named, Person, ProjectMaps, SpiraLookups, auto_map};
+use crate::mapping::{Named, Person, ProjectMaps, TmLookups, auto_map};
 use crate::settings::Settings;
 use crate::storage::Storage;
 use crate::storage::{Kind, MappingRow, Source};
@@ -23,20 +23,20 @@ pub struct ProjectCtx<'a> {
     pub plugin: &'a Settings,
     pub tm: &'a dyn TestManagement,
     pub tracker: &'a dyn IssueTracker,
-    pub spira_project: u32,
+    pub tm_project: u32,
     /// The tracker project by id (what every call after the setup names).
     pub tracker_project: String,
-    pub gitlab_project_id: u64,
-    pub gitlab_path: String,
+    pub tracker_project_id: u64,
+    pub tracker_path: String,
     pub maps: ProjectMaps,
-    pub spira_users: Vec<TmUser>,
+    pub tm_users: Vec<TmUser>,
     pub releases: Mutex<Vec<TmRelease>>,
     pub milestones: Mutex<Vec<TrackerMilestone>>,
     pub labels: Mutex<HashSet<String>>,
     /// Release ↔ milestone pairs made during this cycle (auto-created).
     made_releases: Mutex<Vec<(i64, String)>>,
     /// GitLab username → user id, filled on demand.
-    gitlab_users: Mutex<HashMap<String, Option<u64>>>,
+    tracker_users: Mutex<HashMap<String, Option<u64>>>,
     /// Users already warned about this cycle (unmapped assignees).
     warned_users: Mutex<HashSet<String>>,
     /// Held while a counterpart (milestone, release, label) is looked up
@@ -53,7 +53,7 @@ pub enum Users {
     AsMapped,
 }
 
-fn spira_id(text: &str, what: &str) -> Result<u32, SyncError> {
+fn tm_id(text: &str, what: &str) -> Result<u32, SyncError> {
     u32::try_from(text.parse::<i64>().unwrap_or(-1))
         .map_err(|_| SyncError::Config(format!("{what}: '{text}' is not a Spira project id")))
 }
@@ -67,30 +67,30 @@ impl<'a> ProjectCtx<'a> {
         tm: &'a dyn TestManagement,
         tracker: &'a dyn IssueTracker,
         store: &Mutex<&mut dyn Storage>,
-        spira_project: i64,
-        gitlab_project: &str,
+        tm_project: i64,
+        tracker_project: &str,
         users: Users,
     ) -> Result<ProjectCtx<'a>, SyncError> {
-        let sp = spira_id(&spira_project.to_string(), "project mapping")?;
+        let sp = tm_id(&tm_project.to_string(), "project mapping")?;
         // Independent reads, made together: a cycle's setup costs the
         // latency of the longest chain (Spira's project, then its template).
         let members = async {
             if plugin.auto_map_users && users == Users::AutoMap {
-                tracker.members(gitlab_project).await.map(Some)
+                tracker.members(tracker_project).await.map(Some)
             } else {
                 Ok(None)
             }
         };
         let tracker_reads = async {
             let reads = tokio::try_join!(
-                tracker.project(gitlab_project),
-                tracker.milestones(gitlab_project),
-                tracker.labels(gitlab_project),
+                tracker.project(tracker_project),
+                tracker.milestones(tracker_project),
+                tracker.labels(tracker_project),
                 members,
             )?;
             Ok::<_, SyncError>(reads)
         };
-        let tm_reads = async { Ok::<_, SyncError>(tm.setup(spira_project).await?) };
+        let tm_reads = async { Ok::<_, SyncError>(tm.setup(tm_project).await?) };
         let ((project, milestones, labels, members), setup) =
             tokio::try_join!(tracker_reads, tm_reads)?;
         let labels: HashSet<String> = labels.into_iter().map(|l| l.name).collect();
@@ -98,12 +98,12 @@ impl<'a> ProjectCtx<'a> {
             record_auto_users(
                 &mut **lock(store),
                 &plugin.name,
-                spira_project,
+                tm_project,
                 &setup.users,
                 &members,
             )?;
         }
-        let rows = |kind| lock(store).mappings(kind, Some(&plugin.name), Some(spira_project));
+        let rows = |kind| lock(store).mappings(kind, Some(&plugin.name), Some(tm_project));
         let (statuses, priorities, users, release_rows) = (
             rows(Kind::Status)?,
             rows(Kind::Priority)?,
@@ -128,17 +128,17 @@ impl<'a> ProjectCtx<'a> {
             plugin,
             tm,
             tracker,
-            spira_project: sp,
+            tm_project: sp,
             tracker_project: project.id.to_string(),
-            gitlab_project_id: project.id,
-            gitlab_path: project.path,
+            tracker_project_id: project.id,
+            tracker_path: project.path,
             maps,
-            spira_users: setup.users,
+            tm_users: setup.users,
             releases: Mutex::new(setup.releases),
             milestones: Mutex::new(milestones),
             labels: Mutex::new(labels),
             made_releases: Mutex::default(),
-            gitlab_users: Mutex::default(),
+            tracker_users: Mutex::default(),
             warned_users: Mutex::default(),
             creating: tokio::sync::Mutex::new(()),
         })
@@ -146,21 +146,21 @@ impl<'a> ProjectCtx<'a> {
 
     /// The test-management project, as its connector names it.
     pub fn tm_project(&self) -> i64 {
-        i64::from(self.spira_project)
+        i64::from(self.tm_project)
     }
 
     /// The GitLab user id of a username, looked up once per cycle.
-    pub async fn gitlab_user_id(&self, username: &str) -> Result<Option<u64>, SyncError> {
-        if let Some(id) = lock(&self.gitlab_users).get(username) {
+    pub async fn tracker_user_id(&self, username: &str) -> Result<Option<u64>, SyncError> {
+        if let Some(id) = lock(&self.tracker_users).get(username) {
             return Ok(*id);
         }
         // One lookup per user, however many items ask at once.
         let _one = self.creating.lock().await;
-        if let Some(id) = lock(&self.gitlab_users).get(username) {
+        if let Some(id) = lock(&self.tracker_users).get(username) {
             return Ok(*id);
         }
         let id = self.tracker.user_id(username).await?;
-        lock(&self.gitlab_users).insert(username.to_string(), id);
+        lock(&self.tracker_users).insert(username.to_string(), id);
         Ok(id)
     }
 
@@ -192,15 +192,15 @@ impl<'a> ProjectCtx<'a> {
         lock(&self.made_releases).push((release, milestone.to_string()));
     }
 
-    pub fn spira_login(&self, user_id: i64) -> Option<&str> {
-        self.spira_users
+    pub fn tm_login(&self, user_id: i64) -> Option<&str> {
+        self.tm_users
             .iter()
             .find(|u| u.id == user_id)
             .map(|u| u.login.as_str())
     }
 
-    pub fn spira_user_name(&self, user_id: i64) -> Option<String> {
-        self.spira_users
+    pub fn tm_user_name(&self, user_id: i64) -> Option<String> {
+        self.tm_users
             .iter()
             .find(|u| u.id == user_id)
             .map(|u| u.full_name.clone().unwrap_or_else(|| u.login.clone()))
@@ -209,14 +209,14 @@ impl<'a> ProjectCtx<'a> {
     /// Logs an unmapped user once per cycle rather than once per item.
     pub fn warn_unmapped(&self, who: &str, side: &str) {
         if lock(&self.warned_users).insert(format!("{side}:{who}")) {
-            tracing::warn!(plugin = %self.plugin.name, project = self.spira_project, user = who,
+            tracing::warn!(plugin = %self.plugin.name, project = self.tm_project, user = who,
                 "{side} user has no counterpart (add one with `labsync map user add`); the other side is left unassigned");
         }
     }
 }
 
 /// What a project's mapping rows are resolved against.
-pub fn lookups_of(setup: &TmSetup) -> SpiraLookups {
+pub fn lookups_of(setup: &TmSetup) -> TmLookups {
     let choices = |list: &[Choice]| {
         list.iter()
             .map(|c| Named {
@@ -225,7 +225,7 @@ pub fn lookups_of(setup: &TmSetup) -> SpiraLookups {
             })
             .collect()
     };
-    SpiraLookups {
+    TmLookups {
         statuses: choices(&setup.statuses),
         priorities: choices(&setup.priorities),
         users: setup
@@ -251,22 +251,20 @@ pub fn lookups_of(setup: &TmSetup) -> SpiraLookups {
 fn record_auto_users(
     store: &mut dyn Storage,
     plugin: &str,
-    spira_project: i64,
-    spira_users: &[TmUser],
+    tm_project: i64,
+    tm_users: &[TmUser],
     members: &[TrackerUser],
 ) -> Result<(), SyncError> {
-    let existing = store.mappings(Kind::User, Some(plugin), Some(spira_project))?;
-    let mapped_spira: HashSet<String> =
-        existing.iter().map(|r| r.tm_value.to_lowercase()).collect();
-    let mapped_gitlab: HashSet<String> = existing
+    let existing = store.mappings(Kind::User, Some(plugin), Some(tm_project))?;
+    let mapped_tm: HashSet<String> = existing.iter().map(|r| r.tm_value.to_lowercase()).collect();
+    let mapped_tracker: HashSet<String> = existing
         .iter()
         .map(|r| r.tracker_value.to_lowercase())
         .collect();
-    let spira: Vec<Person> = spira_users
+    let tm: Vec<Person> = tm_users
         .iter()
         .filter(|u| {
-            !mapped_spira.contains(&u.login.to_lowercase())
-                && !mapped_spira.contains(&u.id.to_string())
+            !mapped_tm.contains(&u.login.to_lowercase()) && !mapped_tm.contains(&u.id.to_string())
         })
         .map(|u| Person {
             id: u.id,
@@ -275,9 +273,9 @@ fn record_auto_users(
             full_name: u.full_name.clone().unwrap_or_default(),
         })
         .collect();
-    let gitlab: Vec<Person> = members
+    let tracker: Vec<Person> = members
         .iter()
-        .filter(|m| !mapped_gitlab.contains(&m.username.to_lowercase()))
+        .filter(|m| !mapped_tracker.contains(&m.username.to_lowercase()))
         .map(|m| Person {
             id: i64::try_from(m.id).unwrap_or(i64::MAX),
             login: m.username.clone(),
@@ -285,17 +283,17 @@ fn record_auto_users(
             full_name: m.name.clone(),
         })
         .collect();
-    for (spira_id, username) in auto_map(&spira, &gitlab) {
-        let Some(login) = spira_users
+    for (tm_id, username) in auto_map(&tm, &tracker) {
+        let Some(login) = tm_users
             .iter()
-            .find(|u| u.id == spira_id)
+            .find(|u| u.id == tm_id)
             .map(|u| u.login.clone())
         else {
             continue;
         };
         let row = MappingRow {
             plugin: plugin.to_string(),
-            tm_project: spira_project,
+            tm_project,
             tm_value: login.clone(),
             tracker_value: username.clone(),
             primary: false,

@@ -62,7 +62,7 @@ pub fn named_issue(ctx: &ProjectCtx<'_>, incident: &TmItem) -> Named {
         };
     }
     ctx.tracker
-        .parse_reference(&ctx.gitlab_path, value)
+        .parse_reference(&ctx.tracker_path, value)
         .map_or(Named::Nothing, Named::Issue)
 }
 
@@ -75,7 +75,7 @@ pub fn claim_value(install: &str, now: DateTime<Utc>) -> String {
 }
 
 /// Spira's clock (from its last answer), or ours before any answer.
-fn spira_now(ctx: &ProjectCtx<'_>) -> DateTime<Utc> {
+fn tm_now(ctx: &ProjectCtx<'_>) -> DateTime<Utc> {
     ctx.tm.server_now().unwrap_or_else(Utc::now)
 }
 
@@ -83,7 +83,7 @@ fn spira_now(ctx: &ProjectCtx<'_>) -> DateTime<Utc> {
 pub fn claimed_by_other(ctx: &ProjectCtx<'_>, pass: &Pass<'_>, named: &Named) -> Option<String> {
     match named {
         Named::Claim { install, at } if *install != pass.install => {
-            let fresh = at.is_some_and(|t| spira_now(ctx) - t < claim_ttl());
+            let fresh = at.is_some_and(|t| tm_now(ctx) - t < claim_ttl());
             fresh.then(|| install.clone())
         }
         _ => None,
@@ -126,7 +126,7 @@ pub async fn claim_for_issue(
             "incident IN:{id}: another labsync linked it to #{iid} meanwhile; synced next round"
         )));
     }
-    let value = claim_value(&pass.install, spira_now(ctx));
+    let value = claim_value(&pass.install, tm_now(ctx));
     match ctx.tm.claim(ctx.tm_project(), &current, &value).await {
         Ok(()) => Ok(()),
         Err(e) if e.is_busy() => Err(SyncError::Busy(format!(
@@ -172,7 +172,7 @@ pub async fn issue_naming(
     }
     let linked = pass.store().link_by_tracker_item(
         &ctx.plugin.name,
-        ctx.gitlab_project_id as i64,
+        ctx.tracker_project_id as i64,
         issue.id as i64,
     )?;
     Ok(linked.is_none().then_some(issue))

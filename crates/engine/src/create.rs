@@ -20,7 +20,7 @@ use super::counterpart::{self, Named};
 use super::link::matched;
 use super::pair::{Action, Pair, Sides, footer, incident_id, issue_reference, new_link};
 use super::pass::Pass;
-use super::resolve::{gitlab_view, spira_view};
+use super::resolve::{tm_view, tracker_view};
 use super::write::{incident_edit, new_issue, release_for};
 
 /// Creates the GitLab issue for a new incident (or finds the one a crashed
@@ -32,7 +32,7 @@ pub(super) async fn create_issue(
     whole: bool,
 ) -> Result<(), SyncError> {
     let id = incident_id(ctx, incident)?;
-    let ticket = spira_view(incident, None);
+    let ticket = tm_view(incident, None);
     let footer = footer(ctx, id);
     // What the issue's link back names: how a create whose answer was lost
     // is recognised.
@@ -41,7 +41,7 @@ pub(super) async fn create_issue(
     // Claimed on the server first, so that two installs never both create.
     counterpart::claim_for_issue(ctx, pass, incident, whole, id).await?;
     if let Some(found) = issue_created_earlier(ctx, &intent, marker).await? {
-        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, incident = id, issue = found.iid, "found the issue an interrupted cycle created");
         let intent = Some(intent.id);
         let pair = matched(ctx, pass, incident.clone(), whole, found, intent)?;
         return apply::pair(ctx, pass, pair).await;
@@ -88,11 +88,11 @@ fn issue_intent(
     marker: (i64, i64),
 ) -> Result<Intent, SyncError> {
     let attempt = IssueAttempt {
-        gitlab_now: ctx.tracker.server_now(),
+        tracker_now: ctx.tracker.server_now(),
     };
     let intent = pass.store().add_intent(
         &ctx.plugin.name,
-        i64::from(ctx.spira_project),
+        i64::from(ctx.tm_project),
         "issue",
         &id.to_string(),
         &format!("{}/{}", marker.0, marker.1),
@@ -128,7 +128,7 @@ async fn create_and_close(
     id: u32,
 ) -> Result<TrackerItem, SyncError> {
     let issue = ctx.tracker.create(&ctx.tracker_project, new).await?;
-    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
+    tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, incident = id, issue = issue.iid, direction = "to-gitlab", "created issue");
     if ticket.status.and_then(|s| ctx.maps.state_of(s)) != Some("closed") {
         return Ok(issue);
     }
@@ -147,7 +147,8 @@ async fn create_and_close(
 /// the attempt was about to be made.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct IssueAttempt {
-    gitlab_now: Option<DateTime<Utc>>,
+    #[serde(rename = "gitlab_now")]
+    tracker_now: Option<DateTime<Utc>>,
 }
 
 /// The earliest time, by GitLab's clock, at which the attempt an intent
@@ -157,7 +158,7 @@ struct IssueAttempt {
 fn attempted_since(ctx: &ProjectCtx<'_>, intent: &Intent) -> DateTime<Utc> {
     let recorded = serde_json::from_str::<IssueAttempt>(&intent.payload)
         .ok()
-        .and_then(|a| a.gitlab_now);
+        .and_then(|a| a.tracker_now);
     let at = recorded.unwrap_or_else(|| {
         let skew = ctx
             .tracker
@@ -217,21 +218,21 @@ pub(super) async fn create_incident(
     pass: &Pass<'_>,
     issue: &TrackerItem,
 ) -> Result<(), SyncError> {
-    let (mut ticket, missing_release) = gitlab_view(ctx, issue, None, &TrackerKept::default());
+    let (mut ticket, missing_release) = tracker_view(ctx, issue, None, &TrackerKept::default());
     if let Some(title) = missing_release {
         ticket.release = Some(release_for(ctx, &pass.store, &title).await?);
     }
     let reference = issue_reference(ctx, issue.iid);
     let intent = pass.store().add_intent(
         &ctx.plugin.name,
-        i64::from(ctx.spira_project),
+        i64::from(ctx.tm_project),
         "incident",
         &issue.id.to_string(),
         &reference,
         "{}",
     )?;
     if let Some(found) = incident_created_earlier(ctx, &intent, &reference).await? {
-        tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = ?found.id, "found the incident an interrupted cycle created");
+        tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, issue = issue.iid, incident = ?found.id, "found the incident an interrupted cycle created");
         let intent = Some(intent.id);
         let pair = matched(ctx, pass, found, false, issue.clone(), intent)?;
         return apply::pair(ctx, pass, pair).await;
@@ -239,7 +240,7 @@ pub(super) async fn create_incident(
     let new = new_incident(&ticket, issue, &reference);
     let created = ctx.tm.create(ctx.tm_project(), &new).await?;
     let id = incident_id(ctx, &created)?;
-    tracing::info!(plugin = %ctx.plugin.name, project = ctx.spira_project, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
+    tracing::info!(plugin = %ctx.plugin.name, project = ctx.tm_project, issue = issue.iid, incident = id, direction = "to-test-management", "created incident");
     pass.count(|c| c.created_incidents += 1);
     if let Some(first) = created_first(ctx, &reference, id).await? {
         ctx.tm.delete(ctx.tm_project(), i64::from(id)).await?;
@@ -249,7 +250,7 @@ pub(super) async fn create_incident(
         return apply::pair(ctx, pass, pair).await;
     }
     // The base is what Spira kept (it may have chosen its default status).
-    let kept = spira_view(&created, Some(&ticket));
+    let kept = tm_view(&created, Some(&ticket));
     let base = Ticket {
         status: kept.status,
         ..ticket

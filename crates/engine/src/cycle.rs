@@ -74,8 +74,8 @@ pub async fn plan_cycle(
         let project = Project {
             plugin,
             sides,
-            spira_project: p.tm_project,
-            gitlab_project: &p.tracker_project,
+            tm_project: p.tm_project,
+            tracker_project: &p.tracker_project,
         };
         // Boxed: a project's future is large, and test threads' stacks small.
         report
@@ -136,7 +136,7 @@ fn record_run(store: &mut dyn Storage, run_id: i64, report: &CycleReport) {
             .projects
             .iter()
             .filter_map(|p| {
-                p.fatal.as_ref().map(|cause| match p.spira_project {
+                p.fatal.as_ref().map(|cause| match p.tm_project {
                     0 => cause.clone(),
                     n => format!("PR:{n}: {cause}"),
                 })
@@ -170,8 +170,8 @@ async fn sync_projects(
         let project = Project {
             plugin,
             sides,
-            spira_project: p.tm_project,
-            gitlab_project: &p.tracker_project,
+            tm_project: p.tm_project,
+            tracker_project: &p.tracker_project,
         };
         // Boxed: a project's future is large, and test threads' stacks small.
         let sync = Box::pin(project::sync(project, store, run_id, opts));
@@ -188,8 +188,8 @@ async fn sync_projects(
                     );
                     report.stopped = true;
                     ProjectReport {
-                        spira_project: p.tm_project,
-                        gitlab_project: p.tracker_project.clone(),
+                        tm_project: p.tm_project,
+                        tracker_project: p.tracker_project.clone(),
                         ..ProjectReport::default()
                     }
                 }

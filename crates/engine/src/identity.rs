@@ -27,13 +27,13 @@ pub const INSTALL_LABEL: &str = "labsync-install";
 const OWNER_PREFIX: &str = "labsync install ";
 
 /// What the configuration says a project mapping syncs.
-pub fn configured(plugin: &Settings, spira_project: i64, gitlab_project: &str) -> Binding {
+pub fn configured(plugin: &Settings, tm_project: i64, tracker_project: &str) -> Binding {
     Binding {
         plugin: plugin.name.clone(),
-        tm_project: spira_project,
+        tm_project,
         tm_url: normalized_url(plugin.tm_url.as_str()),
         tracker_url: normalized_url(plugin.tracker_url.as_str()),
-        tracker_project: gitlab_project.trim().trim_matches('/').to_string(),
+        tracker_project: tracker_project.trim().trim_matches('/').to_string(),
     }
 }
 
@@ -44,11 +44,11 @@ pub async fn ensure_bound(
     plugin: &Settings,
     tracker: &dyn IssueTracker,
     store: &mut dyn Storage,
-    spira_project: i64,
-    gitlab_project: &str,
+    tm_project: i64,
+    tracker_project: &str,
 ) -> Result<(), SyncError> {
     let Unbound { want, label } =
-        match found(plugin, tracker, store, spira_project, gitlab_project).await? {
+        match found(plugin, tracker, store, tm_project, tracker_project).await? {
             Some(unbound) => unbound,
             None => return Ok(()),
         };
@@ -58,10 +58,10 @@ pub async fn ensure_bound(
         // Created unless someone was first: then theirs comes back.
         None => {
             let new = install_label(plugin, &install);
-            tracker.create_label(gitlab_project, &new).await?
+            tracker.create_label(tracker_project, &new).await?
         }
     };
-    owned(plugin, gitlab_project, &label, &install)?;
+    owned(plugin, tracker_project, &label, &install)?;
     store.bind(&want)?;
     tracing::info!(plugin = %plugin.name, install = %install, "bound to {}", want.describe());
     Ok(())
@@ -73,14 +73,14 @@ pub async fn check(
     plugin: &Settings,
     tracker: &dyn IssueTracker,
     store: &dyn Storage,
-    spira_project: i64,
-    gitlab_project: &str,
+    tm_project: i64,
+    tracker_project: &str,
 ) -> Result<(), SyncError> {
-    let found = found(plugin, tracker, store, spira_project, gitlab_project).await?;
+    let found = found(plugin, tracker, store, tm_project, tracker_project).await?;
     match found {
         Some(Unbound {
             label: Some(label), ..
-        }) => owned(plugin, gitlab_project, &label, &store.install_id()?),
+        }) => owned(plugin, tracker_project, &label, &store.install_id()?),
         _ => Ok(()),
     }
 }
@@ -98,11 +98,11 @@ async fn found(
     plugin: &Settings,
     tracker: &dyn IssueTracker,
     store: &dyn Storage,
-    spira_project: i64,
-    gitlab_project: &str,
+    tm_project: i64,
+    tracker_project: &str,
 ) -> Result<Option<Unbound>, SyncError> {
-    let want = configured(plugin, spira_project, gitlab_project);
-    match store.binding(&plugin.name, spira_project)? {
+    let want = configured(plugin, tm_project, tracker_project);
+    match store.binding(&plugin.name, tm_project)? {
         Some(bound) if bound == want => return Ok(None),
         Some(bound) => {
             return Err(SyncError::Config(format!(
@@ -114,29 +114,29 @@ async fn found(
         }
         None => {}
     }
-    let label = tracker.find_label(gitlab_project, INSTALL_LABEL).await?;
+    let label = tracker.find_label(tracker_project, INSTALL_LABEL).await?;
     Ok(Some(Unbound { want, label }))
 }
 
 /// Whether the install `label` names is this one (or shares the project).
 fn owned(
     plugin: &Settings,
-    gitlab_project: &str,
+    tracker_project: &str,
     label: &TrackerLabel,
     install: &str,
 ) -> Result<(), SyncError> {
     match owner_of(label) {
         Some(o) if o == install => Ok(()),
         Some(o) if plugin.share_projects => {
-            tracing::warn!(plugin = %plugin.name, other = %o, "GitLab project {gitlab_project} is synced by another labsync install too (share_projects = true)");
+            tracing::warn!(plugin = %plugin.name, other = %o, "GitLab project {tracker_project} is synced by another labsync install too (share_projects = true)");
             Ok(())
         }
         Some(o) => Err(SyncError::Config(format!(
-            "GitLab project {gitlab_project} is synced by another labsync install ({o}, named by its label '{INSTALL_LABEL}'); this database is install {install}. Run one install per project; if that install is gone (its database lost or moved here), run `labsync rebind {}`; if both are meant to sync it, set share_projects = true in both",
+            "GitLab project {tracker_project} is synced by another labsync install ({o}, named by its label '{INSTALL_LABEL}'); this database is install {install}. Run one install per project; if that install is gone (its database lost or moved here), run `labsync rebind {}`; if both are meant to sync it, set share_projects = true in both",
             plugin.name
         ))),
         None => Err(SyncError::Config(format!(
-            "GitLab project {gitlab_project} has a label '{INSTALL_LABEL}' that names no labsync install; delete it, or give it the description \"{OWNER_PREFIX}{install}\""
+            "GitLab project {tracker_project} has a label '{INSTALL_LABEL}' that names no labsync install; delete it, or give it the description \"{OWNER_PREFIX}{install}\""
         ))),
     }
 }

@@ -10,7 +10,7 @@
 
 use super::connector::TrackerItem;
 use super::context::ProjectCtx;
-use super::resolve::gitlab_username;
+use super::resolve::tracker_username;
 use crate::storage::Event;
 use labsync_model::{Field, Ticket, TrackerKept};
 
@@ -32,7 +32,7 @@ fn sent(ctx: &ProjectCtx<'_>, ticket: &Ticket, field: Field) -> String {
     match field {
         Field::Assignee => ticket
             .assignee
-            .and_then(|a| gitlab_username(ctx, a))
+            .and_then(|a| tracker_username(ctx, a))
             .map(|n| n.to_lowercase())
             .unwrap_or_default(),
         Field::Release => ticket

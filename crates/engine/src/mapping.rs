@@ -62,16 +62,16 @@ pub struct ProjectMaps {
     priority_label: HashMap<i64, String>,
     /// Label (lowercase) → primary Spira priority id.
     label_primary: HashMap<String, i64>,
-    user_to_gitlab: HashMap<i64, String>,
-    user_from_gitlab: HashMap<String, i64>,
-    release_to_gitlab: HashMap<i64, String>,
-    release_from_gitlab: HashMap<String, i64>,
+    user_to_tracker: HashMap<i64, String>,
+    user_from_tracker: HashMap<String, i64>,
+    release_to_tracker: HashMap<i64, String>,
+    release_from_tracker: HashMap<String, i64>,
     stale: Vec<StaleRow>,
 }
 
 /// The Spira lookups a project's mapping rows are resolved against.
 #[derive(Debug, Default, Clone)]
-pub struct SpiraLookups {
+pub struct TmLookups {
     pub statuses: Vec<Named>,
     pub priorities: Vec<Named>,
     pub users: Vec<Named>,
@@ -103,7 +103,7 @@ impl ProjectMaps {
         priorities: &[MappingRow],
         users: &[MappingRow],
         releases: &[MappingRow],
-        lookups: &SpiraLookups,
+        lookups: &TmLookups,
     ) -> Result<ProjectMaps, Vec<MappingError>> {
         let mut maps = ProjectMaps::default();
         let mut errors = Vec::new();
@@ -135,14 +135,14 @@ impl ProjectMaps {
             }
         }
         for (id, row) in resolved("user", users, &lookups.users) {
-            maps.user_from_gitlab
+            maps.user_from_tracker
                 .insert(row.tracker_value.to_lowercase(), id);
-            maps.user_to_gitlab.insert(id, row.tracker_value);
+            maps.user_to_tracker.insert(id, row.tracker_value);
         }
         for (id, row) in resolved("release", releases, &lookups.releases) {
-            maps.release_from_gitlab
+            maps.release_from_tracker
                 .insert(row.tracker_value.to_lowercase(), id);
-            maps.release_to_gitlab.insert(id, row.tracker_value);
+            maps.release_to_tracker.insert(id, row.tracker_value);
         }
         maps.stale = stale;
         if !statuses.is_empty() {
@@ -224,22 +224,22 @@ impl ProjectMaps {
             .and_then(|l| self.label_primary.get(l).copied())
     }
 
-    pub fn gitlab_user_of(&self, spira_user: i64) -> Option<&str> {
-        self.user_to_gitlab.get(&spira_user).map(String::as_str)
+    pub fn tracker_user_of(&self, tm_user: i64) -> Option<&str> {
+        self.user_to_tracker.get(&tm_user).map(String::as_str)
     }
 
-    pub fn spira_user_of(&self, gitlab_username: &str) -> Option<i64> {
-        self.user_from_gitlab
-            .get(&gitlab_username.to_lowercase())
+    pub fn tm_user_of(&self, tracker_username: &str) -> Option<i64> {
+        self.user_from_tracker
+            .get(&tracker_username.to_lowercase())
             .copied()
     }
 
     pub fn milestone_of(&self, release: i64) -> Option<&str> {
-        self.release_to_gitlab.get(&release).map(String::as_str)
+        self.release_to_tracker.get(&release).map(String::as_str)
     }
 
     pub fn release_of(&self, milestone: &str) -> Option<i64> {
-        self.release_from_gitlab
+        self.release_from_tracker
             .get(&milestone.to_lowercase())
             .copied()
     }
@@ -257,7 +257,7 @@ pub struct Person {
 /// Pairs Spira users with GitLab users that have no explicit mapping: same
 /// email, then same login/username, then same full name. A key shared by two
 /// users on either side is ambiguous and ignored, as Spira itself does for names.
-pub fn auto_map(spira: &[Person], gitlab: &[Person]) -> Vec<(i64, String)> {
+pub fn auto_map(tm: &[Person], tracker: &[Person]) -> Vec<(i64, String)> {
     type KeyFn = fn(&Person) -> Option<String>;
     let keys: [KeyFn; 3] = [
         |p| {
@@ -279,8 +279,8 @@ pub fn auto_map(spira: &[Person], gitlab: &[Person]) -> Vec<(i64, String)> {
         },
     ];
     let mut pairs = Vec::new();
-    let mut done_spira = HashSet::new();
-    let mut done_gitlab = HashSet::new();
+    let mut done_tm = HashSet::new();
+    let mut done_tracker = HashSet::new();
     for key in keys {
         let unique = |people: &[Person]| {
             let mut count: HashMap<String, Vec<&Person>> = HashMap::new();
@@ -295,7 +295,7 @@ pub fn auto_map(spira: &[Person], gitlab: &[Person]) -> Vec<(i64, String)> {
                 .map(|(k, v)| (k, v[0].clone()))
                 .collect::<HashMap<_, _>>()
         };
-        let (s, g) = (unique(spira), unique(gitlab));
+        let (s, g) = (unique(tm), unique(tracker));
         let mut candidates: Vec<(i64, String, i64)> = s
             .iter()
             .filter_map(|(k, sp)| g.get(k).map(|gp| (sp.id, gp.login.clone(), gp.id)))
@@ -304,11 +304,11 @@ pub fn auto_map(spira: &[Person], gitlab: &[Person]) -> Vec<(i64, String)> {
         let mut found = Vec::new();
         for (sid, login, gid) in candidates {
             // A user paired by an earlier, stronger key keeps that pairing.
-            if done_spira.contains(&sid) || done_gitlab.contains(&gid) {
+            if done_tm.contains(&sid) || done_tracker.contains(&gid) {
                 continue;
             }
-            done_spira.insert(sid);
-            done_gitlab.insert(gid);
+            done_tm.insert(sid);
+            done_tracker.insert(gid);
             found.push((sid, login));
         }
         pairs.extend(found);
@@ -322,12 +322,12 @@ mod tests {
     use super::*;
     use crate::storage::Source;
 
-    fn row(spira: &str, gitlab: &str, primary: bool) -> MappingRow {
+    fn row(tm: &str, tracker: &str, primary: bool) -> MappingRow {
         MappingRow {
             plugin: "p".into(),
             tm_project: 1,
-            tm_value: spira.into(),
-            tracker_value: gitlab.into(),
+            tm_value: tm.into(),
+            tracker_value: tracker.into(),
             primary,
             source: Source::Config,
         }
@@ -340,8 +340,8 @@ mod tests {
         }
     }
 
-    fn lookups() -> SpiraLookups {
-        SpiraLookups {
+    fn lookups() -> TmLookups {
+        TmLookups {
             statuses: vec![
                 named(1, "New"),
                 named(2, "Open"),
@@ -415,14 +415,14 @@ mod tests {
     #[test]
     fn users_and_releases_resolve_by_name_both_ways() {
         let m = maps();
-        assert_eq!(m.gitlab_user_of(7), Some("bob.dev"));
-        assert_eq!(m.spira_user_of("Bob.Dev"), Some(7));
+        assert_eq!(m.tracker_user_of(7), Some("bob.dev"));
+        assert_eq!(m.tm_user_of("Bob.Dev"), Some(7));
         assert_eq!(m.milestone_of(9), Some("Sprint 9"));
         assert_eq!(m.release_of("sprint 9"), Some(9));
     }
 
     #[test]
-    fn unknown_spira_names_are_skipped_and_reported_not_dropped() {
+    fn unknown_tm_names_are_skipped_and_reported_not_dropped() {
         let maps = ProjectMaps::build(
             &[
                 row("New", "opened", true),
@@ -446,8 +446,8 @@ mod tests {
             "user mapping 'nobody' → 'x' (source config): no Spira user has this name or id; the row is skipped"
         );
         // The other rows work as ever.
-        assert_eq!(maps.gitlab_user_of(7), Some("bob.dev"));
-        assert_eq!(maps.spira_user_of("x"), None);
+        assert_eq!(maps.tracker_user_of(7), Some("bob.dev"));
+        assert_eq!(maps.tm_user_of("x"), None);
     }
 
     #[test]
@@ -474,21 +474,21 @@ mod tests {
 
     #[test]
     fn auto_map_by_email_then_login_then_unique_name() {
-        let spira = [
+        let tm = [
             person(1, "alice", Some("Alice@Example.com"), "Alice Tester"),
             person(2, "bob", None, "Bob Developer"),
             person(3, "cl", None, "Carol  Lead"),
             person(4, "d1", None, "Dana Same"),
             person(5, "d2", None, "Dana Same"),
         ];
-        let gitlab = [
+        let tracker = [
             person(10, "a.tester", Some("alice@example.com"), "A. T."),
             person(11, "bob", None, "Robert"),
             person(12, "carol", None, "Carol Lead"),
             person(13, "dana", None, "Dana Same"),
         ];
         assert_eq!(
-            auto_map(&spira, &gitlab),
+            auto_map(&tm, &tracker),
             vec![
                 (1, "a.tester".to_string()),
                 (2, "bob".to_string()),

@@ -28,7 +28,7 @@ pub struct Conflict {
     pub field: Field,
     pub base: Option<Value>,
     pub test_management: Value,
-    pub gitlab: Value,
+    pub issue_tracker: Value,
     pub winner: Side,
 }
 
@@ -38,14 +38,14 @@ pub struct Merge {
     /// The record both sides will hold once the writes are done: the new base.
     pub merged: Ticket,
     /// Fields to write to GitLab / to Spira.
-    pub to_gitlab: Vec<Field>,
+    pub to_tracker: Vec<Field>,
     pub to_test_management: Vec<Field>,
     pub conflicts: Vec<Conflict>,
 }
 
 impl Merge {
     pub fn is_noop(&self) -> bool {
-        self.to_gitlab.is_empty() && self.to_test_management.is_empty()
+        self.to_tracker.is_empty() && self.to_test_management.is_empty()
     }
 }
 
@@ -60,7 +60,7 @@ pub fn merge(
     direction: Direction,
 ) -> Merge {
     let mut merged = base.cloned().unwrap_or_else(|| tm.ticket.clone());
-    let mut to_gitlab = Vec::new();
+    let mut to_tracker = Vec::new();
     let mut to_test_management = Vec::new();
     let mut conflicts = Vec::new();
     for field in Field::ALL {
@@ -83,7 +83,7 @@ pub fn merge(
                     field,
                     base: b.clone(),
                     test_management: t.clone(),
-                    gitlab: g.clone(),
+                    issue_tracker: g.clone(),
                     winner: w,
                 });
             }
@@ -92,7 +92,7 @@ pub fn merge(
         match (winner, direction) {
             (Side::TestManagement, Direction::Both | Direction::ToGitLab) => {
                 merged.set(field, t);
-                to_gitlab.push(field);
+                to_tracker.push(field);
             }
             (Side::IssueTracker, Direction::Both | Direction::ToTestManagement) => {
                 merged.set(field, g);
@@ -109,7 +109,7 @@ pub fn merge(
     }
     Merge {
         merged,
-        to_gitlab,
+        to_tracker,
         to_test_management,
         conflicts,
     }
@@ -201,7 +201,7 @@ mod tests {
             ..b.clone()
         };
         let m = run(Some(&b), &tm, 1, &gl, 2, ConflictPolicy::Newest);
-        assert_eq!(m.to_gitlab, vec![Field::Title]);
+        assert_eq!(m.to_tracker, vec![Field::Title]);
         assert_eq!(m.to_test_management, vec![Field::Status]);
         assert!(
             m.conflicts.is_empty(),
@@ -254,11 +254,11 @@ mod tests {
                 Side::IssueTracker => {
                     assert_eq!(m.merged.title, "From GitLab");
                     assert_eq!(m.to_test_management, vec![Field::Title]);
-                    assert!(m.to_gitlab.is_empty());
+                    assert!(m.to_tracker.is_empty());
                 }
                 Side::TestManagement => {
                     assert_eq!(m.merged.title, "From Spira");
-                    assert_eq!(m.to_gitlab, vec![Field::Title]);
+                    assert_eq!(m.to_tracker, vec![Field::Title]);
                     assert!(m.to_test_management.is_empty());
                 }
             }
@@ -291,7 +291,7 @@ mod tests {
             Direction::ToGitLab,
         );
         assert!(m.to_test_management.is_empty());
-        assert_eq!(m.to_gitlab, vec![Field::Title]);
+        assert_eq!(m.to_tracker, vec![Field::Title]);
         assert_eq!(m.merged.title, "Spira title");
         // GitLab's status change does not cross; the base keeps the old value
         // so it is not mistaken for a Spira change later.
@@ -307,7 +307,7 @@ mod tests {
         };
         let m = run(None, &tm, 1, &gl, 2, ConflictPolicy::TestManagement);
         assert!(m.conflicts.is_empty());
-        assert_eq!(m.to_gitlab, vec![Field::Assignee]);
+        assert_eq!(m.to_tracker, vec![Field::Assignee]);
         assert_eq!(m.merged, tm);
     }
 
@@ -320,7 +320,7 @@ mod tests {
             ..b.clone()
         };
         let first = run(Some(&b), &tm, 3, &b, 1, ConflictPolicy::Newest);
-        assert_eq!(first.to_gitlab, vec![Field::Title]);
+        assert_eq!(first.to_tracker, vec![Field::Title]);
         // Cycle 2 reads both sides, now equal to the stored base, even though
         // GitLab's timestamp moved because of our write.
         let second = run(
@@ -376,13 +376,13 @@ mod properties {
                 Direction::Both,
             );
             let (mut tm_after, mut gl_after) = (tm.clone(), gl.clone());
-            for f in &m.to_gitlab { gl_after.set(*f, m.merged.get(*f)); }
+            for f in &m.to_tracker { gl_after.set(*f, m.merged.get(*f)); }
             for f in &m.to_test_management { tm_after.set(*f, m.merged.get(*f)); }
             prop_assert_eq!(&tm_after, &m.merged);
             prop_assert_eq!(&gl_after, &m.merged);
             for f in Field::ALL {
                 if tm.get(f) == gl.get(f) {
-                    prop_assert!(!m.to_gitlab.contains(&f) && !m.to_test_management.contains(&f));
+                    prop_assert!(!m.to_tracker.contains(&f) && !m.to_test_management.contains(&f));
                 }
                 // A one-sided change is never lost.
                 if tm.get(f) == base.get(f) && gl.get(f) != base.get(f) {

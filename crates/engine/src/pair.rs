@@ -14,7 +14,7 @@ use super::kept;
 use super::merge::SideView;
 use super::pass::Pass;
 use super::plan::{self, PairPlan, PairRead};
-use super::resolve::{gitlab_view, spira_view};
+use super::resolve::{tm_view, tracker_view};
 
 /// The link back the issue carries to its incident (GitLab's footer).
 pub(super) fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> TmLink {
@@ -28,7 +28,7 @@ pub(super) fn footer(ctx: &ProjectCtx<'_>, incident_id: u32) -> TmLink {
 
 /// The marker the incident keeps of its issue (Spira's "GitLab Issue" property).
 pub fn issue_reference(ctx: &ProjectCtx<'_>, iid: u64) -> String {
-    ctx.tracker.reference(&ctx.gitlab_path, iid)
+    ctx.tracker.reference(&ctx.tracker_path, iid)
 }
 
 /// Whether the incident's marker is `reference`.
@@ -106,7 +106,7 @@ pub(super) fn known(pass: &Pass<'_>, pair: &Pair) -> Known {
         },
         issue_notes: pair.sides.issue.comment_count,
         new_note: pass.has_new_note(pair.link.tm_item),
-        spira_comments: !pair.sides.by_issue,
+        tm_comments: !pair.sides.by_issue,
     }
 }
 
@@ -118,7 +118,7 @@ fn resolve(ctx: &ProjectCtx<'_>, pair: &mut Pair) -> Result<Resolved, SyncError>
     } = &pair.sides;
     let id = incident_id(ctx, incident)?;
     let base = pair.base.as_ref();
-    let sv = spira_view(incident, base);
+    let sv = tm_view(incident, base);
     let mut kept_events = Vec::new();
     if pair.action == Action::Created(Side::IssueTracker)
         && let Some(b) = base
@@ -129,7 +129,7 @@ fn resolve(ctx: &ProjectCtx<'_>, pair: &mut Pair) -> Result<Resolved, SyncError>
         pair.link.tracker_kept = kept;
         kept_events = events;
     }
-    let (gv, missing_release) = gitlab_view(ctx, issue, base, &pair.link.tracker_kept);
+    let (gv, missing_release) = tracker_view(ctx, issue, base, &pair.link.tracker_kept);
     Ok(Resolved {
         id,
         sv,
@@ -177,9 +177,9 @@ pub(super) fn new_link(
     Link {
         id: 0,
         plugin: ctx.plugin.name.clone(),
-        tm_project: i64::from(ctx.spira_project),
+        tm_project: i64::from(ctx.tm_project),
         tm_item: i64::from(incident_id),
-        tracker_project_id: ctx.gitlab_project_id as i64,
+        tracker_project_id: ctx.tracker_project_id as i64,
         tracker_item_id: issue.id as i64,
         tracker_iid: issue.iid as i64,
         tracker_url: issue.web_url.clone(),

@@ -13,7 +13,7 @@ use super::link::{Failed, Finish, Linked};
 use super::pair::{Pair, incident_id, known, planned};
 use super::pass::Pass;
 use super::plan;
-use super::resolve::{gitlab_view, spira_view};
+use super::resolve::{tm_view, tracker_view};
 
 /// A plan: what linking found is recorded as the writes it would make;
 /// nothing is written, and a failed item is not queued.
@@ -49,12 +49,13 @@ async fn linked(ctx: &ProjectCtx<'_>, pass: &Pass<'_>, linked: Linked) -> Result
         } => pair_writes(ctx, pass, *pair).await,
         Linked::NewIncident { incident, .. } => {
             let id = incident_id(ctx, &incident)?;
-            let title = spira_view(&incident, None).title;
+            let title = tm_view(&incident, None).title;
             pass.plan(plan::new_incident(i64::from(id), title));
             Ok(())
         }
         Linked::NewIssue(issue) => {
-            let (ticket, missing_release) = gitlab_view(ctx, &issue, None, &TrackerKept::default());
+            let (ticket, missing_release) =
+                tracker_view(ctx, &issue, None, &TrackerKept::default());
             for write in plan::new_issue(issue.iid, ticket.title, missing_release) {
                 pass.plan(write);
             }

@@ -34,8 +34,8 @@ use super::{SyncError, lock};
 pub(super) struct Project<'a> {
     pub plugin: &'a Settings,
     pub sides: Endpoints<'a>,
-    pub spira_project: i64,
-    pub gitlab_project: &'a str,
+    pub tm_project: i64,
+    pub tracker_project: &'a str,
 }
 
 /// Syncs one project mapping.
@@ -56,8 +56,8 @@ pub(super) async fn sync(
         plugin,
         tracker,
         store,
-        project.spira_project,
-        project.gitlab_project,
+        project.tm_project,
+        project.tracker_project,
     );
     if let Err(e) = bound.await {
         refused(project, &mut report, e);
@@ -74,7 +74,7 @@ pub(super) async fn sync(
     if listed.test_management.complete && !listed.idless {
         let cleared = scope.pass.store().clear_error(
             &plugin.name,
-            project.spira_project,
+            project.tm_project,
             Side::TestManagement,
             IDLESS,
         );
@@ -99,7 +99,7 @@ pub(super) async fn plan(project: Project<'_>, store: &mut dyn Storage) -> Proje
         return report;
     };
     let (plugin, tracker) = (project.plugin, project.sides.tracker);
-    let (sp, gp) = (project.spira_project, project.gitlab_project);
+    let (sp, gp) = (project.tm_project, project.tracker_project);
     if let Err(e) = identity::check(plugin, tracker, store, sp, gp).await {
         refused(project, &mut report, e);
         return report;
@@ -124,8 +124,8 @@ pub(super) async fn plan(project: Project<'_>, store: &mut dyn Storage) -> Proje
 impl Project<'_> {
     fn report(&self) -> ProjectReport {
         ProjectReport {
-            spira_project: self.spira_project,
-            gitlab_project: self.gitlab_project.to_string(),
+            tm_project: self.tm_project,
+            tracker_project: self.tracker_project.to_string(),
             ..ProjectReport::default()
         }
     }
@@ -134,7 +134,7 @@ impl Project<'_> {
 /// Where each side's listing starts: its watermark less the plugin's
 /// overlap (or `sync_since`, or the beginning, before a first cycle).
 fn starts(project: Project<'_>, store: &dyn Storage, report: &mut ProjectReport) -> Option<Starts> {
-    let (plugin, sp) = (project.plugin, project.spira_project);
+    let (plugin, sp) = (project.plugin, project.tm_project);
     let offset = Duration::from_std(plugin.time_offset).unwrap_or(Duration::minutes(2));
     let start_of = |mark: Option<DateTime<Utc>>| {
         mark.map(|m| m - offset)
@@ -171,7 +171,7 @@ fn refused(project: Project<'_>, report: &mut ProjectReport, e: SyncError) {
 /// not be loaded for them.
 async fn sweep_and_retry(scope: &Scope<'_>, listed: &Listed, report: &mut ProjectReport) -> bool {
     let load = &scope.load;
-    let (plugin, project) = (load.plugin, load.spira_project);
+    let (plugin, project) = (load.plugin, load.tm_project);
     let sweep = match (plugin.comment_sweep, load.tm.server_now()) {
         (Some(every), Some(now)) => {
             Some(every).filter(|_| sweep::due(&scope.pass, (&plugin.name, project), every, now))
@@ -204,12 +204,11 @@ fn advance_watermarks(scope: &Scope<'_>, listed: &Listed, report: &mut ProjectRe
         (Side::IssueTracker, &listed.issue_tracker),
     ] {
         if let Some(mark) = progress.watermark()
-            && let Err(e) = scope.pass.store().advance_watermark(
-                &load.plugin.name,
-                load.spira_project,
-                side,
-                mark,
-            )
+            && let Err(e) =
+                scope
+                    .pass
+                    .store()
+                    .advance_watermark(&load.plugin.name, load.tm_project, side, mark)
         {
             report.failures.push(format!(
                 "saving the {} watermark: {e}",
@@ -249,8 +248,8 @@ impl<'a> Scope<'a> {
             plugin: project.plugin,
             tm: project.sides.tm,
             tracker: project.sides.tracker,
-            spira_project: project.spira_project,
-            gitlab_project: project.gitlab_project,
+            tm_project: project.tm_project,
+            tracker_project: project.tracker_project,
             users,
             ctx: OnceCell::new(),
             failed: Mutex::new(None),
@@ -301,8 +300,8 @@ pub(super) struct Loader<'a> {
     pub plugin: &'a Settings,
     pub tm: &'a dyn TestManagement,
     pub tracker: &'a dyn IssueTracker,
-    pub spira_project: i64,
-    pub gitlab_project: &'a str,
+    pub tm_project: i64,
+    pub tracker_project: &'a str,
     users: Users,
     ctx: OnceCell<ProjectCtx<'a>>,
     /// Why loading failed: items asking afterwards fail at once.
@@ -323,8 +322,8 @@ impl<'a> Loader<'a> {
                     self.tm,
                     self.tracker,
                     &pass.store,
-                    self.spira_project,
-                    self.gitlab_project,
+                    self.tm_project,
+                    self.tracker_project,
                     self.users,
                 )
                 .await;

@@ -90,7 +90,7 @@ pub(super) async fn retry_due(
     report: &mut ProjectReport,
     stop: Option<&AtomicBool>,
 ) {
-    let project = i64::from(ctx.spira_project);
+    let project = i64::from(ctx.tm_project);
     let queued = pass.store().queued_errors(&ctx.plugin.name, project);
     let queued = match queued {
         Ok(q) => q,

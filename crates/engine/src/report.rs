@@ -7,8 +7,8 @@ use serde::Serialize;
 /// Live counts of a running cycle, for a progress display.
 #[derive(Debug, Default)]
 pub struct Progress {
-    pub spira_items: AtomicUsize,
-    pub gitlab_items: AtomicUsize,
+    pub tm_items: AtomicUsize,
+    pub tracker_items: AtomicUsize,
     pub failed: AtomicUsize,
 }
 
@@ -16,8 +16,8 @@ impl Progress {
     /// "12 incidents, 7 issues, 1 failed".
     pub fn describe(&self) -> String {
         let (s, g, f) = (
-            self.spira_items.load(Ordering::Relaxed),
-            self.gitlab_items.load(Ordering::Relaxed),
+            self.tm_items.load(Ordering::Relaxed),
+            self.tracker_items.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed),
         );
         format!("{s} incidents, {g} issues looked at, {f} failed")
@@ -30,8 +30,10 @@ pub struct Counts {
     pub created_incidents: usize,
     pub updated_issues: usize,
     pub updated_incidents: usize,
-    pub comments_to_gitlab: usize,
-    pub comments_to_spira: usize,
+    #[serde(rename = "comments_to_gitlab")]
+    pub comments_to_tracker: usize,
+    #[serde(rename = "comments_to_spira")]
+    pub comments_to_tm: usize,
     pub linked: usize,
     pub conflicts: usize,
     pub orphaned: usize,
@@ -44,15 +46,17 @@ impl Counts {
             + self.created_incidents
             + self.updated_issues
             + self.updated_incidents
-            + self.comments_to_gitlab
-            + self.comments_to_spira
+            + self.comments_to_tracker
+            + self.comments_to_tm
     }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ProjectReport {
-    pub spira_project: i64,
-    pub gitlab_project: String,
+    #[serde(rename = "spira_project")]
+    pub tm_project: i64,
+    #[serde(rename = "gitlab_project")]
+    pub tracker_project: String,
     pub counts: Counts,
     /// Items that failed this cycle, one line each (they wait in the error queue).
     pub failures: Vec<String>,
@@ -124,7 +128,7 @@ impl CycleReport {
                     p.stale_mappings
                         .iter()
                         .flatten()
-                        .map(move |s| format!("PR:{}: {s}", p.spira_project))
+                        .map(move |s| format!("PR:{}: {s}", p.tm_project))
                 })
                 .collect(),
         )
@@ -138,8 +142,8 @@ impl CycleReport {
             t.created_incidents += c.created_incidents;
             t.updated_issues += c.updated_issues;
             t.updated_incidents += c.updated_incidents;
-            t.comments_to_gitlab += c.comments_to_gitlab;
-            t.comments_to_spira += c.comments_to_spira;
+            t.comments_to_tracker += c.comments_to_tracker;
+            t.comments_to_tm += c.comments_to_tm;
             t.linked += c.linked;
             t.conflicts += c.conflicts;
             t.orphaned += c.orphaned;

@@ -14,7 +14,7 @@ use super::connector::{TmItem, TrackerItem};
 use super::context::ProjectCtx;
 
 /// The incident as a ticket; `base` only settles the description's form.
-pub fn spira_view(incident: &TmItem, base: Option<&Ticket>) -> Ticket {
+pub fn tm_view(incident: &TmItem, base: Option<&Ticket>) -> Ticket {
     let html = &incident.description;
     let markdown = text::html_to_markdown(html);
     let description = match base {
@@ -45,7 +45,7 @@ fn is_projection(html: &str, markdown: &str) -> bool {
 /// a milestone that no release is mapped to yet (the caller creates it).
 /// What GitLab `kept` of the base (not what labsync sent) is its
 /// projection there.
-pub fn gitlab_view(
+pub fn tracker_view(
     ctx: &ProjectCtx<'_>,
     issue: &TrackerItem,
     base: Option<&Ticket>,
@@ -85,7 +85,7 @@ pub fn gitlab_view(
     let base_assignee = base.and_then(|b| b.assignee);
     let projected = match &kept.assignee {
         Some(k) => (!k.is_empty()).then(|| k.clone()),
-        None => base_assignee.and_then(|a| gitlab_username(ctx, a)),
+        None => base_assignee.and_then(|a| tracker_username(ctx, a)),
     };
     let assignee = if base.is_some()
         && projected.as_deref().map(str::to_lowercase)
@@ -95,7 +95,7 @@ pub fn gitlab_view(
     } else {
         match &assignee_name {
             None => None,
-            Some(name) => match ctx.maps.spira_user_of(name) {
+            Some(name) => match ctx.maps.tm_user_of(name) {
                 Some(id) => Some(id),
                 None => {
                     ctx.warn_unmapped(name, "GitLab");
@@ -140,6 +140,6 @@ pub fn gitlab_view(
 }
 
 /// The GitLab username a Spira user is mapped to, if any.
-pub fn gitlab_username(ctx: &ProjectCtx<'_>, spira_user: i64) -> Option<String> {
-    ctx.maps.gitlab_user_of(spira_user).map(String::from)
+pub fn tracker_username(ctx: &ProjectCtx<'_>, tm_user: i64) -> Option<String> {
+    ctx.maps.tracker_user_of(tm_user).map(String::from)
 }

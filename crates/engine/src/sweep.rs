@@ -64,7 +64,7 @@ pub(super) async fn sweep_comments(
     let before = now - Duration::from_std(every).unwrap_or(Duration::minutes(15));
     let due = pass.store().links_due_for_comment_check(
         &ctx.plugin.name,
-        i64::from(ctx.spira_project),
+        i64::from(ctx.tm_project),
         before,
         SWEEP_BATCH,
     );
@@ -84,7 +84,7 @@ pub(super) async fn sweep_comments(
         if let Err(e) = result {
             let failed = Failed {
                 plugin: &ctx.plugin.name,
-                project: i64::from(ctx.spira_project),
+                project: i64::from(ctx.tm_project),
                 side: Side::TestManagement,
                 item: incident,
                 error: &e,

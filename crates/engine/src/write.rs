@@ -14,7 +14,7 @@ use super::connector::{
     StateChange, TmEdit, TrackerEdit, TrackerItem, TrackerLabel, TrackerNew, TrackerState,
 };
 use super::context::ProjectCtx;
-use super::resolve::gitlab_username;
+use super::resolve::tracker_username;
 use super::{SyncError, lock};
 
 /// The milestone id for a Spira release, creating the milestone (and the
@@ -105,7 +105,7 @@ fn record_release(
     ctx.add_release(release, milestone);
     let row = MappingRow {
         plugin: ctx.plugin.name.clone(),
-        tm_project: i64::from(ctx.spira_project),
+        tm_project: i64::from(ctx.tm_project),
         tm_value: release.to_string(),
         tracker_value: milestone.to_string(),
         primary: false,
@@ -114,7 +114,7 @@ fn record_release(
     // A stale auto row (its release was deleted) holding the milestone gives way.
     let recorded = match ctx.maps.stale_auto_release(milestone) {
         Some(stale) => {
-            tracing::warn!(plugin = %ctx.plugin.name, project = ctx.spira_project, milestone, old_release = %stale.tm_value, release, "replaced the auto release mapping of a deleted release");
+            tracing::warn!(plugin = %ctx.plugin.name, project = ctx.tm_project, milestone, old_release = %stale.tm_value, release, "replaced the auto release mapping of a deleted release");
             lock(store).replace_auto_mapping(Kind::Release, &stale.tm_value, &row)
         }
         None => lock(store).add_mapping(Kind::Release, &row),
@@ -191,11 +191,11 @@ pub async fn issue_edit(
                 edit.remove_labels = stale;
             }
             Field::Assignee => {
-                let ids = match merged.assignee.and_then(|a| gitlab_username(ctx, a)) {
-                    Some(name) => ctx.gitlab_user_id(&name).await?.into_iter().collect(),
+                let ids = match merged.assignee.and_then(|a| tracker_username(ctx, a)) {
+                    Some(name) => ctx.tracker_user_id(&name).await?.into_iter().collect(),
                     None => {
                         if let Some(a) = merged.assignee {
-                            let who = ctx.spira_login(a).unwrap_or("?").to_string();
+                            let who = ctx.tm_login(a).unwrap_or("?").to_string();
                             ctx.warn_unmapped(&who, "Spira");
                         }
                         Vec::new()
@@ -238,8 +238,8 @@ pub async fn new_issue(
         ensure_label(ctx, &label).await?;
         issue.labels = vec![label];
     }
-    if let Some(name) = ticket.assignee.and_then(|a| gitlab_username(ctx, a)) {
-        issue.assignee = ctx.gitlab_user_id(&name).await?;
+    if let Some(name) = ticket.assignee.and_then(|a| tracker_username(ctx, a)) {
+        issue.assignee = ctx.tracker_user_id(&name).await?;
     }
     if let Some(r) = ticket.release {
         issue.milestone = milestone_for(ctx, store, r).await?;

@@ -13,8 +13,8 @@ async fn settle(f: &mut Fakes) -> (usize, usize) {
         f.later(20);
         let r = f.cycle().await;
         assert_eq!(r.totals().failed, 0, "{r:?}");
-        copied.0 += r.totals().comments_to_gitlab;
-        copied.1 += r.totals().comments_to_spira;
+        copied.0 += r.totals().comments_to_tracker;
+        copied.1 += r.totals().comments_to_tm;
     }
     copied
 }

@@ -38,7 +38,7 @@ pub(super) async fn link_named_issue(
     };
     let taken = pass.store().link_by_tracker_item(
         &ctx.plugin.name,
-        ctx.gitlab_project_id as i64,
+        ctx.tracker_project_id as i64,
         issue.id as i64,
     )?;
     if let Some(other) = taken {
@@ -71,7 +71,7 @@ pub(super) async fn link_footer_incident(
     let (plugin, iid) = (&ctx.plugin.name, issue.iid);
     // Two issues may carry one footer (copied by hand): one at a time.
     let claim = pass.claim(Claim::Incident(incident_id)).await;
-    let project = i64::from(ctx.spira_project);
+    let project = i64::from(ctx.tm_project);
     if let Some(link) = pass.store().link_by_tm_item(plugin, project, incident_id)? {
         pass.warn(plugin, format!("#{iid} carries the footer of IN:{incident_id}, which is linked to #{}: no incident is created for #{iid} (remove the footer to have one created)", link.tracker_iid));
         return Ok(Linked::Nothing);

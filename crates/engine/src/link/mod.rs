@@ -119,7 +119,7 @@ pub(super) async fn incident(
 ) -> Result<Linked, SyncError> {
     let id = incident_id(ctx, incident)?;
     let plugin = ctx.plugin.name.clone();
-    let project = i64::from(ctx.spira_project);
+    let project = i64::from(ctx.tm_project);
     let linked = pass
         .store()
         .link_by_tm_item(&plugin, project, i64::from(id))?;
@@ -166,7 +166,7 @@ pub(super) async fn issue(
     let plugin = ctx.plugin.name.clone();
     let linked = pass.store().link_by_tracker_item(
         &plugin,
-        ctx.gitlab_project_id as i64,
+        ctx.tracker_project_id as i64,
         issue.id as i64,
     )?;
     if let Some(link) = linked {

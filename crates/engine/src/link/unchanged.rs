@@ -8,7 +8,7 @@ use crate::connector::{TmItem, TrackerItem};
 use crate::context::ProjectCtx;
 use crate::pair::{issue_reference, marks};
 use crate::pass::Pass;
-use crate::resolve::{gitlab_view, spira_view};
+use crate::resolve::{tm_view, tracker_view};
 use crate::settings::Direction;
 use crate::storage::Link;
 
@@ -26,7 +26,7 @@ pub(super) async fn incident_unchanged(
     id: u32,
 ) -> Result<Option<Linked>, SyncError> {
     let reference = issue_reference(ctx, link.tracker_iid as u64);
-    if spira_view(incident, Some(&link.base)) != link.base || !marks(ctx, incident, &reference) {
+    if tm_view(incident, Some(&link.base)) != link.base || !marks(ctx, incident, &reference) {
         return Ok(None);
     }
     let comments = ctx.tm.comments(ctx.tm_project(), i64::from(id)).await?;
@@ -52,7 +52,7 @@ pub(super) fn issue_unchanged(
     link: &Link,
     issue: &TrackerItem,
 ) -> Result<Option<Linked>, SyncError> {
-    let (gv, missing_release) = gitlab_view(ctx, issue, Some(&link.base), &link.tracker_kept);
+    let (gv, missing_release) = tracker_view(ctx, issue, Some(&link.base), &link.tracker_kept);
     if missing_release.is_some() || gv != link.base {
         return Ok(None);
     }

@@ -285,21 +285,21 @@ mod tests {
     fn a_one_way_plugin_copies_its_way_only() {
         let notes = [note(10, "from GitLab")];
         let tm = [comment(20, "<p>from Spira</p>")];
-        let mut to_gitlab = read(&notes, &tm, &[]);
-        to_gitlab.direction = Direction::ToGitLab;
+        let mut to_tracker = read(&notes, &tm, &[]);
+        to_tracker.direction = Direction::ToGitLab;
         assert_eq!(
-            comments(&to_gitlab).writes(),
+            comments(&to_tracker).writes(),
             vec![PlannedWrite::CopyCommentToIssue {
                 incident: 7,
                 comment: 20,
                 issue: 3
             }]
         );
-        let mut to_spira = to_gitlab;
-        to_spira.direction = Direction::ToTestManagement;
-        assert_eq!(comments(&to_spira).writes().len(), 1);
+        let mut to_tm = to_tracker;
+        to_tm.direction = Direction::ToTestManagement;
+        assert_eq!(comments(&to_tm).writes().len(), 1);
         assert!(matches!(
-            comments(&to_spira).writes()[0],
+            comments(&to_tm).writes()[0],
             PlannedWrite::CopyNoteToIncident { note: 10, .. }
         ));
     }

@@ -83,7 +83,7 @@ impl PairPlan {
             });
         let to_issue = self
             .merge
-            .to_gitlab
+            .to_tracker
             .iter()
             .map(|&field| PlannedWrite::SetIssueField {
                 issue,
@@ -214,9 +214,9 @@ mod tests {
                 },
             ]
         );
-        let mut spira_wins = read(&base, &tm, &gl);
-        spira_wins.policy = ConflictPolicy::TestManagement;
-        let plan = pair(&spira_wins);
+        let mut tm_wins = read(&base, &tm, &gl);
+        tm_wins.policy = ConflictPolicy::TestManagement;
+        let plan = pair(&tm_wins);
         assert_eq!(plan.merge.merged.title, "Crash in Spira");
         assert!(plan.writes().contains(&PlannedWrite::Conflict {
             incident: 7,

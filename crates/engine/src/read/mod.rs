@@ -68,7 +68,7 @@ async fn incidents(
     let (load, pass, run) = (&scope.load, &scope.pass, &scope.run);
     let tm = load.tm;
     let first = OnceLock::new();
-    let listing = tm.changed_since(load.spira_project, start, run.in_flight.clone());
+    let listing = tm.changed_since(load.tm_project, start, run.in_flight.clone());
     let Listed {
         test_management: progress,
         done_incidents,
@@ -94,7 +94,7 @@ async fn incidents(
                     return None;
                 }
                 if let Some(p) = &pass.progress {
-                    p.spira_items.fetch_add(1, Ordering::Relaxed);
+                    p.tm_items.fetch_add(1, Ordering::Relaxed);
                 }
                 Some((id, incident.updated_at))
             },
@@ -122,7 +122,7 @@ async fn issues(
     let (load, pass, run) = (&scope.load, &scope.pass, &scope.run);
     let (plugin, tracker) = (load.plugin, load.tracker);
     let first = OnceLock::new();
-    let listing = tracker.changed_since(load.gitlab_project, Some(start), run.in_flight.clone());
+    let listing = tracker.changed_since(load.tracker_project, Some(start), run.in_flight.clone());
     let Listed {
         issue_tracker: progress,
         done_incidents,
@@ -151,7 +151,7 @@ async fn issues(
                     return None;
                 }
                 if let Some(p) = &pass.progress {
-                    p.gitlab_items.fetch_add(1, Ordering::Relaxed);
+                    p.tracker_items.fetch_add(1, Ordering::Relaxed);
                 }
                 Some((issue.iid as i64, Some(issue.updated_at)))
             },
@@ -214,7 +214,7 @@ fn settle(
     }
     let failed = link::Failed {
         plugin: &load.plugin.name,
-        project: load.spira_project,
+        project: load.tm_project,
         side: outcome.side,
         item: outcome.item,
         error: &e,

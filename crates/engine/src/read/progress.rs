@@ -58,7 +58,7 @@ impl SideProgress {
         match read {
             Ok(()) => self.complete = !run.cut(),
             Err(e) => {
-                tracing::error!(plugin, project = report.spira_project, cause = %e, "cannot read {what}");
+                tracing::error!(plugin, project = report.tm_project, cause = %e, "cannot read {what}");
                 report.fatal.get_or_insert(format!("reading {what}: {e}"));
             }
         }
