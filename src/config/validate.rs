@@ -215,7 +215,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
     let conflict = match p.conflict.as_deref() {
         None | Some("newest") => ConflictPolicy::Newest,
         Some("test-management") => ConflictPolicy::TestManagement,
-        Some("gitlab") => ConflictPolicy::GitLab,
+        Some("gitlab") => ConflictPolicy::IssueTracker,
         Some(other) => {
             c.push(
                 n,
@@ -229,7 +229,7 @@ fn plugin(c: &mut Collector, base: &[String], p: PluginFile) -> Option<Plugin> {
     };
     let direction = match p.direction.as_deref() {
         None | Some("both") => Direction::Both,
-        Some("to-gitlab") => Direction::ToGitLab,
+        Some("to-gitlab") => Direction::ToIssueTracker,
         Some("to-test-management") => Direction::ToTestManagement,
         Some(other) => {
             c.push(

@@ -90,7 +90,7 @@ pub fn merge(
             w
         };
         match (winner, direction) {
-            (Side::TestManagement, Direction::Both | Direction::ToGitLab) => {
+            (Side::TestManagement, Direction::Both | Direction::ToIssueTracker) => {
                 merged.set(field, t);
                 to_tracker.push(field);
             }
@@ -123,13 +123,13 @@ fn decide(
 ) -> Side {
     // A one-way sync has only one side that may be written.
     match direction {
-        Direction::ToGitLab => return Side::TestManagement,
+        Direction::ToIssueTracker => return Side::TestManagement,
         Direction::ToTestManagement => return Side::IssueTracker,
         Direction::Both => {}
     }
     match policy {
         ConflictPolicy::TestManagement => Side::TestManagement,
-        ConflictPolicy::GitLab => Side::IssueTracker,
+        ConflictPolicy::IssueTracker => Side::IssueTracker,
         // Ties go to the test-management side, where the defect was filed.
         ConflictPolicy::Newest if gl.changed_at > tm.changed_at => Side::IssueTracker,
         ConflictPolicy::Newest => Side::TestManagement,
@@ -240,7 +240,7 @@ mod tests {
             (ConflictPolicy::Newest, 9, 5, Side::TestManagement),
             (ConflictPolicy::Newest, 5, 5, Side::TestManagement),
             (ConflictPolicy::TestManagement, 1, 9, Side::TestManagement),
-            (ConflictPolicy::GitLab, 9, 1, Side::IssueTracker),
+            (ConflictPolicy::IssueTracker, 9, 1, Side::IssueTracker),
         ];
         for (policy, tm_at, gl_at, winner) in cases {
             let m = run(Some(&b), &tm, tm_at, &gl, gl_at, policy);
@@ -288,7 +288,7 @@ mod tests {
                 changed_at: at(9),
             },
             ConflictPolicy::Newest,
-            Direction::ToGitLab,
+            Direction::ToIssueTracker,
         );
         assert!(m.to_test_management.is_empty());
         assert_eq!(m.to_tracker, vec![Field::Title]);
@@ -366,7 +366,7 @@ mod properties {
         /// field already equal on both sides is never written.
         #[test]
         fn writes_make_both_sides_equal(base in ticket(), tm in ticket(), gl in ticket(), tm_at in 0i64..3, gl_at in 0i64..3, policy in 0u8..3) {
-            let policy = [ConflictPolicy::Newest, ConflictPolicy::TestManagement, ConflictPolicy::GitLab][policy as usize];
+            let policy = [ConflictPolicy::Newest, ConflictPolicy::TestManagement, ConflictPolicy::IssueTracker][policy as usize];
             let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
             let m = merge(
                 Some(&base),

@@ -37,13 +37,13 @@ pub enum ConflictPolicy {
     /// The side whose change is newer wins.
     Newest,
     TestManagement,
-    GitLab,
+    IssueTracker,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Both,
-    ToGitLab,
+    ToIssueTracker,
     ToTestManagement,
 }
 
@@ -52,7 +52,7 @@ impl ConflictPolicy {
         match self {
             ConflictPolicy::Newest => "newest",
             ConflictPolicy::TestManagement => "test-management",
-            ConflictPolicy::GitLab => "gitlab",
+            ConflictPolicy::IssueTracker => "gitlab",
         }
     }
 }
@@ -61,7 +61,7 @@ impl Direction {
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Both => "both",
-            Direction::ToGitLab => "to-gitlab",
+            Direction::ToIssueTracker => "to-gitlab",
             Direction::ToTestManagement => "to-test-management",
         }
     }

@@ -195,7 +195,7 @@ pub(super) async fn issue(
     {
         return link_footer_incident(ctx, pass, issue, incident_id).await;
     }
-    if ctx.plugin.direction == Direction::ToGitLab {
+    if ctx.plugin.direction == Direction::ToIssueTracker {
         return Ok(Linked::Nothing);
     }
     Ok(Linked::NewIssue(issue.clone()))

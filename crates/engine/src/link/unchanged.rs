@@ -63,7 +63,7 @@ pub(super) fn issue_unchanged(
     }
     // New notes matter only where they may be copied to Spira.
     let paired = pass.store().comment_links(link.id)?.len();
-    if ctx.plugin.direction != Direction::ToGitLab && issue.comment_count != paired as u64 {
+    if ctx.plugin.direction != Direction::ToIssueTracker && issue.comment_count != paired as u64 {
         return Ok(None);
     }
     Ok(Some(Linked::Unchanged {

@@ -110,7 +110,7 @@ fn notes_to_incident<'a>(read: &CommentsRead<'a>) -> Vec<CommentStep<'a>> {
                 tracker_comment: note_id,
                 origin: Side::IssueTracker,
             }));
-        } else if read.direction != Direction::ToGitLab {
+        } else if read.direction != Direction::ToIssueTracker {
             steps.push(CommentStep::CopyNote(note));
         }
     }
@@ -286,7 +286,7 @@ mod tests {
         let notes = [note(10, "from GitLab")];
         let tm = [comment(20, "<p>from Spira</p>")];
         let mut to_tracker = read(&notes, &tm, &[]);
-        to_tracker.direction = Direction::ToGitLab;
+        to_tracker.direction = Direction::ToIssueTracker;
         assert_eq!(
             comments(&to_tracker).writes(),
             vec![PlannedWrite::CopyCommentToIssue {

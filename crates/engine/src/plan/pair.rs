@@ -51,7 +51,7 @@ pub fn pair(read: &PairRead<'_>) -> PairPlan {
     // A milestone crosses only where the issue tracker may write the other side.
     let create_release = read
         .missing_release
-        .filter(|_| read.direction != Direction::ToGitLab)
+        .filter(|_| read.direction != Direction::ToIssueTracker)
         .map(String::from);
     let merge = merge(
         read.base,
@@ -231,7 +231,7 @@ mod tests {
         let base = ticket("Crash");
         let renamed = ticket("Renamed in GitLab");
         let mut one_way = read(&base, &base, &renamed);
-        one_way.direction = Direction::ToGitLab;
+        one_way.direction = Direction::ToIssueTracker;
         one_way.missing_release = Some("Sprint 9");
         one_way.has_footer = false;
         let plan = pair(&one_way);
