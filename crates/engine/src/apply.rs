@@ -205,7 +205,7 @@ async fn edit_incident(
         .tm
         .update(ctx.tm_project(), i64::from(id), current, &edit, read_back)
         .await?;
-    let kept = tm_view(&saved, Some(&merged));
+    let kept = tm_view(ctx.tm, &saved, Some(&merged));
     if kept.status != merged.status && fields.contains(&Field::Status) {
         tracing::warn!(plugin = %ctx.plugin.name, incident = id, "Spira kept the incident's status: its workflow does not let the API change it");
         events.push(Event {

@@ -32,7 +32,7 @@ pub(super) async fn create_issue(
     whole: bool,
 ) -> Result<(), SyncError> {
     let id = incident_id(ctx, incident)?;
-    let ticket = tm_view(incident, None);
+    let ticket = tm_view(ctx.tm, incident, None);
     let footer = footer(ctx, id);
     // What the issue's link back names: how a create whose answer was lost
     // is recognised.
@@ -250,7 +250,7 @@ pub(super) async fn create_incident(
         return apply::pair(ctx, pass, pair).await;
     }
     // The base is what Spira kept (it may have chosen its default status).
-    let kept = tm_view(&created, Some(&ticket));
+    let kept = tm_view(ctx.tm, &created, Some(&ticket));
     let base = Ticket {
         status: kept.status,
         ..ticket

@@ -118,7 +118,7 @@ fn resolve(ctx: &ProjectCtx<'_>, pair: &mut Pair) -> Result<Resolved, SyncError>
     } = &pair.sides;
     let id = incident_id(ctx, incident)?;
     let base = pair.base.as_ref();
-    let sv = tm_view(incident, base);
+    let sv = tm_view(ctx.tm, incident, base);
     let mut kept_events = Vec::new();
     if pair.action == Action::Created(Side::IssueTracker)
         && let Some(b) = base

@@ -49,7 +49,7 @@ async fn linked(ctx: &ProjectCtx<'_>, pass: &Pass<'_>, linked: Linked) -> Result
         } => pair_writes(ctx, pass, *pair).await,
         Linked::NewIncident { incident, .. } => {
             let id = incident_id(ctx, &incident)?;
-            let title = tm_view(&incident, None).title;
+            let title = tm_view(ctx.tm, &incident, None).title;
             pass.plan(plan::new_incident(i64::from(id), title));
             Ok(())
         }

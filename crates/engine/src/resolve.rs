@@ -10,15 +10,16 @@
 use labsync_model::text;
 use labsync_model::{Ticket, TrackerKept};
 
-use super::connector::{TmItem, TrackerItem};
+use super::connector::{TestManagement, TmItem, TrackerItem};
 use super::context::ProjectCtx;
 
-/// The incident as a ticket; `base` only settles the description's form.
-pub fn tm_view(incident: &TmItem, base: Option<&Ticket>) -> Ticket {
+/// The incident as a ticket; `base` only settles the description's form;
+/// `tm` says what its system keeps of a description written.
+pub fn tm_view(tm: &dyn TestManagement, incident: &TmItem, base: Option<&Ticket>) -> Ticket {
     let html = &incident.description;
     let markdown = text::html_to_markdown(html);
     let description = match base {
-        Some(b) if markdown == b.description || is_projection(html, &b.description) => {
+        Some(b) if markdown == b.description || is_projection(tm, html, &b.description) => {
             b.description.clone()
         }
         _ => markdown,
@@ -33,12 +34,12 @@ pub fn tm_view(incident: &TmItem, base: Option<&Ticket>) -> Ticket {
     }
 }
 
-/// Whether Spira's `html` is what labsync writes for `markdown`, or what
-/// Spira keeps of it after stripping dangerous HTML (its own cleaning is not
-/// an edit).
-fn is_projection(html: &str, markdown: &str) -> bool {
+/// Whether the test-management side's `html` is what labsync writes for
+/// `markdown`, or what that system keeps of it (Spira strips dangerous
+/// HTML): its own cleaning is not an edit.
+fn is_projection(tm: &dyn TestManagement, html: &str, markdown: &str) -> bool {
     let written = text::markdown_to_html(markdown);
-    html == written || html == text::spira_kept(&written)
+    html == written || html == tm.description_as_kept(&written)
 }
 
 /// What the GitLab side says, in Spira's terms. Returns also the title of

@@ -26,7 +26,8 @@ pub(super) async fn incident_unchanged(
     id: u32,
 ) -> Result<Option<Linked>, SyncError> {
     let reference = issue_reference(ctx, link.tracker_iid as u64);
-    if tm_view(incident, Some(&link.base)) != link.base || !marks(ctx, incident, &reference) {
+    if tm_view(ctx.tm, incident, Some(&link.base)) != link.base || !marks(ctx, incident, &reference)
+    {
         return Ok(None);
     }
     let comments = ctx.tm.comments(ctx.tm_project(), i64::from(id)).await?;
