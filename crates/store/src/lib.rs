@@ -109,7 +109,7 @@ impl Store {
         Ok(store)
     }
 
-    /// An in-memory database, for tests and `labsync plan` dry runs.
+    /// An in-memory database, for tests and `labsync plan` without a database.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory().map_err(|e| StoreError::Open {
             path: ":memory:".into(),
