@@ -132,8 +132,8 @@ pub(super) async fn pair(
     commit(ctx, pass, pair, id, written)
 }
 
-/// The issue's edit: the fields to GitLab, and the footer when it is
-/// missing. Returns GitLab's answer, when anything was sent.
+/// The issue's edit: the fields to the issue tracker, and the footer when it is
+/// missing. Returns the tracker's answer, when anything was sent.
 async fn edit_issue(
     ctx: &ProjectCtx<'_>,
     pass: &Pass<'_>,
@@ -174,8 +174,8 @@ async fn edit_issue(
     Ok(Some(answer))
 }
 
-/// The incident's edit: the fields to Spira, always with the property
-/// naming the issue. Returns the merged record as Spira kept it (it may
+/// The incident's edit: the fields to the test-management side, always with the property
+/// naming the issue. Returns the merged record as the test-management side kept it (it may
 /// refuse a status change).
 async fn edit_incident(
     ctx: &ProjectCtx<'_>,
@@ -232,7 +232,7 @@ async fn edit_incident(
 struct Written {
     /// The new base, as both sides now hold it.
     merged: Ticket,
-    /// GitLab's answer to the issue's edit, if one was sent.
+    /// The tracker's answer to the issue's edit, if one was sent.
     answered: Option<TrackerItem>,
     to_tracker: Vec<Field>,
     comments: comments::CommentSync,

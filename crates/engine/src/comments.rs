@@ -35,7 +35,7 @@ pub struct Known {
     /// it): read the notes even when their count equals the paired ones, as
     /// after one note deleted and one added.
     pub new_note: bool,
-    /// Whether to look for new Spira comments. A sync driven by the issue
+    /// Whether to look for new test-management comments. A sync driven by the issue
     /// alone leaves them to the incident listing (a comment that moves the
     /// incident) and the comment sweep (one that does not); they are read
     /// anyway when notes are to be copied, to find copies a crash left.

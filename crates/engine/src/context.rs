@@ -1,5 +1,5 @@
 //! What one cycle of one project mapping needs to know before it reads a
-//! single item: the two projects, Spira's lookups, the resolved mapping
+//! single item: the two projects, the test-management lookups, the resolved mapping
 //! tables (auto-mapped users recorded), and caches of users, labels,
 //! milestones and releases that the writes fill as they go.
 
@@ -35,7 +35,7 @@ pub struct ProjectCtx<'a> {
     pub labels: Mutex<HashSet<String>>,
     /// Release ↔ milestone pairs made during this cycle (auto-created).
     made_releases: Mutex<Vec<(i64, String)>>,
-    /// GitLab username → user id, filled on demand.
+    /// Tracker username → user id, filled on demand.
     tracker_users: Mutex<HashMap<String, Option<u64>>>,
     /// Users already warned about this cycle (unmapped assignees).
     warned_users: Mutex<HashSet<String>>,
@@ -149,7 +149,7 @@ impl<'a> ProjectCtx<'a> {
         i64::from(self.tm_project)
     }
 
-    /// The GitLab user id of a username, looked up once per cycle.
+    /// The tracker's user id of a username, looked up once per cycle.
     pub async fn tracker_user_id(&self, username: &str) -> Result<Option<u64>, SyncError> {
         if let Some(id) = lock(&self.tracker_users).get(username) {
             return Ok(*id);

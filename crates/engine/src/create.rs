@@ -23,7 +23,7 @@ use super::pass::Pass;
 use super::resolve::{tm_view, tracker_view};
 use super::write::{incident_edit, new_issue, release_for};
 
-/// Creates the GitLab issue for a new incident (or finds the one a crashed
+/// Creates the tracker's issue for a new incident (or finds the one a crashed
 /// cycle created), then links and syncs the pair.
 pub(super) async fn create_issue(
     ctx: &ProjectCtx<'_>,
@@ -143,7 +143,7 @@ async fn create_and_close(
     Ok(closed)
 }
 
-/// What an issue intent records beside its marker: GitLab's clock when
+/// What an issue intent records beside its marker: the tracker's clock when
 /// the attempt was about to be made.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct IssueAttempt {
@@ -151,9 +151,9 @@ struct IssueAttempt {
     tracker_now: Option<DateTime<Utc>>,
 }
 
-/// The earliest time, by GitLab's clock, at which the attempt an intent
+/// The earliest time, by the tracker's clock, at which the attempt an intent
 /// records can have created an issue, less the plugin's overlap for skew.
-/// An intent without GitLab's clock (older labsync) falls back to this
+/// An intent without the tracker's clock (older labsync) falls back to this
 /// machine's clock, shifted by the clocks' difference as measured now.
 fn attempted_since(ctx: &ProjectCtx<'_>, intent: &Intent) -> DateTime<Utc> {
     let recorded = serde_json::from_str::<IssueAttempt>(&intent.payload)
@@ -211,7 +211,7 @@ async fn stand_down(
     Ok(())
 }
 
-/// Creates the Spira incident for a new issue (or finds the one a crashed
+/// Creates the test-management incident for a new issue (or finds the one a crashed
 /// cycle created), then links and syncs the pair.
 pub(super) async fn create_incident(
     ctx: &ProjectCtx<'_>,

@@ -14,7 +14,7 @@ use crate::storage::{MappingRow, Source};
 /// words): every one needs a primary status mapping.
 pub const TRACKER_STATES: [&str; 2] = ["opened", "closed"];
 
-/// A Spira lookup entry (status, priority, user or release).
+/// A test-management lookup entry (status, priority, user or release).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Named {
     pub id: i64,
@@ -54,13 +54,13 @@ impl std::fmt::Display for StaleRow {
 /// The resolved mapping tables of one project mapping.
 #[derive(Debug, Default, Clone)]
 pub struct ProjectMaps {
-    /// Spira status id → GitLab state.
+    /// Test-management status id → tracker state.
     status_state: HashMap<i64, String>,
-    /// GitLab state → primary Spira status id.
+    /// Tracker state → primary test-management status id.
     state_primary: HashMap<String, i64>,
-    /// Spira priority id → label.
+    /// Test-management priority id → label.
     priority_label: HashMap<i64, String>,
-    /// Label (lowercase) → primary Spira priority id.
+    /// Label (lowercase) → primary test-management priority id.
     label_primary: HashMap<String, i64>,
     user_to_tracker: HashMap<i64, String>,
     user_from_tracker: HashMap<String, i64>,
@@ -69,7 +69,7 @@ pub struct ProjectMaps {
     stale: Vec<StaleRow>,
 }
 
-/// The Spira lookups a project's mapping rows are resolved against.
+/// The test-management lookups a project's mapping rows are resolved against.
 #[derive(Debug, Default, Clone)]
 pub struct TmLookups {
     pub statuses: Vec<Named>,
@@ -159,7 +159,7 @@ impl ProjectMaps {
         }
     }
 
-    /// The rows skipped because Spira has no such value (any more).
+    /// The rows skipped because the test-management side has no such value (any more).
     pub fn stale(&self) -> &[StaleRow] {
         &self.stale
     }
@@ -178,12 +178,12 @@ impl ProjectMaps {
             })
     }
 
-    /// The GitLab state of a Spira status; `None` when the status is unmapped.
+    /// The tracker state of a test-management status; `None` when the status is unmapped.
     pub fn state_of(&self, status: i64) -> Option<&str> {
         self.status_state.get(&status).map(String::as_str)
     }
 
-    /// The Spira status for a GitLab state: the current one if it already
+    /// The test-management status for a tracker state: the current one if it already
     /// maps to that state, else the state's primary.
     pub fn status_for(&self, state: &str, current: Option<i64>) -> Option<i64> {
         match current {
@@ -202,7 +202,7 @@ impl ProjectMaps {
         self.priority_label.values().map(String::as_str).collect()
     }
 
-    /// The Spira priority for an issue's labels: the current one if one of
+    /// The test-management priority for an issue's labels: the current one if one of
     /// the labels already means it, else the primary of the first managed
     /// label found; `None` when the issue has no managed label.
     pub fn priority_for(&self, labels: &[String], current: Option<i64>) -> Option<i64> {
@@ -254,7 +254,7 @@ pub struct Person {
     pub full_name: String,
 }
 
-/// Pairs Spira users with GitLab users that have no explicit mapping: same
+/// Pairs test-management users with tracker users that have no explicit mapping: same
 /// email, then same login/username, then same full name. A key shared by two
 /// users on either side is ambiguous and ignored, as Spira itself does for names.
 pub fn auto_map(tm: &[Person], tracker: &[Person]) -> Vec<(i64, String)> {

@@ -37,7 +37,7 @@ pub struct Conflict {
 pub struct Merge {
     /// The record both sides will hold once the writes are done: the new base.
     pub merged: Ticket,
-    /// Fields to write to GitLab / to Spira.
+    /// Fields to write to the issue tracker / to the test-management side.
     pub to_tracker: Vec<Field>,
     pub to_test_management: Vec<Field>,
     pub conflicts: Vec<Conflict>,

@@ -83,7 +83,7 @@ pub(super) struct Resolved {
     pub gv: Ticket,
     /// The title of a milestone no release is mapped to yet.
     pub missing_release: Option<String>,
-    /// What GitLab kept of an issue just created (audit rows).
+    /// What the tracker kept of an issue just created (audit rows).
     pub kept_events: Vec<Event>,
 }
 
@@ -111,7 +111,7 @@ pub(super) fn known(pass: &Pass<'_>, pair: &Pair) -> Known {
 }
 
 /// Both sides as neutral records. An issue just created is read like any
-/// write's answer: what GitLab kept of it is recorded first.
+/// write's answer: what the tracker kept of it is recorded first.
 fn resolve(ctx: &ProjectCtx<'_>, pair: &mut Pair) -> Result<Resolved, SyncError> {
     let Sides {
         incident, issue, ..

@@ -26,7 +26,7 @@ pub struct Pass<'s> {
     /// same counterpart are matched one after the other.
     claims: Mutex<HashMap<Claim, Arc<tokio::sync::Mutex<()>>>>,
     /// Incidents listed this cycle that held nothing new: their issues are
-    /// still looked at from the GitLab side.
+    /// still looked at from the issue tracker's side.
     unchanged: Mutex<HashSet<i64>>,
     /// This database's install id (claims on the servers carry it).
     pub install: String,

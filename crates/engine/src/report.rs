@@ -71,7 +71,7 @@ pub struct ProjectReport {
     /// Items left alone: they name a counterpart linked elsewhere (two
     /// installs, or a marker copied by hand). One line each, for a person.
     pub warnings: Vec<String>,
-    /// Mapping rows skipped because Spira has no such value; `None` when
+    /// Mapping rows skipped because the test-management side has no such value; `None` when
     /// the project's mapping tables were not read this cycle.
     pub stale_mappings: Option<Vec<String>>,
 }

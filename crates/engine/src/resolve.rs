@@ -42,7 +42,7 @@ fn is_projection(tm: &dyn TestManagement, html: &str, markdown: &str) -> bool {
     html == written || html == tm.description_as_kept(&written)
 }
 
-/// What the GitLab side says, in Spira's terms. Returns also the title of
+/// What the issue tracker says, in the test-management side's terms. Returns also the title of
 /// a milestone that no release is mapped to yet (the caller creates it).
 /// What GitLab `kept` of the base (not what labsync sent) is its
 /// projection there.
@@ -140,7 +140,7 @@ pub fn tracker_view(
     )
 }
 
-/// The GitLab username a Spira user is mapped to, if any.
+/// The tracker username a test-management user is mapped to, if any.
 pub fn tracker_username(ctx: &ProjectCtx<'_>, tm_user: i64) -> Option<String> {
     ctx.maps.tracker_user_of(tm_user).map(String::from)
 }

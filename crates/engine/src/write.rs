@@ -17,7 +17,7 @@ use super::context::ProjectCtx;
 use super::resolve::tracker_username;
 use super::{SyncError, lock};
 
-/// The milestone id for a Spira release, creating the milestone (and the
+/// The milestone id for a test-management release, creating the milestone (and the
 /// mapping) when the release has none yet.
 pub async fn milestone_for(
     ctx: &ProjectCtx<'_>,
@@ -62,7 +62,7 @@ pub async fn milestone_for(
     Ok(Some(id))
 }
 
-/// The release id for a GitLab milestone, creating the release (and the
+/// The release id for a tracker milestone, creating the release (and the
 /// mapping) when none is mapped yet.
 pub async fn release_for(
     ctx: &ProjectCtx<'_>,
@@ -143,7 +143,7 @@ async fn ensure_label(ctx: &ProjectCtx<'_>, label: &str) -> Result<(), SyncError
     Ok(())
 }
 
-/// The GitLab edit that carries `fields` of `merged` onto `issue`.
+/// The tracker edit that carries `fields` of `merged` onto `issue`.
 pub async fn issue_edit(
     ctx: &ProjectCtx<'_>,
     store: &Mutex<&mut dyn Storage>,

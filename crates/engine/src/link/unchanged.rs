@@ -62,7 +62,7 @@ pub(super) fn issue_unchanged(
     {
         return Ok(None);
     }
-    // New notes matter only where they may be copied to Spira.
+    // New notes matter only where they may be copied to the test-management side.
     let paired = pass.store().comment_links(link.id)?.len();
     if ctx.plugin.direction != Direction::ToIssueTracker && issue.comment_count != paired as u64 {
         return Ok(None);

@@ -35,14 +35,14 @@ pub(super) struct Listed {
     pub test_management: SideProgress,
     pub issue_tracker: SideProgress,
     /// Incidents listed this cycle: their issues are not synced again from
-    /// the GitLab side (unless the incident held nothing new).
+    /// the issue tracker's side (unless the incident held nothing new).
     pub done_incidents: HashSet<i64>,
     /// Spira listed an incident without its id (queued as item 0).
     pub idless: bool,
 }
 
 /// Lists both sides and finishes each changed item: the incidents first,
-/// then the issues (those just synced from the Spira side skipped).
+/// then the issues (those just synced from the test-management side skipped).
 pub(super) async fn changed(
     scope: &Scope<'_>,
     finish: &impl Finish,
@@ -57,7 +57,7 @@ pub(super) async fn changed(
     listed
 }
 
-/// Spira: incidents changed since `start`.
+/// The test-management side: incidents changed since `start`.
 async fn incidents(
     scope: &Scope<'_>,
     finish: &impl Finish,
@@ -110,7 +110,7 @@ async fn incidents(
     ended(scope, listing, progress, report, "Spira incidents");
 }
 
-/// GitLab: issues changed since `start`, but those of incidents synced
+/// The issue tracker: issues changed since `start`, but those of incidents synced
 /// just now.
 async fn issues(
     scope: &Scope<'_>,
