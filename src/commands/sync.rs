@@ -60,6 +60,17 @@ fn cycle(globals: &Globals, only: Option<&str>, plan: Option<PlanShown>) -> Exit
     if let Err(code) = super::check_secrets_of(&config, wanted) {
         return code;
     }
+    // A file with no plugin, or only disabled ones, is a success that does
+    // nothing: say so, or it reads like a sync that found no work.
+    if !config.plugins.iter().any(wanted) {
+        let file = config.source.display();
+        let why = match only {
+            Some(name) => format!("plugin '{name}' is disabled (enabled = false) in {file}"),
+            None if config.plugins.is_empty() => format!("{file} defines no plugin"),
+            None => format!("every plugin in {file} is disabled (enabled = false)"),
+        };
+        say(Say::Warning, format!("{why}: nothing to sync"));
+    }
     let wait = match lease_wait() {
         Ok(w) => w,
         Err(e) => {

@@ -139,3 +139,38 @@ fn commands_started_together_on_a_new_database_all_succeed() {
         }
     }
 }
+
+/// A sync with nothing to do because nothing is configured says so, rather
+/// than printing an empty table as if it had found no work.
+#[test]
+fn a_sync_of_a_file_without_enabled_plugins_says_there_is_nothing_to_sync() {
+    let s = Scratch::new();
+    let empty = s.write("empty.toml", "");
+    for args in [&["--sync-now"][..], &["plan"][..]] {
+        let run = s.labsync(&empty, args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("empty.toml defines no plugin: nothing to sync"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let disabled = VALID.replacen(
+        "direction = \"both\"\n",
+        "direction = \"both\"\nenabled = false\n",
+        1,
+    );
+    assert_ne!(disabled, VALID);
+    let config = s.write("disabled.toml", &disabled);
+    let run = s.labsync(&config, &["--sync-now"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("every plugin in")
+            && run
+                .stderr
+                .contains("is disabled (enabled = false): nothing to sync"),
+        "{}",
+        run.stderr
+    );
+}
